@@ -1,0 +1,305 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { BatchRecord } from '../batches/batch-record.js';
+import { predecessorsOf, timestampField } from '../batches/lifecycle.js';
+import { type BatchRef, batchKey } from '../chunks/chunk-message.js';
+import type { ChunkOutcome, ChunkRecord } from '../chunks/chunk-record.js';
+import type { ChunkRange } from '../chunks/plan-chunks.js';
+import type { BatchStatus } from '../openai/schemas.js';
+
+const isConditionFailure = (err: unknown): boolean =>
+  (err instanceof Error && err.name === 'ConditionalCheckFailedException') ||
+  (err instanceof TransactionCanceledException &&
+    (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+/** The batches and chunks tables. Every write that decides something is conditional. */
+export class BatchStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly batchesTable: string,
+    private readonly chunksTable: string,
+  ) {}
+
+  async create(record: BatchRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.batchesTable,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+  }
+
+  async get(ref: BatchRef): Promise<BatchRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.batchesTable,
+        Key: { tenant: ref.tenant, id: ref.batchId },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item as BatchRecord | undefined;
+  }
+
+  /** Newest first: batch ids are time-ordered. */
+  async list(
+    tenant: string,
+    opts: { after?: string; limit: number },
+  ): Promise<{ items: BatchRecord[]; hasMore: boolean }> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.batchesTable,
+        KeyConditionExpression: 'tenant = :t',
+        ExpressionAttributeValues: { ':t': tenant },
+        ScanIndexForward: false,
+        Limit: opts.limit + 1,
+        ...(opts.after ? { ExclusiveStartKey: { tenant, id: opts.after } } : {}),
+      }),
+    );
+    const items = (out.Items ?? []) as BatchRecord[];
+    return { items: items.slice(0, opts.limit), hasMore: items.length > opts.limit };
+  }
+
+  /**
+   * Moves a batch to `to` if it is in one of `from` (default: every status allowed to precede
+   * `to`), stamping the status's timestamp and setting `fields`. Returns the updated record, or
+   * undefined when the batch was no longer in a status that allows the move.
+   */
+  async transition(
+    ref: BatchRef,
+    to: BatchStatus,
+    nowS: number,
+    fields: Partial<BatchRecord> = {},
+    from: readonly BatchStatus[] = predecessorsOf(to),
+  ): Promise<BatchRecord | undefined> {
+    const terminal = to === 'completed' || to === 'failed' || to === 'expired' || to === 'cancelled';
+    const set: Record<string, unknown> = { ...fields, status: to, [timestampField[to]]: nowS };
+    const names: Record<string, string> = {
+      '#status': 'status',
+      ...(terminal ? { '#active': 'active' } : {}),
+    };
+    const values: Record<string, unknown> = {};
+    const assignments: string[] = [];
+    for (const [k, v] of Object.entries(set)) {
+      if (v === undefined) continue;
+      names[`#${k}`] = k;
+      values[`:${k}`] = v;
+      assignments.push(`#${k} = :${k}`);
+    }
+    from.forEach((s, i) => {
+      values[`:from${i}`] = s;
+    });
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.batchesTable,
+          Key: { tenant: ref.tenant, id: ref.batchId },
+          UpdateExpression: `SET ${assignments.join(', ')}${terminal ? ' REMOVE #active' : ''}`,
+          ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes as BatchRecord;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async update(ref: BatchRef, fields: Partial<BatchRecord>): Promise<void> {
+    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.batchesTable,
+        Key: { tenant: ref.tenant, id: ref.batchId },
+        UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
+      }),
+    );
+  }
+
+  /** Writes pending chunk records, 25 to a call, retrying what DynamoDB leaves unprocessed. */
+  async putChunks(ref: BatchRef, chunks: readonly ChunkRange[], ttl: number): Promise<void> {
+    const key = batchKey(ref);
+    for (let i = 0; i < chunks.length; i += 25) {
+      let requests: { PutRequest: { Item: Record<string, unknown> } }[] = chunks
+        .slice(i, i + 25)
+        .map((c) => ({
+          PutRequest: { Item: { ...c, batch_key: key, status: 'pending', ttl } satisfies ChunkRecord },
+        }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        const out = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.chunksTable]: requests } }),
+        );
+        requests = (out.UnprocessedItems?.[this.chunksTable] ?? []) as typeof requests;
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  /** One call for what a worker needs before starting a chunk: is the batch running, is the chunk still to do. */
+  async getBatchAndChunk(
+    ref: BatchRef,
+    chunk: number,
+  ): Promise<{ batch?: BatchRecord; chunk?: ChunkRecord }> {
+    const out = await this.doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [this.batchesTable]: { Keys: [{ tenant: ref.tenant, id: ref.batchId }], ConsistentRead: true },
+          [this.chunksTable]: { Keys: [{ batch_key: batchKey(ref), chunk }], ConsistentRead: true },
+        },
+      }),
+    );
+    return {
+      batch: out.Responses?.[this.batchesTable]?.[0] as BatchRecord | undefined,
+      chunk: out.Responses?.[this.chunksTable]?.[0] as ChunkRecord | undefined,
+    };
+  }
+
+  /**
+   * Completes a chunk exactly once: marks it done with its result parts and adds its counts to
+   * the batch, in one transaction that only succeeds while the chunk is pending and the batch
+   * running. Returns false for a duplicate delivery or a batch that stopped meanwhile.
+   */
+  async completeChunk(ref: BatchRef, chunk: number, outcome: ChunkOutcome): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.chunksTable,
+                Key: { batch_key: batchKey(ref), chunk },
+                UpdateExpression:
+                  'SET #status = :done, #completed = :c, #failed = :f, output_key = :o, #pool = :p' +
+                  (outcome.errorKey ? ', error_key = :e' : ''),
+                ConditionExpression: '#status = :pending',
+                ExpressionAttributeNames: {
+                  '#status': 'status',
+                  '#completed': 'completed',
+                  '#failed': 'failed',
+                  '#pool': 'pool',
+                },
+                ExpressionAttributeValues: {
+                  ':done': 'done',
+                  ':pending': 'pending',
+                  ':c': outcome.completed,
+                  ':f': outcome.failed,
+                  ':o': outcome.outputKey,
+                  ':p': outcome.pool,
+                  ...(outcome.errorKey ? { ':e': outcome.errorKey } : {}),
+                },
+              },
+            },
+            {
+              Update: {
+                TableName: this.batchesTable,
+                Key: { tenant: ref.tenant, id: ref.batchId },
+                UpdateExpression: 'ADD #completed :c, #failed :f',
+                ConditionExpression: '#status = :running',
+                ExpressionAttributeNames: {
+                  '#status': 'status',
+                  '#completed': 'completed',
+                  '#failed': 'failed',
+                },
+                ExpressionAttributeValues: {
+                  ':c': outcome.completed,
+                  ':f': outcome.failed,
+                  ':running': 'in_progress',
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** All chunk records of a batch, in chunk order (strongly consistent: decisions are made from them). */
+  async listChunks(ref: BatchRef): Promise<ChunkRecord[]> {
+    const items: ChunkRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.chunksTable,
+          KeyConditionExpression: 'batch_key = :k',
+          ExpressionAttributeValues: { ':k': batchKey(ref) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items ?? []) as ChunkRecord[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Records finished lines of an interrupted attempt, unless the chunk was completed meanwhile. */
+  async saveCheckpoint(ref: BatchRef, chunk: number, checkpointKey: string, lines: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.chunksTable,
+          Key: { batch_key: batchKey(ref), chunk },
+          UpdateExpression: 'SET checkpoint_key = :k, checkpoint_lines = :n ADD interruptions :one',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':k': checkpointKey, ':n': lines, ':one': 1, ':pending': 'pending' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async markEscalated(ref: BatchRef, chunk: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.chunksTable,
+        Key: { batch_key: batchKey(ref), chunk },
+        UpdateExpression: 'SET escalated = :t',
+        ExpressionAttributeValues: { ':t': true },
+      }),
+    );
+  }
+
+  /** Running batches, soonest deadline first, from the sparse `active-by-expiry` index. */
+  async listActive(): Promise<BatchRecord[]> {
+    const items: BatchRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.batchesTable,
+          IndexName: 'active-by-expiry',
+          KeyConditionExpression: '#active = :a',
+          ExpressionAttributeNames: { '#active': 'active' },
+          ExpressionAttributeValues: { ':a': 'yes' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items ?? []) as BatchRecord[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}

@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+/** S3 access for files, chunk parts and checkpoints. One bucket, keys always start with the tenant. */
+export class BlobStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: Buffer | string, contentType = 'application/jsonl'): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  /** Streams an object, or the byte range [start, end) of it. */
+  async stream(key: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>> {
+    const out = await this.s3.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}),
+      }),
+    );
+    if (!out.Body) throw new Error(`S3 object ${key} has no body`);
+    return out.Body as unknown as AsyncIterable<Uint8Array>;
+  }
+
+  async read(key: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const c of await this.stream(key)) parts.push(Buffer.from(c));
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * Writes a stream of unknown length, as a multipart upload when it is large. Parts are
+   * buffered up to the 5 MiB minimum, so memory stays bounded whatever the object's size.
+   */
+  async upload(
+    key: string,
+    source: AsyncIterable<Buffer>,
+    contentType = 'application/jsonl',
+  ): Promise<number> {
+    let bytes = 0;
+    const counted = Readable.from(
+      (async function* () {
+        for await (const b of source) {
+          bytes += b.length;
+          yield b;
+        }
+      })(),
+    );
+    await new Upload({
+      client: this.s3,
+      params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: contentType },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 2,
+    }).done();
+    return bytes;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async presignedGetUrl(key: string, filename: string, expiresInSeconds = 300): Promise<string> {
+    return getSignedUrl(
+      this.s3,
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ResponseContentDisposition: `attachment; filename="${filename.replace(/"/g, '')}"`,
+      }),
+      { expiresIn: expiresInSeconds },
+    );
+  }
+}
+
+/** Object keys. Every key starts with the tenant, so one tenant's data never shares a prefix with another's. */
+export const keys = {
+  file: (tenant: string, fileId: string) => `${tenant}/files/${fileId}.jsonl`,
+  part: (tenant: string, batchId: string, chunk: number, attempt: string, kind: 'output' | 'error') =>
+    `${tenant}/batches/${batchId}/parts/${String(chunk).padStart(6, '0')}/${attempt}.${kind}.jsonl`,
+  checkpoint: (tenant: string, batchId: string, chunk: number, attempt: string) =>
+    `${tenant}/batches/${batchId}/checkpoints/${String(chunk).padStart(6, '0')}/${attempt}.jsonl`,
+};

@@ -1,0 +1,219 @@
+/**
+ * The one declaration of openbatch's data plane and functions.
+ *
+ * The CDK app builds buckets, tables, queues, Lambdas and their event sources from this object;
+ * the local runtime builds the same resources in the emulator, its HTTP router, its queue pollers
+ * and its timers from it. Wiring is never written twice: add a route or a queue here and both
+ * places pick it up.
+ */
+
+export type BucketName = 'files';
+export type TableName = 'files' | 'batches' | 'chunks' | 'apiKeys';
+export type QueueName = 'scheduling' | 'spot' | 'dedicated' | 'finalizing';
+export type FunctionName =
+  | 'authorizer'
+  | 'filesApi'
+  | 'batchesApi'
+  | 'scheduler'
+  | 'finalizer'
+  | 'slaMonitor';
+export type PoolName = 'spot' | 'dedicated';
+
+export interface BucketDeclaration {
+  /** Environment variable through which code receives the bucket's name. */
+  readonly env: string;
+}
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface TableDeclaration {
+  readonly env: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Sparse indexes; only items carrying the index's partition key appear in them. */
+  readonly indexes?: readonly {
+    readonly name: string;
+    readonly partitionKey: KeyAttribute;
+    readonly sortKey?: KeyAttribute;
+  }[];
+  readonly ttlAttribute?: string;
+}
+
+export interface QueueDeclaration {
+  readonly env: string;
+  readonly visibilityTimeoutSeconds: number;
+  readonly retentionSeconds: number;
+  /** Receives after which a message moves to the queue's dead-letter queue. */
+  readonly maxReceiveCount: number;
+}
+
+export type Trigger =
+  | { readonly kind: 'http'; readonly method: 'GET' | 'POST' | 'DELETE'; readonly path: string }
+  | { readonly kind: 'queue'; readonly queue: QueueName; readonly batchSize: number }
+  | { readonly kind: 'schedule'; readonly everySeconds: number }
+  | { readonly kind: 'authorizer' };
+
+export interface FunctionDeclaration {
+  /** Module (relative to the repository root) exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly triggers: readonly Trigger[];
+  readonly uses: {
+    readonly buckets?: readonly BucketName[];
+    readonly tables?: readonly TableName[];
+    readonly queues?: readonly QueueName[];
+  };
+}
+
+export interface WorkerPoolDeclaration {
+  readonly queue: QueueName;
+  readonly capacity: 'spot' | 'on-demand';
+}
+
+const stringKey = (name: string): KeyAttribute => ({ name, type: 'S' });
+
+export const buckets: Readonly<Record<BucketName, BucketDeclaration>> = {
+  files: { env: 'FILES_BUCKET' },
+};
+
+export const tables: Readonly<Record<TableName, TableDeclaration>> = {
+  files: { env: 'FILES_TABLE', partitionKey: stringKey('tenant'), sortKey: stringKey('id') },
+  batches: {
+    env: 'BATCHES_TABLE',
+    partitionKey: stringKey('tenant'),
+    sortKey: stringKey('id'),
+    // Only batches that are still running carry `active`, so the SLA monitor reads just those.
+    indexes: [
+      {
+        name: 'active-by-expiry',
+        partitionKey: stringKey('active'),
+        sortKey: { name: 'expires_at', type: 'N' },
+      },
+    ],
+  },
+  chunks: {
+    env: 'CHUNKS_TABLE',
+    partitionKey: stringKey('batch_key'),
+    sortKey: { name: 'chunk', type: 'N' },
+    ttlAttribute: 'ttl',
+  },
+  apiKeys: { env: 'API_KEYS_TABLE', partitionKey: stringKey('key_hash') },
+};
+
+export const queues: Readonly<Record<QueueName, QueueDeclaration>> = {
+  scheduling: {
+    env: 'SCHEDULING_QUEUE_URL',
+    visibilityTimeoutSeconds: 960,
+    retentionSeconds: 4 * 86400,
+    maxReceiveCount: 3,
+  },
+  // Spot work is interrupted by design; each interruption is a receive, so allow plenty.
+  spot: {
+    env: 'SPOT_QUEUE_URL',
+    visibilityTimeoutSeconds: 120,
+    retentionSeconds: 4 * 86400,
+    maxReceiveCount: 10,
+  },
+  dedicated: {
+    env: 'DEDICATED_QUEUE_URL',
+    visibilityTimeoutSeconds: 120,
+    retentionSeconds: 4 * 86400,
+    maxReceiveCount: 5,
+  },
+  finalizing: {
+    env: 'FINALIZING_QUEUE_URL',
+    visibilityTimeoutSeconds: 960,
+    retentionSeconds: 4 * 86400,
+    maxReceiveCount: 3,
+  },
+};
+
+export const workerPools: Readonly<Record<PoolName, WorkerPoolDeclaration>> = {
+  spot: { queue: 'spot', capacity: 'spot' },
+  dedicated: { queue: 'dedicated', capacity: 'on-demand' },
+};
+
+export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
+  authorizer: {
+    entry: 'lambdas/authorizer/handler.ts',
+    description: 'Resolves a Bearer API key to its tenant',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    triggers: [{ kind: 'authorizer' }],
+    uses: { tables: ['apiKeys'] },
+  },
+  filesApi: {
+    entry: 'lambdas/files-api/handler.ts',
+    description: 'OpenAI Files API',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    triggers: [
+      { kind: 'http', method: 'POST', path: '/v1/files' },
+      { kind: 'http', method: 'GET', path: '/v1/files' },
+      { kind: 'http', method: 'GET', path: '/v1/files/{file_id}' },
+      { kind: 'http', method: 'DELETE', path: '/v1/files/{file_id}' },
+      { kind: 'http', method: 'GET', path: '/v1/files/{file_id}/content' },
+    ],
+    uses: { buckets: ['files'], tables: ['files'] },
+  },
+  batchesApi: {
+    entry: 'lambdas/batches-api/handler.ts',
+    description: 'OpenAI Batches API',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    triggers: [
+      { kind: 'http', method: 'POST', path: '/v1/batches' },
+      { kind: 'http', method: 'GET', path: '/v1/batches' },
+      { kind: 'http', method: 'GET', path: '/v1/batches/{batch_id}' },
+      { kind: 'http', method: 'POST', path: '/v1/batches/{batch_id}/cancel' },
+    ],
+    uses: { tables: ['files', 'batches'], queues: ['scheduling', 'finalizing'] },
+  },
+  scheduler: {
+    entry: 'lambdas/scheduler/handler.ts',
+    description: 'Validates a batch input file and fans it out as chunk messages',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    triggers: [{ kind: 'queue', queue: 'scheduling', batchSize: 1 }],
+    uses: { buckets: ['files'], tables: ['files', 'batches', 'chunks'], queues: ['spot', 'dedicated'] },
+  },
+  finalizer: {
+    entry: 'lambdas/finalizer/handler.ts',
+    description: 'Stitches chunk results into the output and error files',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    triggers: [{ kind: 'queue', queue: 'finalizing', batchSize: 1 }],
+    uses: { buckets: ['files'], tables: ['files', 'batches', 'chunks'] },
+  },
+  slaMonitor: {
+    entry: 'lambdas/sla-monitor/handler.ts',
+    description: 'Expires batches at their completion window and escalates work at deadline risk',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    triggers: [{ kind: 'schedule', everySeconds: 60 }],
+    uses: { tables: ['batches', 'chunks'], queues: ['dedicated', 'finalizing'] },
+  },
+};
+
+/** Physical resource names: one prefix per environment, e.g. `openbatch-dev-batches`. */
+export function physicalName(prefix: string, logical: string): string {
+  const kebab = logical.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return `${prefix}-${kebab}`;
+}
+
+export const deadLetterSuffix = '-dlq';
+
+/** The body API Gateway answers with when the authorizer rejects a key (mirrors OpenAI's 401). */
+export const unauthorizedBody = {
+  error: {
+    message: 'Incorrect API key provided. You can find your API key in your openbatch deployment.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'invalid_api_key',
+  },
+} as const;

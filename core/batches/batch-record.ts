@@ -1,0 +1,101 @@
+import { toUnixSeconds } from '../clock.js';
+import type { BatchError, BatchObject, BatchStatus } from '../openai/schemas.js';
+import type { EndReason } from './lifecycle.js';
+
+/** A batch as stored in the batches table. Timestamps are unix seconds, as OpenAI's. */
+export interface BatchRecord {
+  tenant: string;
+  id: string;
+  endpoint: string;
+  input_file_id: string;
+  completion_window: string;
+  status: BatchStatus;
+  created_at: number;
+  expires_at: number;
+  in_progress_at?: number;
+  finalizing_at?: number;
+  completed_at?: number;
+  failed_at?: number;
+  expired_at?: number;
+  cancelling_at?: number;
+  cancelled_at?: number;
+  /** Totals; `completed`/`failed` are a per-chunk fast path until finalization sets them from chunk records. */
+  total: number;
+  completed: number;
+  failed: number;
+  metadata?: Record<string, string> | null;
+  errors?: BatchError[];
+  output_file_id?: string;
+  error_file_id?: string;
+  model?: string;
+  priority: 'normal' | 'high';
+  chunk_count?: number;
+  /** Set once every chunk message has been sent, so a retried scheduler knows to resend. */
+  enqueued?: boolean;
+  end_reason?: EndReason;
+  /** Present only while the batch runs: the key of the sparse `active-by-expiry` index. */
+  active?: 'yes';
+}
+
+export function newBatchRecord(input: {
+  tenant: string;
+  id: string;
+  endpoint: string;
+  inputFileId: string;
+  completionWindow: string;
+  windowMs: number;
+  metadata: Record<string, string> | null | undefined;
+  priority: 'normal' | 'high' | undefined;
+  nowMs: number;
+}): BatchRecord {
+  return {
+    tenant: input.tenant,
+    id: input.id,
+    endpoint: input.endpoint,
+    input_file_id: input.inputFileId,
+    completion_window: input.completionWindow,
+    status: 'validating',
+    created_at: toUnixSeconds(input.nowMs),
+    expires_at: toUnixSeconds(input.nowMs + input.windowMs),
+    total: 0,
+    completed: 0,
+    failed: 0,
+    metadata: input.metadata ?? null,
+    priority: input.priority ?? 'normal',
+    active: 'yes',
+  };
+}
+
+export function toBatchObject(r: BatchRecord): BatchObject {
+  return {
+    id: r.id,
+    object: 'batch',
+    endpoint: r.endpoint,
+    errors: r.errors && r.errors.length > 0 ? { object: 'list', data: r.errors } : null,
+    input_file_id: r.input_file_id,
+    completion_window: r.completion_window,
+    status: r.status,
+    output_file_id: r.output_file_id ?? null,
+    error_file_id: r.error_file_id ?? null,
+    created_at: r.created_at,
+    in_progress_at: r.in_progress_at ?? null,
+    expires_at: r.expires_at,
+    finalizing_at: r.finalizing_at ?? null,
+    completed_at: r.completed_at ?? null,
+    failed_at: r.failed_at ?? null,
+    expired_at: r.expired_at ?? null,
+    cancelling_at: r.cancelling_at ?? null,
+    cancelled_at: r.cancelled_at ?? null,
+    request_counts: { total: r.total, completed: r.completed, failed: r.failed },
+    metadata: r.metadata ?? null,
+    ...(r.model ? { model: r.model } : {}),
+  };
+}
+
+/** Parses a completion window such as `24h`, `90m` or `30s` into milliseconds. */
+export function completionWindowMs(window: string): number | undefined {
+  const m = /^(\d+)([smh])$/.exec(window);
+  if (!m) return undefined;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}

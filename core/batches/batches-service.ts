@@ -1,0 +1,99 @@
+import type { Deps } from '../app/deps.js';
+import { queueUrl } from '../app/deps.js';
+import type { BatchRef } from '../chunks/chunk-message.js';
+import { toUnixSeconds } from '../clock.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import {
+  type BatchObject,
+  type CreateBatchBody,
+  isSupportedEndpoint,
+  type ListPage,
+  SUPPORTED_ENDPOINTS,
+} from '../openai/schemas.js';
+import { type BatchRecord, completionWindowMs, newBatchRecord, toBatchObject } from './batch-record.js';
+import { cancelOutcome } from './lifecycle.js';
+
+type BatchDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'queueUrls' | 'clock' | 'ids' | 'limits'>;
+
+export async function createBatch(
+  deps: BatchDeps,
+  tenant: string,
+  body: CreateBatchBody,
+): Promise<BatchObject> {
+  if (!isSupportedEndpoint(body.endpoint)) {
+    throw new BadRequestError(
+      `Invalid value for 'endpoint': '${body.endpoint}' is not supported. Supported: ${SUPPORTED_ENDPOINTS.join(', ')}.`,
+      'endpoint',
+    );
+  }
+  const windowMs = completionWindowMs(body.completion_window);
+  if (!deps.limits.COMPLETION_WINDOWS.includes(body.completion_window) || windowMs === undefined) {
+    throw new BadRequestError(
+      `Invalid value for 'completion_window': supported values are ${deps.limits.COMPLETION_WINDOWS.map((w) => `'${w}'`).join(', ')}.`,
+      'completion_window',
+    );
+  }
+  const file = await deps.files.get(tenant, body.input_file_id);
+  if (!file) throw new NotFoundError(`No such File object: ${body.input_file_id}`, 'input_file_id');
+  if (file.purpose !== 'batch') {
+    throw new BadRequestError(
+      `File ${file.id} has purpose '${file.purpose}'; batches need purpose 'batch'.`,
+      'input_file_id',
+    );
+  }
+  const record = newBatchRecord({
+    tenant,
+    id: deps.ids.batchId(),
+    endpoint: body.endpoint,
+    inputFileId: body.input_file_id,
+    completionWindow: body.completion_window,
+    windowMs,
+    metadata: body.metadata,
+    priority: body.priority,
+    nowMs: deps.clock.now(),
+  });
+  await deps.batches.create(record);
+  await deps.queue.send(queueUrl(deps, 'scheduling'), { tenant, batchId: record.id } satisfies BatchRef);
+  return toBatchObject(record);
+}
+
+export async function getBatchRecord(deps: Pick<Deps, 'batches'>, ref: BatchRef): Promise<BatchRecord> {
+  const record = await deps.batches.get(ref);
+  if (!record) throw new NotFoundError(`No such Batch object: ${ref.batchId}`, 'batch_id');
+  return record;
+}
+
+export async function listBatches(
+  deps: Pick<Deps, 'batches'>,
+  tenant: string,
+  query: { after?: string; limit: number },
+): Promise<ListPage<BatchObject>> {
+  const { items, hasMore } = await deps.batches.list(tenant, query);
+  const data = items.map(toBatchObject);
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: hasMore,
+  };
+}
+
+/**
+ * Stops a batch: unstarted chunks are never run and in-flight ones are not counted; the
+ * finalizer writes the partial output and ends the batch `cancelled`.
+ */
+export async function cancelBatch(deps: BatchDeps, ref: BatchRef): Promise<BatchObject> {
+  const record = await getBatchRecord(deps, ref);
+  const outcome = cancelOutcome(record.status);
+  if (outcome === 'already-cancelling') return toBatchObject(record);
+  if (outcome === 'conflict') {
+    throw new ConflictError(`Cannot cancel a batch with status '${record.status}'.`);
+  }
+  const updated = await deps.batches.transition(ref, 'cancelling', toUnixSeconds(deps.clock.now()), {
+    end_reason: 'cancelled',
+  });
+  if (!updated) return cancelBatch(deps, ref); // it moved on meanwhile: answer for its new status
+  await deps.queue.send(queueUrl(deps, 'finalizing'), ref);
+  return toBatchObject(updated);
+}

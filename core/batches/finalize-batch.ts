@@ -1,0 +1,153 @@
+import { keys } from '../adapters/blob-store.js';
+import type { FileRecord } from '../adapters/files-repo.js';
+import type { Deps } from '../app/deps.js';
+import type { BatchRef } from '../chunks/chunk-message.js';
+import type { ChunkRecord } from '../chunks/chunk-record.js';
+import { toUnixSeconds } from '../clock.js';
+import { isBlank, splitLines } from '../lines/split-lines.js';
+import { expiredLine } from '../results/result-lines.js';
+import type { BatchRecord } from './batch-record.js';
+import type { EndReason } from './lifecycle.js';
+
+type FinalizerDeps = Pick<Deps, 'batches' | 'files' | 'blobs' | 'clock' | 'ids' | 'limits'>;
+
+export type FinalizeOutcome = 'finalized' | 'not-ready' | 'already-final';
+
+/**
+ * Result file ids derive from the (time-ordered) batch id, so a finalizer that runs twice (SQS
+ * redelivery, or two workers both seeing the last chunk done) rewrites the same files instead
+ * of adding new ones, and file listings still sort them by time.
+ */
+export const resultFileId = (batchId: string, kind: 'output' | 'error'): string =>
+  `file-${batchId.replace(/^batch_/, '')}-${kind}`;
+
+/**
+ * Ends a batch: stitches the done chunks' parts, in input order, into the output and error
+ * files (streamed, multipart), adds `batch_expired` lines for work the window cut off, and sets
+ * the final status and request counts from the chunk records, the source of truth.
+ */
+export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise<FinalizeOutcome> {
+  let batch = await deps.batches.get(ref);
+  if (!batch) return 'already-final';
+  let chunks: ChunkRecord[] | undefined;
+
+  if (batch.status === 'in_progress') {
+    chunks = await deps.batches.listChunks(ref);
+    if (
+      chunks.length < (batch.chunk_count ?? Number.POSITIVE_INFINITY) ||
+      chunks.some((c) => c.status !== 'done')
+    ) {
+      return 'not-ready';
+    }
+    const moved = await deps.batches.transition(
+      ref,
+      'finalizing',
+      toUnixSeconds(deps.clock.now()),
+      { end_reason: 'completed' },
+      ['in_progress'],
+    );
+    batch = moved ?? (await deps.batches.get(ref));
+    if (!batch) return 'already-final';
+  }
+  if (batch.status !== 'finalizing' && batch.status !== 'cancelling') return 'already-final';
+
+  chunks ??= await deps.batches.listChunks(ref);
+  chunks.sort((a, b) => a.chunk - b.chunk);
+  const reason: EndReason = batch.status === 'cancelling' ? 'cancelled' : (batch.end_reason ?? 'completed');
+  const done = chunks.filter((c) => c.status === 'done');
+  const unfinished = reason === 'expired' ? chunks.filter((c) => c.status !== 'done') : [];
+
+  const completed = done.reduce((n, c) => n + (c.completed ?? 0), 0);
+  const failedInChunks = done.reduce((n, c) => n + (c.failed ?? 0), 0);
+  const expired = unfinished.reduce((n, c) => n + c.requests, 0);
+  const file = await deps.files.get(ref.tenant, batch.input_file_id);
+
+  const outputFileId =
+    completed > 0
+      ? await writeResultFile(
+          deps,
+          batch,
+          'output',
+          concatParts(
+            deps,
+            done.map((c) => c.output_key),
+          ),
+        )
+      : undefined;
+  const errorFileId =
+    failedInChunks + expired > 0
+      ? await writeResultFile(deps, batch, 'error', errorLines(deps, done, unfinished, file?.s3_key))
+      : undefined;
+
+  const final = reason === 'cancelled' ? 'cancelled' : reason;
+  await deps.batches.transition(
+    ref,
+    final,
+    toUnixSeconds(deps.clock.now()),
+    {
+      completed,
+      failed: failedInChunks + expired,
+      ...(outputFileId ? { output_file_id: outputFileId } : {}),
+      ...(errorFileId ? { error_file_id: errorFileId } : {}),
+    },
+    [batch.status],
+  );
+  return 'finalized';
+}
+
+async function writeResultFile(
+  deps: FinalizerDeps,
+  batch: BatchRecord,
+  kind: 'output' | 'error',
+  content: AsyncIterable<Buffer>,
+): Promise<string> {
+  const id = resultFileId(batch.id, kind);
+  const s3Key = keys.file(batch.tenant, id);
+  const bytes = await deps.blobs.upload(s3Key, content);
+  const now = deps.clock.now();
+  const record: FileRecord = {
+    tenant: batch.tenant,
+    id,
+    filename: `${batch.id}_${kind}.jsonl`,
+    purpose: 'batch_output',
+    bytes,
+    created_at: toUnixSeconds(now),
+    expires_at: toUnixSeconds(now + deps.limits.FILE_RETENTION_DAYS * 86_400_000),
+    s3_key: s3Key,
+  };
+  await deps.files.put(record);
+  return id;
+}
+
+async function* concatParts(
+  deps: Pick<Deps, 'blobs'>,
+  partKeys: readonly (string | undefined)[],
+): AsyncGenerator<Buffer> {
+  for (const key of partKeys) {
+    if (!key) continue;
+    for await (const piece of await deps.blobs.stream(key)) yield Buffer.from(piece);
+  }
+}
+
+async function* errorLines(
+  deps: Pick<Deps, 'blobs' | 'ids'>,
+  done: readonly ChunkRecord[],
+  unfinished: readonly ChunkRecord[],
+  inputKey: string | undefined,
+): AsyncGenerator<Buffer> {
+  yield* concatParts(
+    deps,
+    done.map((c) => c.error_key),
+  );
+  if (!inputKey) return;
+  for (const c of unfinished) {
+    const source = await deps.blobs.stream(inputKey, { start: c.byteStart, end: c.byteEnd });
+    const out: string[] = [];
+    for await (const line of splitLines(source, { startOffset: c.byteStart, firstLineNumber: c.lineStart })) {
+      if ('tooLong' in line || isBlank(line.bytes)) continue;
+      const { custom_id } = JSON.parse(line.bytes.toString('utf8')) as { custom_id: string };
+      out.push(`${JSON.stringify(expiredLine(deps.ids.requestLineId(), custom_id))}\n`);
+    }
+    yield Buffer.from(out.join(''));
+  }
+}

@@ -1,0 +1,108 @@
+import type { Deps } from '../app/deps.js';
+import { queueUrl } from '../app/deps.js';
+import type { BatchRef, ChunkMessage } from '../chunks/chunk-message.js';
+import type { ChunkRange } from '../chunks/plan-chunks.js';
+import { planChunks } from '../chunks/plan-chunks.js';
+import { toUnixSeconds } from '../clock.js';
+import { choosePool, isAtRisk } from '../sla/policy.js';
+import type { BatchRecord } from './batch-record.js';
+
+type SchedulerDeps = Pick<
+  Deps,
+  'batches' | 'files' | 'blobs' | 'queue' | 'queueUrls' | 'clock' | 'limits' | 'sla'
+>;
+
+export type ScheduleOutcome = 'scheduled' | 'failed' | 'resent' | 'not-validating';
+
+export const chunkMessage = (batch: BatchRecord, key: string, c: ChunkRange, attempt = 1): ChunkMessage => ({
+  v: 1,
+  tenant: batch.tenant,
+  batchId: batch.id,
+  chunk: c.chunk,
+  key,
+  byteStart: c.byteStart,
+  byteEnd: c.byteEnd,
+  lineStart: c.lineStart,
+  lineEnd: c.lineEnd,
+  endpoint: batch.endpoint,
+  deadline: batch.expires_at * 1000,
+  attempt,
+});
+
+/**
+ * Validates a batch's input file in one streaming pass and fans it out as chunk messages.
+ * Safe to run again for the same batch (SQS delivers at least once): a batch already in
+ * progress whose messages were not all sent gets them sent again; duplicates are harmless
+ * because chunks complete exactly once.
+ */
+export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise<ScheduleOutcome> {
+  const batch = await deps.batches.get(ref);
+  if (!batch) return 'not-validating';
+  if (batch.status === 'in_progress' && !batch.enqueued) {
+    const file = await deps.files.get(ref.tenant, batch.input_file_id);
+    const pending = (await deps.batches.listChunks(ref)).filter((c) => c.status === 'pending');
+    if (file) await enqueue(deps, batch, file.s3_key, pending);
+    return 'resent';
+  }
+  if (batch.status !== 'validating') return 'not-validating';
+
+  const nowS = toUnixSeconds(deps.clock.now());
+  const fail = async (code: string, message: string) => {
+    await deps.batches.transition(ref, 'failed', nowS, {
+      errors: [{ code, message, param: null, line: null }],
+    });
+    return 'failed' as const;
+  };
+  const file = await deps.files.get(ref.tenant, batch.input_file_id);
+  if (!file) return fail('invalid_file', `The input file ${batch.input_file_id} no longer exists.`);
+  if (file.bytes > deps.limits.MAX_BATCH_FILE_BYTES) {
+    return fail(
+      'file_too_large',
+      `The input file is larger than the maximum of ${deps.limits.MAX_BATCH_FILE_BYTES} bytes.`,
+    );
+  }
+
+  const plan = await planChunks(await deps.blobs.stream(file.s3_key), {
+    endpoint: batch.endpoint,
+    limits: deps.limits,
+  });
+  if (!plan.ok) {
+    await deps.batches.transition(ref, 'failed', toUnixSeconds(deps.clock.now()), { errors: plan.errors });
+    return 'failed';
+  }
+
+  await deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400);
+  const started = await deps.batches.transition(
+    ref,
+    'in_progress',
+    toUnixSeconds(deps.clock.now()),
+    { total: plan.total, chunk_count: plan.chunks.length, ...(plan.model ? { model: plan.model } : {}) },
+    ['validating'],
+  );
+  if (!started) return 'not-validating'; // cancelled while validating: the finalizer ends it
+  await enqueue(deps, started, file.s3_key, plan.chunks);
+  return 'scheduled';
+}
+
+async function enqueue(
+  deps: SchedulerDeps,
+  batch: BatchRecord,
+  key: string,
+  chunks: readonly ChunkRange[],
+): Promise<void> {
+  const atRisk = isAtRisk(
+    {
+      nowMs: deps.clock.now(),
+      deadlineMs: batch.expires_at * 1000,
+      remainingRequests: batch.total,
+      requestsPerSecond: deps.sla.SLA_ASSUMED_REQUESTS_PER_SECOND,
+    },
+    deps.sla,
+  );
+  const pool = choosePool(batch.priority, atRisk);
+  await deps.queue.sendAll(
+    queueUrl(deps, pool),
+    chunks.map((c) => chunkMessage(batch, key, c)),
+  );
+  await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true });
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * Typed configuration, read once from the environment and validated up front so that a
+ * missing or malformed variable fails at start-up with its name, not deep inside a request.
+ */
+
+const positiveInt = z.coerce.number().int().positive();
+const rate = z.coerce.number().min(0).max(1);
+
+export const limitsSchema = z.object({
+  MAX_REQUESTS_PER_BATCH: positiveInt.default(50_000),
+  MAX_BATCH_FILE_BYTES: positiveInt.default(200 * 1024 * 1024),
+  MAX_LINE_BYTES: positiveInt.default(10 * 1024 * 1024),
+  /** Direct uploads through API Gateway + Lambda (6 MB payload, base64) top out near 4.5 MB. */
+  MAX_API_UPLOAD_BYTES: positiveInt.default(4 * 1024 * 1024),
+  /** File content above this size is served by a redirect to a pre-signed S3 URL. */
+  MAX_INLINE_CONTENT_BYTES: positiveInt.default(4 * 1024 * 1024),
+  CHUNK_MAX_LINES: positiveInt.default(2_000),
+  CHUNK_MAX_BYTES: positiveInt.default(8 * 1024 * 1024),
+  MAX_REPORTED_LINE_ERRORS: positiveInt.default(100),
+  COMPLETION_WINDOWS: z
+    .string()
+    .default('24h')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((w) => w.trim())
+        .filter(Boolean),
+    ),
+  /** Comma-separated model allowlist; empty means any model the engine serves. */
+  MODELS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    ),
+  FILE_RETENTION_DAYS: positiveInt.default(30),
+});
+export type Limits = z.infer<typeof limitsSchema>;
+
+export const awsSchema = z.object({
+  AWS_REGION: z.string().default('us-east-1'),
+  /** Unset on AWS; LocalStack's or the emulator's endpoint locally. */
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+});
+export type AwsSettings = z.infer<typeof awsSchema>;
+
+export const workerSchema = z.object({
+  POOL: z.enum(['spot', 'dedicated']),
+  QUEUE_URL: z.string().min(1),
+  ENGINE_URL: z.string().url().optional(),
+  ENGINE_API_KEY: z.string().optional(),
+  ENGINE_TIMEOUT_MS: positiveInt.default(600_000),
+  ENGINE_CONCURRENCY: positiveInt.default(32),
+  ENGINE_MAX_RETRIES: z.coerce.number().int().min(0).default(4),
+  CHUNKS_IN_PARALLEL: positiveInt.default(2),
+  /** SQS long-poll wait; shorter locally so workers stop promptly. */
+  RECEIVE_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
+  /** How long a received chunk stays invisible; the worker extends it while it works. */
+  VISIBILITY_TIMEOUT_SECONDS: positiveInt.default(120),
+  SIM_ENGINE_LATENCY_MS: z.coerce.number().min(0).default(0),
+  SIM_ENGINE_FAILURE_RATE: rate.default(0),
+  SIM_SPOT_INTERRUPTION_RATE: rate.default(0),
+});
+export type WorkerSettings = z.infer<typeof workerSchema>;
+
+export const slaSchema = z.object({
+  /** A batch is at risk when its remaining work would need more than this share of the time left. */
+  SLA_RISK_RATIO: z.coerce.number().positive().max(1).default(0.5),
+  /** Assumed per-worker throughput until a batch has its own measurement. */
+  SLA_ASSUMED_REQUESTS_PER_SECOND: z.coerce.number().positive().default(5),
+});
+export type SlaSettings = z.infer<typeof slaSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses `env` with `schema`, reporting every bad variable by name at once. */
+export function readConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads a required environment variable (a resource name or URL handed in by the deployment). */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`Missing required environment variable ${name}`);
+  return value;
+}

@@ -1,0 +1,85 @@
+/**
+ * Splits a byte stream into lines, keeping each line's byte offsets. JSONL libraries yield
+ * parsed values or strings, but chunks are addressed by byte range (a worker reads its lines
+ * with a ranged GET), so offsets must be exact, including for multi-byte UTF-8 and CRLF.
+ */
+export interface Line {
+  /** 1-based line number in the file. */
+  number: number;
+  /** Byte offset of the line's first byte. */
+  start: number;
+  /** Byte offset just past the line's terminator (or the end of the data). */
+  end: number;
+  /** The line's bytes without its terminator. */
+  bytes: Buffer;
+}
+
+export interface SplitOptions {
+  /** Offset of the stream's first byte within the file (for ranged reads). */
+  startOffset?: number;
+  firstLineNumber?: number;
+  /** A line longer than this is reported as `tooLong` without buffering all of it. */
+  maxLineBytes?: number;
+}
+
+export type SplitItem = Line | { number: number; start: number; end: number; tooLong: true };
+
+export async function* splitLines(
+  source: AsyncIterable<Uint8Array>,
+  opts: SplitOptions = {},
+): AsyncGenerator<SplitItem> {
+  const maxLineBytes = opts.maxLineBytes ?? Number.POSITIVE_INFINITY;
+  let offset = opts.startOffset ?? 0;
+  let lineNumber = opts.firstLineNumber ?? 1;
+  let lineStart = offset;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overflow = false;
+
+  const emit = (end: number): SplitItem => {
+    const item: SplitItem = overflow
+      ? { number: lineNumber, start: lineStart, end, tooLong: true }
+      : { number: lineNumber, start: lineStart, end, bytes: stripCr(Buffer.concat(pending, pendingBytes)) };
+    lineNumber += 1;
+    lineStart = end;
+    pending = [];
+    pendingBytes = 0;
+    overflow = false;
+    return item;
+  };
+
+  for await (const chunk of source) {
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let from = 0;
+    while (from < buf.length) {
+      const nl = buf.indexOf(0x0a, from);
+      const to = nl === -1 ? buf.length : nl;
+      if (!overflow) {
+        if (pendingBytes + (to - from) > maxLineBytes) {
+          overflow = true;
+          pending = [];
+          pendingBytes = 0;
+        } else if (to > from) {
+          pending.push(buf.subarray(from, to));
+          pendingBytes += to - from;
+        }
+      }
+      if (nl === -1) {
+        offset += buf.length - from;
+        break;
+      }
+      offset += nl + 1 - from;
+      from = nl + 1;
+      yield emit(offset);
+    }
+  }
+  if (pendingBytes > 0 || overflow) yield emit(offset);
+}
+
+function stripCr(b: Buffer): Buffer {
+  return b.length > 0 && b[b.length - 1] === 0x0d ? b.subarray(0, b.length - 1) : b;
+}
+
+export const isBlank = (b: Buffer): boolean => b.toString('utf8').trim().length === 0;

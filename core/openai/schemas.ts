@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+/** Endpoints openbatch runs; each needs an OpenAI-compatible engine route of the same path. */
+export const SUPPORTED_ENDPOINTS = [
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/embeddings',
+  '/v1/responses',
+] as const;
+export type Endpoint = (typeof SUPPORTED_ENDPOINTS)[number];
+
+export const isSupportedEndpoint = (url: string): url is Endpoint =>
+  (SUPPORTED_ENDPOINTS as readonly string[]).includes(url);
+
+/** OpenAI metadata: up to 16 string pairs, keys ≤ 64 chars, values ≤ 512 chars. */
+export const metadataSchema = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 16, { message: 'metadata can hold at most 16 keys' });
+
+export const createBatchBodySchema = z.object({
+  input_file_id: z.string().min(1),
+  endpoint: z.string().min(1),
+  completion_window: z.string().min(1),
+  metadata: metadataSchema.nullish(),
+  /** Extension beside the contract: `high` runs on dedicated capacity from the start. */
+  priority: z.enum(['normal', 'high']).optional(),
+});
+export type CreateBatchBody = z.infer<typeof createBatchBodySchema>;
+
+export const listQuerySchema = z.object({
+  after: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const listFilesQuerySchema = z.object({
+  after: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  purpose: z.string().optional(),
+});
+
+export const FILE_PURPOSES = ['batch', 'batch_output'] as const;
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
+
+export interface FileObject {
+  id: string;
+  object: 'file';
+  bytes: number;
+  created_at: number;
+  expires_at: number | null;
+  filename: string;
+  purpose: string;
+  status: 'processed';
+  status_details: null;
+}
+
+export type BatchStatus =
+  | 'validating'
+  | 'failed'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'expired'
+  | 'cancelling'
+  | 'cancelled';
+
+export interface BatchError {
+  code: string;
+  message: string;
+  param: string | null;
+  line: number | null;
+}
+
+export interface BatchObject {
+  id: string;
+  object: 'batch';
+  endpoint: string;
+  errors: { object: 'list'; data: BatchError[] } | null;
+  input_file_id: string;
+  completion_window: string;
+  status: BatchStatus;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  created_at: number;
+  in_progress_at: number | null;
+  expires_at: number;
+  finalizing_at: number | null;
+  completed_at: number | null;
+  failed_at: number | null;
+  expired_at: number | null;
+  cancelling_at: number | null;
+  cancelled_at: number | null;
+  request_counts: { total: number; completed: number; failed: number };
+  metadata: Record<string, string> | null;
+  model?: string;
+}
+
+export interface ListPage<T> {
+  object: 'list';
+  data: T[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+/** One line of a batch input file (BatchRequestInput). */
+export const requestLineSchema = z.object({
+  custom_id: z.string().min(1),
+  method: z.string(),
+  url: z.string(),
+  body: z.record(z.string(), z.unknown()),
+});
+export type RequestLine = z.infer<typeof requestLineSchema>;
+
+/** One line of a batch output or error file (BatchRequestOutput). */
+export interface ResultLine {
+  id: string;
+  custom_id: string;
+  response: { status_code: number; request_id: string; body: unknown } | null;
+  error: { code: string; message: string } | null;
+}

@@ -1,0 +1,82 @@
+import type { Deps } from '../app/deps.js';
+import { queueUrl } from '../app/deps.js';
+import { chunkMessage } from '../batches/schedule-batch.js';
+import type { BatchRef } from '../chunks/chunk-message.js';
+import { toUnixSeconds } from '../clock.js';
+import { isAtRisk } from './policy.js';
+
+type SweepDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'queueUrls' | 'clock' | 'sla'>;
+
+export interface SweepReport {
+  expired: string[];
+  escalated: { batchId: string; chunks: number }[];
+  finalizeRequested: string[];
+}
+
+/** A batch stuck in finalizing or cancelling this long gets its finalize message again. */
+const STUCK_AFTER_S = 15 * 60;
+
+/**
+ * The SLA monitor's pass over running batches: expires those past their completion window,
+ * sends the pending chunks of at-risk batches to dedicated capacity, and re-requests
+ * finalization where every chunk is done but no finalizer ran (a lost message).
+ */
+export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
+  const report: SweepReport = { expired: [], escalated: [], finalizeRequested: [] };
+  const now = deps.clock.now();
+  const nowS = toUnixSeconds(now);
+  const finalize = async (ref: BatchRef) => {
+    await deps.queue.send(queueUrl(deps, 'finalizing'), ref);
+    report.finalizeRequested.push(ref.batchId);
+  };
+
+  for (const batch of await deps.batches.listActive()) {
+    const ref = { tenant: batch.tenant, batchId: batch.id };
+    if (batch.status === 'in_progress' && nowS >= batch.expires_at) {
+      if (
+        await deps.batches.transition(ref, 'finalizing', nowS, { end_reason: 'expired' }, ['in_progress'])
+      ) {
+        report.expired.push(batch.id);
+        await finalize(ref);
+      }
+      continue;
+    }
+    if (batch.status === 'finalizing' || batch.status === 'cancelling') {
+      const since = batch.finalizing_at ?? batch.cancelling_at ?? nowS;
+      if (nowS - since >= STUCK_AFTER_S) await finalize(ref);
+      continue;
+    }
+    if (batch.status !== 'in_progress') continue;
+
+    const chunks = await deps.batches.listChunks(ref);
+    const pending = chunks.filter((c) => c.status !== 'done');
+    if (pending.length === 0 && chunks.length === batch.chunk_count) {
+      await finalize(ref);
+      continue;
+    }
+    const elapsedS = Math.max(1, nowS - (batch.in_progress_at ?? nowS));
+    const doneRequests = chunks.reduce((n, c) => n + (c.status === 'done' ? c.requests : 0), 0);
+    const atRisk = isAtRisk(
+      {
+        nowMs: now,
+        deadlineMs: batch.expires_at * 1000,
+        remainingRequests: batch.total - doneRequests,
+        requestsPerSecond: Math.max(doneRequests / elapsedS, deps.sla.SLA_ASSUMED_REQUESTS_PER_SECOND),
+      },
+      deps.sla,
+    );
+    const toEscalate = pending.filter((c) => !c.escalated);
+    if (!atRisk || toEscalate.length === 0) continue;
+    const file = await deps.files.get(batch.tenant, batch.input_file_id);
+    if (!file) continue;
+    // Dedicated workers take copies of the chunks; spot workers skip escalated ones, and a chunk
+    // that both run still completes once.
+    await deps.queue.sendAll(
+      queueUrl(deps, 'dedicated'),
+      toEscalate.map((c) => chunkMessage(batch, file.s3_key, c)),
+    );
+    for (const c of toEscalate) await deps.batches.markEscalated(ref, c.chunk);
+    report.escalated.push({ batchId: batch.id, chunks: toEscalate.length });
+  }
+  return report;
+}

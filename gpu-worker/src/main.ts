@@ -1,0 +1,105 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { Consumer } from 'sqs-consumer';
+import { createAwsClients } from '../../core/adapters/aws-clients.js';
+import { createDeps } from '../../core/app/deps.js';
+import { parseChunkMessage } from '../../core/chunks/chunk-message.js';
+import { awsSchema, readConfig, workerSchema } from '../../core/config.js';
+import { log } from '../../core/observability/log.js';
+import { emitMetrics } from '../../core/observability/metrics.js';
+import { reportCallsPeriodically } from './call-report.js';
+import type { Engine } from './engine/engine.js';
+import { HttpEngine } from './engine/http-engine.js';
+import { SimulatedEngine } from './engine/simulated-engine.js';
+import { runChunk } from './run-chunk.js';
+
+const settings = readConfig(workerSchema);
+const clients = createAwsClients(readConfig(awsSchema));
+const deps = createDeps(process.env, clients);
+const engine: Engine = settings.ENGINE_URL
+  ? new HttpEngine(settings.ENGINE_URL, {
+      apiKey: settings.ENGINE_API_KEY,
+      timeoutMs: settings.ENGINE_TIMEOUT_MS,
+    })
+  : new SimulatedEngine({
+      latencyMs: settings.SIM_ENGINE_LATENCY_MS,
+      failureRate: settings.SIM_ENGINE_FAILURE_RATE,
+      seed: String(process.pid),
+    });
+const stop = new AbortController();
+const flushCalls = reportCallsPeriodically(process.env.OPENBATCH_CALLS_FILE);
+
+async function handle(message: Message): Promise<boolean> {
+  const started = Date.now();
+  try {
+    const msg = parseChunkMessage(message.Body ?? '');
+    const lines = msg.lineEnd - msg.lineStart + 1;
+    const interrupt = settings.POOL === 'spot' && Math.random() < settings.SIM_SPOT_INTERRUPTION_RATE;
+    const result = await runChunk(deps, msg, {
+      pool: settings.POOL,
+      engine,
+      concurrency: settings.ENGINE_CONCURRENCY,
+      maxRetries: settings.ENGINE_MAX_RETRIES,
+      stop: stop.signal,
+      ...(interrupt ? { simulateInterruptionAfter: Math.max(1, Math.floor(lines / 2)) } : {}),
+    });
+    log.info('chunk handled', {
+      batchId: msg.batchId,
+      chunk: msg.chunk,
+      attempt: msg.attempt,
+      pool: settings.POOL,
+      ...result,
+      ms: Date.now() - started,
+    });
+    await emitMetrics(
+      { Pool: settings.POOL },
+      {
+        ChunksCompleted: result.outcome === 'completed' ? 1 : 0,
+        ChunksHandedOff: result.outcome === 'handed-off' ? 1 : 0,
+        ChunksDuplicate: result.outcome === 'duplicate' ? 1 : 0,
+        RequestsRun: result.ran,
+        RequestsFailed: result.failed,
+        ChunkDuration: { value: Date.now() - started, unit: 'Milliseconds' },
+      },
+    );
+    return true;
+  } catch (err) {
+    // Left on the queue: SQS redelivers it, and after maxReceiveCount it goes to the DLQ.
+    log.error('chunk failed', { err, messageId: message.MessageId, pool: settings.POOL });
+    return false;
+  }
+}
+
+const consumer = Consumer.create({
+  queueUrl: settings.QUEUE_URL,
+  sqs: clients.sqs,
+  batchSize: settings.CHUNKS_IN_PARALLEL,
+  waitTimeSeconds: settings.RECEIVE_WAIT_SECONDS,
+  visibilityTimeout: settings.VISIBILITY_TIMEOUT_SECONDS,
+  heartbeatInterval: Math.max(1, Math.floor(settings.VISIBILITY_TIMEOUT_SECONDS / 3)),
+  pollingCompleteWaitTimeMs: 110_000,
+  handleMessageBatch: async (messages) => {
+    const ok = await Promise.all(messages.map(handle));
+    return messages.filter((_, i) => ok[i]);
+  },
+});
+consumer.on('error', (err) => log.error('queue error', { err, pool: settings.POOL }));
+consumer.on('processing_error', (err) => log.error('processing error', { err, pool: settings.POOL }));
+
+// Spot interruption (ECS sends SIGTERM, then SIGKILL after the stop timeout): stop receiving,
+// let in-flight chunks checkpoint and hand off, then exit.
+const shutdown = (signal: string) => {
+  if (stop.signal.aborted) return;
+  log.info('worker stopping', { signal, pool: settings.POOL });
+  stop.abort(signal);
+  consumer.stop();
+};
+consumer.on('stopped', () => {
+  flushCalls();
+  log.info('worker stopped', { pool: settings.POOL });
+  process.exit(0);
+});
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+log.info('worker started', { pool: settings.POOL, engine: engine.name, queue: settings.QUEUE_URL });
+consumer.start();

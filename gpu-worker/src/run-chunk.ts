@@ -1,0 +1,223 @@
+import pLimit from 'p-limit';
+import pRetry, { AbortError } from 'p-retry';
+import { keys } from '../../core/adapters/blob-store.js';
+import type { Deps } from '../../core/app/deps.js';
+import { queueUrl } from '../../core/app/deps.js';
+import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
+import { isBlank, splitLines } from '../../core/lines/split-lines.js';
+import type { ResultLine } from '../../core/openai/schemas.js';
+import { errorLine, failedResponseLine, isSuccess, successLine } from '../../core/results/result-lines.js';
+import type { Pool } from '../../core/sla/policy.js';
+import { type Engine, type EngineResponse, isRetryableStatus } from './engine/engine.js';
+
+type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'queueUrls' | 'ids'>;
+
+export interface ChunkRunOptions {
+  pool: Pool;
+  engine: Engine;
+  concurrency: number;
+  maxRetries: number;
+  /** Aborted on SIGTERM (spot interruption) or shutdown: finish nothing new, checkpoint, hand off. */
+  stop: AbortSignal;
+  /** SIMULATED spot interruption for tests and local runs: interrupt after this many finished lines. */
+  simulateInterruptionAfter?: number;
+  retryMinTimeoutMs?: number;
+}
+
+export type ChunkOutcomeKind = 'completed' | 'duplicate' | 'skipped' | 'handed-off';
+
+export interface ChunkRunResult {
+  outcome: ChunkOutcomeKind;
+  /** Requests run by this attempt (checkpointed ones excluded). */
+  ran: number;
+  completed: number;
+  failed: number;
+  finalizeRequested: boolean;
+}
+
+interface Finished {
+  line: number;
+  result: ResultLine;
+}
+
+class RetryableResponse extends Error {
+  constructor(readonly response: EngineResponse) {
+    super(`engine answered ${response.status}`);
+  }
+}
+
+/**
+ * Runs one chunk: reads its lines with a ranged GET, sends each request to the engine with
+ * bounded concurrency and retries, writes the chunk's output and error parts, and completes the
+ * chunk exactly once. Interrupted, it checkpoints the finished lines and hands the chunk to the
+ * dedicated queue; the next attempt skips what was checkpointed.
+ */
+export async function runChunk(
+  deps: ChunkDeps,
+  msg: ChunkMessage,
+  opts: ChunkRunOptions,
+): Promise<ChunkRunResult> {
+  const ref = { tenant: msg.tenant, batchId: msg.batchId };
+  const none = { ran: 0, completed: 0, failed: 0, finalizeRequested: false };
+  const { batch, chunk } = await deps.batches.getBatchAndChunk(ref, msg.chunk);
+  if (batch?.status !== 'in_progress' || !chunk) return { outcome: 'skipped', ...none };
+  if (chunk.status === 'done') return { outcome: 'duplicate', ...none };
+  // An escalated chunk has a copy on the dedicated queue; spot leaves it to that copy.
+  if (opts.pool === 'spot' && chunk.escalated) return { outcome: 'skipped', ...none };
+
+  const finished = new Map<number, ResultLine>();
+  if (chunk.checkpoint_key) {
+    for (const f of await readCheckpoint(deps, chunk.checkpoint_key)) finished.set(f.line, f.result);
+  }
+
+  const interrupt = new AbortController();
+  const signal = AbortSignal.any([opts.stop, interrupt.signal]);
+  const limit = pLimit(opts.concurrency);
+  const order: number[] = [];
+  const tasks: Promise<void>[] = [];
+  let ran = 0;
+  const source = await deps.blobs.stream(msg.key, { start: msg.byteStart, end: msg.byteEnd });
+  for await (const item of splitLines(source, {
+    startOffset: msg.byteStart,
+    firstLineNumber: msg.lineStart,
+  })) {
+    if ('tooLong' in item || isBlank(item.bytes)) continue; // the scheduler rejected too-long lines already
+    order.push(item.number);
+    if (finished.has(item.number)) continue;
+    const request = JSON.parse(item.bytes.toString('utf8')) as {
+      custom_id: string;
+      url: string;
+      body: Record<string, unknown>;
+    };
+    tasks.push(
+      limit(async () => {
+        if (signal.aborted) return;
+        const result = await runRequest(deps, opts, request, signal);
+        if (!result) return;
+        finished.set(item.number, result);
+        ran += 1;
+        if (opts.simulateInterruptionAfter !== undefined && ran >= opts.simulateInterruptionAfter)
+          interrupt.abort('simulated');
+      }),
+    );
+  }
+  await Promise.all(tasks);
+
+  if (finished.size < order.length) {
+    await handOff(deps, msg, finished, order);
+    return { outcome: 'handed-off', ran, completed: 0, failed: 0, finalizeRequested: false };
+  }
+
+  const output: string[] = [];
+  const errors: string[] = [];
+  for (const n of order) {
+    const result = finished.get(n) as ResultLine;
+    (isSuccess(result) ? output : errors).push(`${JSON.stringify(result)}\n`);
+  }
+  const attempt = `a${msg.attempt}-${deps.ids.requestId().slice(4, 16)}`;
+  const outputKey = keys.part(msg.tenant, msg.batchId, msg.chunk, attempt, 'output');
+  const errorKey =
+    errors.length > 0 ? keys.part(msg.tenant, msg.batchId, msg.chunk, attempt, 'error') : undefined;
+  await deps.blobs.put(outputKey, output.join(''));
+  if (errorKey) await deps.blobs.put(errorKey, errors.join(''));
+
+  const won = await deps.batches.completeChunk(ref, msg.chunk, {
+    completed: output.length,
+    failed: errors.length,
+    outputKey,
+    errorKey,
+    pool: opts.pool,
+  });
+  if (!won) return { outcome: 'duplicate', ran, completed: 0, failed: 0, finalizeRequested: false };
+
+  // Whether the batch is done is read from the chunk records, never from the counter.
+  const chunks = await deps.batches.listChunks(ref);
+  const allDone = chunks.length === batch.chunk_count && chunks.every((c) => c.status === 'done');
+  if (allDone) await deps.queue.send(queueUrl(deps, 'finalizing'), ref);
+  return {
+    outcome: 'completed',
+    ran,
+    completed: output.length,
+    failed: errors.length,
+    finalizeRequested: allDone,
+  };
+}
+
+async function runRequest(
+  deps: Pick<Deps, 'ids'>,
+  opts: ChunkRunOptions,
+  request: { custom_id: string; url: string; body: Record<string, unknown> },
+  signal: AbortSignal,
+): Promise<ResultLine | undefined> {
+  const lineId = deps.ids.requestLineId();
+  try {
+    const res = await pRetry(
+      async () => {
+        if (signal.aborted) throw new AbortError('stopped');
+        const r = await opts.engine.send(request.url, request.body, signal);
+        if (isRetryableStatus(r.status)) throw new RetryableResponse(r);
+        return r;
+      },
+      {
+        retries: opts.maxRetries,
+        factor: 2,
+        minTimeout: opts.retryMinTimeoutMs ?? 200,
+        maxTimeout: 10_000,
+        randomize: true,
+      },
+    );
+    // A non-retryable error status (say 400) is the request's answer: kept with the engine's status and body.
+    return successLine(lineId, request.custom_id, deps.ids.requestId(), res.status, res.body);
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    if (err instanceof RetryableResponse) {
+      return failedResponseLine(
+        lineId,
+        request.custom_id,
+        deps.ids.requestId(),
+        err.response.status,
+        err.response.body,
+      );
+    }
+    return errorLine(
+      lineId,
+      request.custom_id,
+      'engine_unavailable',
+      `The inference engine could not be reached: ${(err as Error).message}`,
+    );
+  }
+}
+
+async function handOff(
+  deps: ChunkDeps,
+  msg: ChunkMessage,
+  finished: Map<number, ResultLine>,
+  order: number[],
+): Promise<void> {
+  const ref = { tenant: msg.tenant, batchId: msg.batchId };
+  if (finished.size > 0) {
+    const attempt = `a${msg.attempt}-${deps.ids.requestId().slice(4, 16)}`;
+    const key = keys.checkpoint(msg.tenant, msg.batchId, msg.chunk, attempt);
+    const body = order
+      .filter((n) => finished.has(n))
+      .map(
+        (n) => `${JSON.stringify({ line: n, result: finished.get(n) as ResultLine } satisfies Finished)}\n`,
+      )
+      .join('');
+    await deps.blobs.put(key, body);
+    if (!(await deps.batches.saveCheckpoint(ref, msg.chunk, key, finished.size))) return; // completed elsewhere meanwhile
+  }
+  // Interrupted work resumes on capacity that will not be taken away again.
+  await deps.queue.send(queueUrl(deps, 'dedicated'), {
+    ...msg,
+    attempt: msg.attempt + 1,
+  } satisfies ChunkMessage);
+}
+
+async function readCheckpoint(deps: Pick<Deps, 'blobs'>, key: string): Promise<Finished[]> {
+  const text = (await deps.blobs.read(key)).toString('utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Finished);
+}

@@ -1,0 +1,43 @@
+import { getDeps } from '../../core/app/deps.js';
+import { toBatchObject } from '../../core/batches/batch-record.js';
+import { cancelBatch, createBatch, getBatchRecord, listBatches } from '../../core/batches/batches-service.js';
+import { createBatchBodySchema, listQuerySchema } from '../../core/openai/schemas.js';
+import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathParam, tenantOf } from '../shared/http.js';
+
+const ref = (event: HttpEvent) => ({ tenant: tenantOf(event), batchId: pathParam(event, 'batch_id') });
+
+export const handler = httpApi([
+  {
+    method: 'POST',
+    path: '/v1/batches',
+    handler: async (event: HttpEvent) =>
+      json(
+        200,
+        await createBatch(getDeps(), tenantOf(event), parseWith(createBatchBodySchema, jsonBody(event))),
+      ),
+  },
+  {
+    method: 'GET',
+    path: '/v1/batches',
+    handler: async (event: HttpEvent) =>
+      json(
+        200,
+        await listBatches(
+          getDeps(),
+          tenantOf(event),
+          parseWith(listQuerySchema, event.queryStringParameters ?? {}),
+        ),
+      ),
+  },
+  {
+    method: 'GET',
+    path: '/v1/batches/{batch_id}',
+    handler: async (event: HttpEvent) =>
+      json(200, toBatchObject(await getBatchRecord(getDeps(), ref(event)))),
+  },
+  {
+    method: 'POST',
+    path: '/v1/batches/{batch_id}/cancel',
+    handler: async (event: HttpEvent) => json(200, await cancelBatch(getDeps(), ref(event))),
+  },
+]);

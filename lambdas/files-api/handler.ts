@@ -1,0 +1,71 @@
+import { getDeps } from '../../core/app/deps.js';
+import {
+  createFile,
+  deleteFile,
+  fileContent,
+  getFileRecord,
+  listFiles,
+  toFileObject,
+} from '../../core/files/files-service.js';
+import { listFilesQuerySchema } from '../../core/openai/schemas.js';
+import {
+  type HttpEvent,
+  type HttpResult,
+  httpApi,
+  json,
+  parseWith,
+  pathParam,
+  tenantOf,
+} from '../shared/http.js';
+import { parseMultipartUpload } from './multipart.js';
+
+export const handler = httpApi([
+  {
+    method: 'POST',
+    path: '/v1/files',
+    handler: async (event: HttpEvent) => {
+      const deps = getDeps();
+      const upload = await parseMultipartUpload(event, deps.limits.MAX_API_UPLOAD_BYTES);
+      return json(200, await createFile(deps, tenantOf(event), upload));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/files',
+    handler: async (event: HttpEvent) =>
+      json(
+        200,
+        await listFiles(
+          getDeps(),
+          tenantOf(event),
+          parseWith(listFilesQuerySchema, event.queryStringParameters ?? {}),
+        ),
+      ),
+  },
+  {
+    method: 'GET',
+    path: '/v1/files/{file_id}',
+    handler: async (event: HttpEvent) =>
+      json(200, toFileObject(await getFileRecord(getDeps(), tenantOf(event), pathParam(event, 'file_id')))),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/files/{file_id}',
+    handler: async (event: HttpEvent) =>
+      json(200, await deleteFile(getDeps(), tenantOf(event), pathParam(event, 'file_id'))),
+  },
+  {
+    method: 'GET',
+    path: '/v1/files/{file_id}/content',
+    handler: async (event: HttpEvent): Promise<HttpResult> => {
+      const content = await fileContent(getDeps(), tenantOf(event), pathParam(event, 'file_id'));
+      if ('redirect' in content)
+        return { statusCode: 302, headers: { location: content.redirect }, body: '' };
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: content.inline.toString('utf8'),
+      };
+    },
+  },
+]);

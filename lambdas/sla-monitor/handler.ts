@@ -1,0 +1,19 @@
+import { getDeps } from '../../core/app/deps.js';
+import { log } from '../../core/observability/log.js';
+import { emitMetrics } from '../../core/observability/metrics.js';
+import { slaSweep } from '../../core/sla/sla-sweep.js';
+
+/** Runs on a schedule (EventBridge on AWS, a timer locally). */
+export async function handler(): Promise<void> {
+  const report = await slaSweep(getDeps());
+  if (report.expired.length + report.escalated.length + report.finalizeRequested.length > 0)
+    log.info('sla sweep', { ...report });
+  await emitMetrics(
+    { Function: 'sla-monitor' },
+    {
+      BatchesExpired: report.expired.length,
+      ChunksEscalated: report.escalated.reduce((n, e) => n + e.chunks, 0),
+      FinalizeRequeued: report.finalizeRequested.length,
+    },
+  );
+}

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { unauthorizedBody } from '../../core/app/declaration.js';
+import { log } from '../../core/observability/log.js';
+import type { LoadedFunction } from './functions.js';
+import { lambdaContext } from './lambda-context.js';
+
+/** API Gateway's own request limit; larger bodies never reach a Lambda. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface Route {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  fn: LoadedFunction;
+}
+
+export interface GatewayOptions {
+  functions: Map<string, LoadedFunction>;
+  /** Extra handlers tried before the API routes (health, portal). Return true when handled. */
+  before?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+}
+
+/** Compiles `/v1/files/{file_id}` into a matcher with named groups. */
+export const compileTemplate = (template: string): RegExp =>
+  new RegExp(`^${template.replace(/\{([^}/+]+)\}/g, '(?<$1>[^/]+)')}/?$`);
+
+/**
+ * A local stand-in for API Gateway (REST API): routes from the declaration, the TOKEN authorizer
+ * run first, Lambda proxy events in and out. The handlers cannot tell it from AWS.
+ */
+export function createGateway(opts: GatewayOptions): Server {
+  const routes: Route[] = [];
+  let authorizer: LoadedFunction | undefined;
+  for (const fn of opts.functions.values()) {
+    for (const t of fn.decl.triggers) {
+      if (t.kind === 'http')
+        routes.push({ method: t.method, template: t.path, pattern: compileTemplate(t.path), fn });
+      if (t.kind === 'authorizer') authorizer = fn;
+    }
+  }
+
+  return createServer(async (req, res) => {
+    try {
+      if (opts.before && (await opts.before(req, res))) return;
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const matches = routes.filter((r) => r.pattern.test(url.pathname));
+      const route = matches.find((r) => r.method === req.method);
+      if (!route) {
+        const status = matches.length > 0 ? 405 : 404;
+        return send(res, status, {
+          error: {
+            message: `Unknown request URL: ${req.method} ${url.pathname}`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'unknown_url',
+          },
+        });
+      }
+      const body = await readBody(req);
+      if (body === undefined) {
+        return send(res, 413, {
+          error: {
+            message: "Request body exceeds API Gateway's 10 MB limit.",
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
+      }
+
+      const token = header(req, 'authorization');
+      if (!token || !authorizer) return send(res, 401, unauthorizedBody);
+      let tenant: string;
+      try {
+        const policy = await authorizer.handler(
+          {
+            type: 'TOKEN',
+            authorizationToken: token,
+            methodArn: `arn:aws:execute-api:local:000000000000:local/local/${req.method}${url.pathname}`,
+          },
+          lambdaContext(authorizer.name, authorizer.decl.timeoutSeconds),
+        );
+        tenant = policy.context.tenant;
+      } catch (err) {
+        if ((err as Error).message === 'Unauthorized') return send(res, 401, unauthorizedBody);
+        throw err;
+      }
+
+      const event = toEvent(req, url, route, body, tenant);
+      const result = (await route.fn.handler(
+        event,
+        lambdaContext(route.fn.name, route.fn.decl.timeoutSeconds),
+      )) as APIGatewayProxyResult;
+      res.writeHead(result.statusCode, stringHeaders(result.headers));
+      res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    } catch (err) {
+      log.error('gateway error', { err });
+      send(res, 502, {
+        error: { message: 'Internal server error', type: 'server_error', param: null, code: null },
+      });
+    }
+  });
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  route: Route,
+  body: Buffer,
+  tenant: string,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    headers[k] = values.join(',');
+    multiValueHeaders[k] = values;
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    multiQuery[k] = [...(multiQuery[k] ?? []), v];
+  }
+  const params = route.pattern.exec(url.pathname)?.groups ?? null;
+  // Binary media types (multipart uploads) arrive base64-encoded, as API Gateway delivers them.
+  const binary = (headers['content-type'] ?? '').startsWith('multipart/');
+  return {
+    resource: route.template,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: Object.keys(query).length > 0 ? query : null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length > 0 ? multiQuery : null,
+    pathParameters: params ? { ...params } : null,
+    stageVariables: null,
+    body: body.length === 0 ? null : body.toString(binary ? 'base64' : 'utf8'),
+    isBase64Encoded: binary,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: { tenant, principalId: tenant },
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: route.template,
+      stage: 'local',
+      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+const stringHeaders = (h: APIGatewayProxyResult['headers']): Record<string, string> =>
+  Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, String(v)]));
+
+export function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,31 @@
+import { log } from '../../core/observability/log.js';
+import { DEFAULT_API_KEY, startLocalRuntime } from './runtime.js';
+
+const runtime = await startLocalRuntime({
+  port: Number(process.env.PORT ?? 8080),
+  ...(process.env.AWS_ENDPOINT_URL ? { awsEndpoint: process.env.AWS_ENDPOINT_URL } : {}),
+  workers: {
+    spot: Number(process.env.SPOT_WORKERS ?? 1),
+    dedicated: Number(process.env.DEDICATED_WORKERS ?? 1),
+  },
+});
+
+console.log(`
+openbatch is running locally.
+  API:      ${runtime.url}/v1        (health: ${runtime.url}/healthz)
+  API key:  ${runtime.apiKey === DEFAULT_API_KEY ? `${DEFAULT_API_KEY} (dev default; set OPENBATCH_API_KEY to change)` : '(from OPENBATCH_API_KEY)'}
+  AWS:      ${runtime.env.AWS_ENDPOINT_URL}
+  Engine:   ${process.env.ENGINE_URL ?? 'built-in SIMULATED engine (set ENGINE_URL for a real OpenAI-compatible server)'}
+  Worker logs: .openbatch/workers.log
+`);
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (closing) return;
+    closing = true;
+    log.info('shutting down', { signal });
+    await runtime.close();
+    process.exit(0);
+  });
+}

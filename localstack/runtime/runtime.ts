@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { type AwsClients, createAwsClients } from '../../core/adapters/aws-clients.js';
+import { type FunctionName, physicalName, queues } from '../../core/app/declaration.js';
+import { log } from '../../core/observability/log.js';
+import { bootstrapResources } from './bootstrap.js';
+import { type Emulator, startEmulator } from './emulator.js';
+import { loadFunctions } from './functions.js';
+import { createGateway, send } from './gateway.js';
+import { startQueueTrigger, startScheduleTrigger } from './queue-trigger.js';
+import { openLog, WorkerFleet } from './worker-processes.js';
+
+export const DEFAULT_API_KEY = 'sk-openbatch-local';
+
+export interface LocalRuntimeOptions {
+  port?: number;
+  host?: string;
+  /** Resource name prefix, as the CDK app's per-environment prefix. */
+  prefix?: string;
+  /** api key → tenant. Default: OPENBATCH_API_KEY (or the documented dev key) → tenant `local`. */
+  apiKeys?: Record<string, string>;
+  /** An AWS endpoint already running (LocalStack); otherwise moto is started. */
+  awsEndpoint?: string;
+  workers?: { spot: number; dedicated: number };
+  /** Extra environment for functions and workers (limits, simulated engine settings, ENGINE_URL…). */
+  env?: Record<string, string>;
+  workerVisibilityTimeoutSeconds?: number;
+  slaEverySeconds?: number;
+  /** Where worker logs go; default `.openbatch/workers.log`. */
+  workerLog?: string;
+  root?: string;
+}
+
+export interface LocalRuntime {
+  url: string;
+  apiKey: string;
+  env: Record<string, string>;
+  aws: AwsClients;
+  fleet: WorkerFleet;
+  runSlaMonitor(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `npm start`: the whole of openbatch on one machine. The emulator stands in for AWS, this
+ * process stands in for API Gateway, Lambda event sources and EventBridge, and worker
+ * processes stand in for the ECS services. The code it runs is the code that runs on AWS.
+ */
+export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const root = opts.root ?? process.cwd();
+  const stateDir = resolve(root, '.openbatch');
+  mkdirSync(stateDir, { recursive: true });
+  const apiKey = process.env.OPENBATCH_API_KEY ?? DEFAULT_API_KEY;
+  const apiKeys = opts.apiKeys ?? { [apiKey]: 'local' };
+
+  const emulator: Emulator = await startEmulator({ endpoint: opts.awsEndpoint, root });
+  const awsEnv = {
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    AWS_EMF_ENVIRONMENT: 'Local',
+  };
+  Object.assign(process.env, awsEnv);
+  const aws = createAwsClients({ AWS_REGION: awsEnv.AWS_REGION, AWS_ENDPOINT_URL: emulator.endpoint });
+  const prefix = opts.prefix ?? 'openbatch-local';
+  const resourceEnv = await bootstrapResources(aws, {
+    prefix,
+    apiKeys,
+    ...(opts.workerVisibilityTimeoutSeconds
+      ? { workerVisibilityTimeoutSeconds: opts.workerVisibilityTimeoutSeconds }
+      : {}),
+  });
+  const env: Record<string, string> = { ...awsEnv, ...resourceEnv, ...(opts.env ?? {}) };
+  // Functions run in this process and read their configuration from its environment, as on Lambda.
+  Object.assign(process.env, env);
+
+  const fns = await loadFunctions(root);
+  const stops: (() => Promise<void>)[] = [];
+  let slaRun: (() => Promise<void>) | undefined;
+  for (const fn of fns.values()) {
+    for (const t of fn.decl.triggers) {
+      if (t.kind === 'queue') {
+        const url = resourceEnv[queues[t.queue].env] ?? '';
+        const attrs = await aws.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+        );
+        const trigger = startQueueTrigger({
+          sqs: aws.sqs,
+          queueUrl: url,
+          queueArn: attrs.Attributes?.QueueArn ?? '',
+          batchSize: t.batchSize,
+          fn,
+          concurrency: 2,
+        });
+        stops.push(trigger.stop);
+      }
+      if (t.kind === 'schedule') {
+        const trigger = startScheduleTrigger(fn, opts.slaEverySeconds ?? t.everySeconds);
+        if ((fn.name as FunctionName) === 'slaMonitor') slaRun = trigger.runNow;
+        stops.push(trigger.stop);
+      }
+    }
+  }
+
+  const fleet = new WorkerFleet(
+    root,
+    { ...process.env, ...env, RECEIVE_WAIT_SECONDS: '1' },
+    openLog(opts.workerLog ?? resolve(stateDir, 'workers.log')),
+  );
+  const workers = opts.workers ?? { spot: 1, dedicated: 1 };
+  fleet.start('spot', workers.spot, resourceEnv[queues.spot.env] ?? '', {
+    ...(opts.workerVisibilityTimeoutSeconds
+      ? { VISIBILITY_TIMEOUT_SECONDS: String(opts.workerVisibilityTimeoutSeconds) }
+      : {}),
+  });
+  fleet.start('dedicated', workers.dedicated, resourceEnv[queues.dedicated.env] ?? '', {
+    ...(opts.workerVisibilityTimeoutSeconds
+      ? { VISIBILITY_TIMEOUT_SECONDS: String(opts.workerVisibilityTimeoutSeconds) }
+      : {}),
+  });
+
+  const gateway: Server = createGateway({
+    functions: fns,
+    before: (req, res) => {
+      if (req.url === '/healthz') {
+        send(res, 200, { status: 'ok', endpoint: emulator.endpoint, prefix });
+        return true;
+      }
+      return false;
+    },
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((res) => gateway.listen(opts.port ?? 8080, host, res));
+  const address = gateway.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const url = `http://${host}:${port}`;
+  log.info('openbatch is running', {
+    api: `${url}/v1`,
+    aws: emulator.endpoint,
+    prefix,
+    queues: physicalName(prefix, 'spot'),
+  });
+
+  return {
+    url,
+    apiKey,
+    env,
+    aws,
+    fleet,
+    runSlaMonitor: async () => {
+      await slaRun?.();
+    },
+    close: async () => {
+      await new Promise<void>((res) => gateway.close(() => res()));
+      gateway.closeAllConnections();
+      await fleet.stop();
+      await Promise.all(stops.map((s) => s()));
+      await emulator.stop();
+    },
+  };
+}
