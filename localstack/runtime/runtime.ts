@@ -10,6 +10,7 @@ import { type Emulator, startEmulator } from './emulator.js';
 import { loadFunctions } from './functions.js';
 import { createGateway, send } from './gateway.js';
 import { startQueueTrigger, startScheduleTrigger } from './queue-trigger.js';
+import { portalHandler } from './static-portal.js';
 import { openLog, WorkerFleet } from './worker-processes.js';
 
 export const DEFAULT_API_KEY = 'sk-openbatch-local';
@@ -122,6 +123,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       : {}),
   });
 
+  let url = '';
+  const portal = portalHandler(resolve(root, 'portal/dist'), () => ({
+    apiBaseUrl: `${url}/v1`,
+    environment: 'local',
+  }));
   const gateway: Server = createGateway({
     functions: fns,
     before: (req, res) => {
@@ -129,14 +135,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         send(res, 200, { status: 'ok', endpoint: emulator.endpoint, prefix });
         return true;
       }
-      return false;
+      return portal(req, res);
     },
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((res) => gateway.listen(opts.port ?? 8080, host, res));
   const address = gateway.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  const url = `http://${host}:${port}`;
+  url = `http://${host}:${port}`;
   log.info('openbatch is running', {
     api: `${url}/v1`,
     aws: emulator.endpoint,
