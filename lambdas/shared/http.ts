@@ -1,4 +1,5 @@
 import middy, { type MiddlewareObj } from '@middy/core';
+import httpCors from '@middy/http-cors';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -63,9 +64,18 @@ const openAIErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
-/** An API function: routes from the declaration's paths, OpenAI error rendering. */
+/** Origins allowed to call the API from a browser (the portal's), comma-separated; unset: none. */
+const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? '')
+  .split(',')
+  .map((o) => o.trim())
+  .filter(Boolean);
+
+/** An API function: routes from the declaration's paths, OpenAI error rendering, CORS for the portal. */
 export function httpApi(routes: HttpRoute[]) {
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(
+      httpCors({ origins: allowedOrigins, headers: 'authorization,content-type', exposeHeaders: 'location' }),
+    )
     .use(openAIErrors())
     .handler(httpRouterHandler(routes) as unknown as (e: HttpEvent, c: Context) => Promise<HttpResult>);
 }
