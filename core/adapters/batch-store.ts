@@ -251,17 +251,39 @@ export class BatchStore {
     return items;
   }
 
-  /** Records finished lines of an interrupted attempt, unless the chunk was completed meanwhile. */
-  async saveCheckpoint(ref: BatchRef, chunk: number, checkpointKey: string, lines: number): Promise<boolean> {
+  /** Records an interrupted attempt's finished lines, unless the chunk was completed meanwhile. */
+  async saveCheckpoint(
+    ref: BatchRef,
+    chunk: number,
+    checkpoint: { key: string; lines: number } | undefined,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
-        new UpdateCommand({
-          TableName: this.chunksTable,
-          Key: { batch_key: batchKey(ref), chunk },
-          UpdateExpression: 'SET checkpoint_key = :k, checkpoint_lines = :n ADD interruptions :one',
-          ConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':k': checkpointKey, ':n': lines, ':one': 1, ':pending': 'pending' },
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.chunksTable,
+                Key: { batch_key: batchKey(ref), chunk },
+                UpdateExpression: `${checkpoint ? 'SET checkpoint_key = :k, checkpoint_lines = :n ' : ''}ADD interruptions :one`,
+                ConditionExpression: '#status = :pending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':pending': 'pending',
+                  ...(checkpoint ? { ':k': checkpoint.key, ':n': checkpoint.lines } : {}),
+                },
+              },
+            },
+            {
+              Update: {
+                TableName: this.batchesTable,
+                Key: { tenant: ref.tenant, id: ref.batchId },
+                UpdateExpression: 'ADD interruptions :one',
+                ExpressionAttributeValues: { ':one': 1 },
+              },
+            },
+          ],
         }),
       );
       return true;
@@ -271,13 +293,24 @@ export class BatchStore {
     }
   }
 
-  async markEscalated(ref: BatchRef, chunk: number): Promise<void> {
+  /** Flags chunks whose copies went to the dedicated queue, and the batch as at risk. */
+  async markEscalated(ref: BatchRef, chunks: readonly number[]): Promise<void> {
+    for (const chunk of chunks) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.chunksTable,
+          Key: { batch_key: batchKey(ref), chunk },
+          UpdateExpression: 'SET escalated = :t',
+          ExpressionAttributeValues: { ':t': true },
+        }),
+      );
+    }
     await this.doc.send(
       new UpdateCommand({
-        TableName: this.chunksTable,
-        Key: { batch_key: batchKey(ref), chunk },
-        UpdateExpression: 'SET escalated = :t',
-        ExpressionAttributeValues: { ':t': true },
+        TableName: this.batchesTable,
+        Key: { tenant: ref.tenant, id: ref.batchId },
+        UpdateExpression: 'SET at_risk = :t ADD chunks_escalated :n',
+        ExpressionAttributeValues: { ':t': true, ':n': chunks.length },
       }),
     );
   }

@@ -171,8 +171,10 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       { kind: 'http', method: 'GET', path: '/v1/batches' },
       { kind: 'http', method: 'GET', path: '/v1/batches/{batch_id}' },
       { kind: 'http', method: 'POST', path: '/v1/batches/{batch_id}/cancel' },
+      // Extension beside the OpenAI contract: per-chunk progress, pools and escalations.
+      { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/chunks' },
     ],
-    uses: { tables: ['files', 'batches'], queues: ['scheduling', 'finalizing'] },
+    uses: { tables: ['files', 'batches', 'chunks'], queues: ['scheduling', 'finalizing'] },
   },
   scheduler: {
     entry: 'lambdas/scheduler/handler.ts',

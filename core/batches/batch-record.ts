@@ -1,5 +1,5 @@
 import { toUnixSeconds } from '../clock.js';
-import type { BatchError, BatchObject, BatchStatus } from '../openai/schemas.js';
+import type { BatchError, BatchObject, BatchStatus, OpenBatchExtension } from '../openai/schemas.js';
 import type { EndReason } from './lifecycle.js';
 
 /** A batch as stored in the batches table. Timestamps are unix seconds, as OpenAI's. */
@@ -33,6 +33,14 @@ export interface BatchRecord {
   /** Set once every chunk message has been sent, so a retried scheduler knows to resend. */
   enqueued?: boolean;
   end_reason?: EndReason;
+  /** Display counters kept per chunk (fast path; decisions use the chunk records). */
+  chunks_done?: number;
+  chunks_escalated?: number;
+  interruptions?: number;
+  spot_requests?: number;
+  dedicated_requests?: number;
+  /** Set by the SLA monitor when it escalated the batch's work to dedicated capacity. */
+  at_risk?: boolean;
   /** Present only while the batch runs: the key of the sparse `active-by-expiry` index. */
   active?: 'yes';
 }
@@ -89,6 +97,37 @@ export function toBatchObject(r: BatchRecord): BatchObject {
     request_counts: { total: r.total, completed: r.completed, failed: r.failed },
     metadata: r.metadata ?? null,
     ...(r.model ? { model: r.model } : {}),
+    openbatch: openbatchExtension(r),
+  };
+}
+
+/** SLA state: met or breached once ended; at risk once the SLA monitor escalated it. */
+export function slaState(r: BatchRecord): OpenBatchExtension['sla']['state'] {
+  switch (r.status) {
+    case 'completed':
+      return 'met';
+    case 'expired':
+      return 'breached';
+    case 'failed':
+    case 'cancelled':
+    case 'cancelling':
+      return null;
+    default:
+      return r.at_risk ? 'at_risk' : 'on_track';
+  }
+}
+
+function openbatchExtension(r: BatchRecord): OpenBatchExtension {
+  return {
+    priority: r.priority,
+    sla: { deadline_at: r.expires_at, state: slaState(r) },
+    pools: { spot: r.spot_requests ?? 0, dedicated: r.dedicated_requests ?? 0 },
+    chunks: {
+      total: r.chunk_count ?? 0,
+      done: r.chunks_done ?? 0,
+      escalated: r.chunks_escalated ?? 0,
+      interruptions: r.interruptions ?? 0,
+    },
   };
 }
 

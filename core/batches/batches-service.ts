@@ -79,6 +79,30 @@ export async function listBatches(
   };
 }
 
+export async function listChunkViews(
+  deps: Pick<Deps, 'batches'>,
+  ref: BatchRef,
+): Promise<ListPage<ChunkView>> {
+  await getBatchRecord(deps, ref);
+  const chunks = await deps.batches.listChunks(ref);
+  const data: ChunkView[] = chunks
+    .sort((a, b) => a.chunk - b.chunk)
+    .map((c) => ({
+      object: 'batch.chunk',
+      chunk: c.chunk,
+      status: c.status,
+      requests: c.requests,
+      completed: c.completed ?? 0,
+      failed: c.failed ?? 0,
+      pool: c.pool ?? null,
+      escalated: c.escalated ?? false,
+      interruptions: c.interruptions ?? 0,
+      line_start: c.lineStart,
+      line_end: c.lineEnd,
+    }));
+  return { object: 'list', data, first_id: null, last_id: null, has_more: false };
+}
+
 /**
  * Stops a batch: unstarted chunks are never run and in-flight ones are not counted; the
  * finalizer writes the partial output and ends the batch `cancelled`.

@@ -93,6 +93,32 @@ export interface BatchObject {
   request_counts: { total: number; completed: number; failed: number };
   metadata: Record<string, string> | null;
   model?: string;
+  /** Extension beside the contract (the SDKs ignore unknown fields). */
+  openbatch: OpenBatchExtension;
+}
+
+export interface OpenBatchExtension {
+  priority: 'normal' | 'high';
+  /** `state` is null for batches that failed or were cancelled: no deadline applies any more. */
+  sla: { deadline_at: number; state: 'on_track' | 'at_risk' | 'met' | 'breached' | null };
+  /** Requests completed on each pool. */
+  pools: { spot: number; dedicated: number };
+  chunks: { total: number; done: number; escalated: number; interruptions: number };
+}
+
+/** One row of `GET /v1/openbatch/batches/{batch_id}/chunks` (extension). */
+export interface ChunkView {
+  object: 'batch.chunk';
+  chunk: number;
+  status: 'pending' | 'done';
+  requests: number;
+  completed: number;
+  failed: number;
+  pool: 'spot' | 'dedicated' | null;
+  escalated: boolean;
+  interruptions: number;
+  line_start: number;
+  line_end: number;
 }
 
 export interface ListPage<T> {

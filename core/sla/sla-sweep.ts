@@ -75,7 +75,10 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
       queueUrl(deps, 'dedicated'),
       toEscalate.map((c) => chunkMessage(batch, file.s3_key, c)),
     );
-    for (const c of toEscalate) await deps.batches.markEscalated(ref, c.chunk);
+    await deps.batches.markEscalated(
+      ref,
+      toEscalate.map((c) => c.chunk),
+    );
     report.escalated.push({ batchId: batch.id, chunks: toEscalate.length });
   }
   return report;

@@ -195,18 +195,19 @@ async function handOff(
   order: number[],
 ): Promise<void> {
   const ref = { tenant: msg.tenant, batchId: msg.batchId };
+  let checkpoint: { key: string; lines: number } | undefined;
   if (finished.size > 0) {
     const attempt = `a${msg.attempt}-${deps.ids.requestId().slice(4, 16)}`;
-    const key = keys.checkpoint(msg.tenant, msg.batchId, msg.chunk, attempt);
+    checkpoint = { key: keys.checkpoint(msg.tenant, msg.batchId, msg.chunk, attempt), lines: finished.size };
     const body = order
       .filter((n) => finished.has(n))
       .map(
         (n) => `${JSON.stringify({ line: n, result: finished.get(n) as ResultLine } satisfies Finished)}\n`,
       )
       .join('');
-    await deps.blobs.put(key, body);
-    if (!(await deps.batches.saveCheckpoint(ref, msg.chunk, key, finished.size))) return; // completed elsewhere meanwhile
+    await deps.blobs.put(checkpoint.key, body);
   }
+  if (!(await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint))) return; // completed elsewhere meanwhile
   // Interrupted work resumes on capacity that will not be taken away again.
   await deps.queue.send(queueUrl(deps, 'dedicated'), {
     ...msg,

@@ -1,6 +1,12 @@
 import { getDeps } from '../../core/app/deps.js';
 import { toBatchObject } from '../../core/batches/batch-record.js';
-import { cancelBatch, createBatch, getBatchRecord, listBatches } from '../../core/batches/batches-service.js';
+import {
+  cancelBatch,
+  createBatch,
+  getBatchRecord,
+  listBatches,
+  listChunkViews,
+} from '../../core/batches/batches-service.js';
 import { createBatchBodySchema, listQuerySchema } from '../../core/openai/schemas.js';
 import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathParam, tenantOf } from '../shared/http.js';
 
@@ -39,5 +45,10 @@ export const handler = httpApi([
     method: 'POST',
     path: '/v1/batches/{batch_id}/cancel',
     handler: async (event: HttpEvent) => json(200, await cancelBatch(getDeps(), ref(event))),
+  },
+  {
+    method: 'GET',
+    path: '/v1/openbatch/batches/{batch_id}/chunks',
+    handler: async (event: HttpEvent) => json(200, await listChunkViews(getDeps(), ref(event))),
   },
 ]);
