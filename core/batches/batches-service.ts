@@ -5,6 +5,7 @@ import { toUnixSeconds } from '../clock.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import {
   type BatchObject,
+  type ChunkView,
   type CreateBatchBody,
   isSupportedEndpoint,
   type ListPage,
