@@ -207,16 +207,19 @@ export class BatchStore {
               Update: {
                 TableName: this.batchesTable,
                 Key: { tenant: ref.tenant, id: ref.batchId },
-                UpdateExpression: 'ADD #completed :c, #failed :f',
+                UpdateExpression: 'ADD #completed :c, #failed :f, chunks_done :one, #poolRequests :n',
                 ConditionExpression: '#status = :running',
                 ExpressionAttributeNames: {
                   '#status': 'status',
                   '#completed': 'completed',
                   '#failed': 'failed',
+                  '#poolRequests': `${outcome.pool}_requests`,
                 },
                 ExpressionAttributeValues: {
                   ':c': outcome.completed,
                   ':f': outcome.failed,
+                  ':one': 1,
+                  ':n': outcome.completed + outcome.failed,
                   ':running': 'in_progress',
                 },
               },

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newBatchRecord } from '../../core/batches/batch-record.js';
+import type { ChunkRange } from '../../core/chunks/plan-chunks.js';
+import { startTestAws, type TestAws } from '../support/test-aws.js';
+
+let t: TestAws;
+beforeAll(async () => {
+  t = await startTestAws();
+});
+afterAll(() => t?.close());
+
+let n = 0;
+async function runningBatch(chunks: number) {
+  const id = `batch_${String(++n).padStart(4, '0')}`;
+  const ref = { tenant: 'tenant-a', batchId: id };
+  const record = newBatchRecord({
+    tenant: 'tenant-a',
+    id,
+    endpoint: '/v1/chat/completions',
+    inputFileId: 'file-x',
+    completionWindow: '24h',
+    windowMs: 86_400_000,
+    metadata: null,
+    priority: 'normal',
+    nowMs: Date.now(),
+  });
+  await t.deps.batches.create(record);
+  const ranges: ChunkRange[] = Array.from({ length: chunks }, (_, i) => ({
+    chunk: i,
+    byteStart: i * 100,
+    byteEnd: (i + 1) * 100,
+    lineStart: i * 10 + 1,
+    lineEnd: (i + 1) * 10,
+    requests: 10,
+  }));
+  await t.deps.batches.putChunks(ref, ranges, 0);
+  await t.deps.batches.transition(ref, 'in_progress', 1, { total: chunks * 10, chunk_count: chunks });
+  return ref;
+}
+
+const outcome = { completed: 9, failed: 1, outputKey: 'o', errorKey: 'e', pool: 'spot' as const };
+
+describe('BatchStore against the emulator', () => {
+  it('completes a chunk exactly once under concurrent completions', async () => {
+    const ref = await runningBatch(2);
+    const wins = await Promise.all(Array.from({ length: 8 }, () => t.deps.batches.completeChunk(ref, 0, outcome)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const chunks = await t.deps.batches.listChunks(ref);
+    expect(chunks.map((c) => c.status)).toEqual(['done', 'pending']);
+    const batch = await t.deps.batches.get(ref);
+    expect([batch?.completed, batch?.failed, batch?.chunks_done, batch?.spot_requests]).toEqual([9, 1, 1, 10]);
+  });
+
+  it('refuses to complete a chunk once the batch stopped running', async () => {
+    const ref = await runningBatch(1);
+    await t.deps.batches.transition(ref, 'cancelling', 2);
+    expect(await t.deps.batches.completeChunk(ref, 0, outcome)).toBe(false);
+    expect((await t.deps.batches.listChunks(ref))[0]?.status).toBe('pending');
+  });
+
+  it('moves status only from allowed predecessors, stamping the timestamp', async () => {
+    const ref = await runningBatch(1);
+    expect(await t.deps.batches.transition(ref, 'completed', 5)).toBeUndefined();
+    const finalizing = await t.deps.batches.transition(ref, 'finalizing', 7);
+    expect(finalizing?.status).toBe('finalizing');
+    expect(finalizing?.finalizing_at).toBe(7);
+    const done = await t.deps.batches.transition(ref, 'completed', 8);
+    expect(done?.active).toBeUndefined();
+  });
+
+  it('lists only running batches from the sparse index', async () => {
+    const running = await runningBatch(1);
+    const ended = await runningBatch(1);
+    await t.deps.batches.transition(ended, 'cancelling', 3);
+    await t.deps.batches.transition(ended, 'cancelled', 4);
+    const ids = (await t.deps.batches.listActive()).map((b) => b.id);
+    expect(ids).toContain(running.batchId);
+    expect(ids).not.toContain(ended.batchId);
+  });
+
+  it('records a checkpoint only while the chunk is pending', async () => {
+    const ref = await runningBatch(1);
+    expect(await t.deps.batches.saveCheckpoint(ref, 0, { key: 'ck', lines: 4 })).toBe(true);
+    const [chunk] = await t.deps.batches.listChunks(ref);
+    expect([chunk?.checkpoint_key, chunk?.checkpoint_lines, chunk?.interruptions]).toEqual(['ck', 4, 1]);
+    await t.deps.batches.completeChunk(ref, 0, outcome);
+    expect(await t.deps.batches.saveCheckpoint(ref, 0, { key: 'ck2', lines: 5 })).toBe(false);
+  });
+
+  it('lists batches newest first with has_more', async () => {
+    for (let i = 0; i < 3; i++) await runningBatch(1);
+    const page = await t.deps.batches.list('tenant-a', { limit: 2 });
+    expect(page.items).toHaveLength(2);
+    expect(page.hasMore).toBe(true);
+    expect((page.items[0]?.id ?? '') > (page.items[1]?.id ?? '')).toBe(true);
+    const next = await t.deps.batches.list('tenant-a', { limit: 100, after: page.items[1]?.id });
+    expect(next.items.every((b) => b.id < (page.items[1]?.id ?? ''))).toBe(true);
+    expect(await t.deps.batches.list('tenant-b', { limit: 10 })).toEqual({ items: [], hasMore: false });
+  });
+});

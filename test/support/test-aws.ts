@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { type AwsClients, createAwsClients } from '../../core/adapters/aws-clients.js';
+import { createDeps, type Deps } from '../../core/app/deps.js';
+import { bootstrapResources } from '../../localstack/runtime/bootstrap.js';
+import { type Emulator, startEmulator } from '../../localstack/runtime/emulator.js';
+
+export interface TestAws {
+  emulator: Emulator;
+  aws: AwsClients;
+  env: Record<string, string>;
+  deps: Deps;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the local AWS emulator (moto) for one test file and creates the declared resources
+ * under a fresh prefix. Every adapter talks to it through the real SDK clients.
+ */
+export async function startTestAws(extraEnv: Record<string, string> = {}): Promise<TestAws> {
+  process.env.AWS_ACCESS_KEY_ID ??= 'test';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+  const emulator = await startEmulator();
+  const aws = createAwsClients({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: emulator.endpoint });
+  const prefix = `t${randomBytes(3).toString('hex')}`;
+  const env = await bootstrapResources(aws, { prefix, apiKeys: {} });
+  const deps = createDeps({ ...env, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: emulator.endpoint, ...extraEnv }, aws);
+  return { emulator, aws, env, deps, close: () => emulator.stop() };
+}
+
+/** A JSONL batch input of `n` chat requests. */
+export function chatLines(n: number, opts: { prefix?: string; model?: string } = {}): string {
+  return Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      custom_id: `${opts.prefix ?? 'req'}-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: opts.model ?? 'test-model', messages: [{ role: 'user', content: `Question number ${i}` }] },
+    }),
+  ).join('\n');
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
