@@ -26,7 +26,9 @@ const stop = new AbortController().signal;
 async function drain(url: string): Promise<ChunkMessage[]> {
   const out: ChunkMessage[] = [];
   for (;;) {
-    const res = await t.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const res = await t.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     const messages = res.Messages ?? [];
     if (messages.length === 0) return out.sort((a, b) => a.chunk - b.chunk);
     for (const m of messages) {
@@ -39,7 +41,9 @@ async function drain(url: string): Promise<ChunkMessage[]> {
 async function drainRefs(url: string): Promise<number> {
   let n = 0;
   for (;;) {
-    const res = await t.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const res = await t.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     if (!res.Messages?.length) return n;
     for (const m of res.Messages) {
       n += 1;
@@ -49,15 +53,31 @@ async function drainRefs(url: string): Promise<number> {
 }
 
 async function startBatch(content: string, deps: Deps = t.deps, window = '24h') {
-  const file = await createFile(deps, tenant, { filename: 'in.jsonl', purpose: 'batch', content: Buffer.from(content) });
-  const batch = await createBatch(deps, tenant, { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: window });
+  const file = await createFile(deps, tenant, {
+    filename: 'in.jsonl',
+    purpose: 'batch',
+    content: Buffer.from(content),
+  });
+  const batch = await createBatch(deps, tenant, {
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: window,
+  });
   await drainRefs(t.env.SCHEDULING_QUEUE_URL as string);
   const ref = { tenant, batchId: batch.id };
   return { ref, outcome: await scheduleBatch(deps, ref) };
 }
 
 const run = (msg: ChunkMessage, engine: Engine, extra: Partial<Parameters<typeof runChunk>[2]> = {}) =>
-  runChunk(t.deps, msg, { pool: 'spot', engine, concurrency: 8, maxRetries: 5, stop, retryMinTimeoutMs: 1, ...extra });
+  runChunk(t.deps, msg, {
+    pool: 'spot',
+    engine,
+    concurrency: 8,
+    maxRetries: 5,
+    stop,
+    retryMinTimeoutMs: 1,
+    ...extra,
+  });
 
 async function fileLines(fileId: string | undefined): Promise<ResultLine[]> {
   if (!fileId) return [];
@@ -84,7 +104,11 @@ const pickyEngine: Engine = {
   name: 'picky',
   async send(path, body) {
     const content = (body.messages as { content: string }[])[0]?.content ?? '';
-    if (content.endsWith('7')) return { status: 400, body: { error: { message: 'bad request', type: 'invalid_request_error', param: null, code: null } } };
+    if (content.endsWith('7'))
+      return {
+        status: 400,
+        body: { error: { message: 'bad request', type: 'invalid_request_error', param: null, code: null } },
+      };
     return new SimulatedEngine({ latencyMs: 0, failureRate: 0 }).send(path, body);
   },
 };
@@ -163,7 +187,9 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect(report.expired).toContain(ref.batchId);
     // The finalizer message the sweep sent, and a late worker that must not count any more.
     expect(await drainRefs(t.env.FINALIZING_QUEUE_URL as string)).toBeGreaterThan(0);
-    expect((await run(messages[1] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }))).outcome).toBe('skipped');
+    expect(
+      (await run(messages[1] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }))).outcome,
+    ).toBe('skipped');
     expect(await finalizeBatch(t.deps, ref)).toBe('finalized');
     const batch = await t.deps.batches.get(ref);
     expect(batch?.status).toBe('expired');
@@ -180,7 +206,9 @@ describe('a batch through scheduler, workers and finalizer', () => {
     await run(messages[0] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }));
     const cancelling = await cancelBatch(t.deps, ref);
     expect(cancelling.status).toBe('cancelling');
-    expect((await run(messages[1] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }))).outcome).toBe('skipped');
+    expect(
+      (await run(messages[1] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }))).outcome,
+    ).toBe('skipped');
     await drainRefs(t.env.FINALIZING_QUEUE_URL as string);
     await finalizeBatch(t.deps, ref);
     const batch = await t.deps.batches.get(ref);
@@ -194,7 +222,12 @@ describe('a batch through scheduler, workers and finalizer', () => {
     const content = [
       chatLines(1, { prefix: 'ok' }),
       '{not json',
-      JSON.stringify({ custom_id: 'ok-0', method: 'POST', url: '/v1/chat/completions', body: { model: 'm' } }),
+      JSON.stringify({
+        custom_id: 'ok-0',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'm' },
+      }),
       JSON.stringify({ custom_id: 'e', method: 'POST', url: '/v1/embeddings', body: { model: 'm' } }),
     ].join('\n');
     const { ref, outcome } = await startBatch(content);
@@ -221,7 +254,9 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect(dedicatedCopies.map((m) => m.chunk)).toEqual([0, 1]);
     const engine = new SimulatedEngine({ latencyMs: 0, failureRate: 0 });
     expect((await run(spotCopies[0] as ChunkMessage, engine)).outcome).toBe('skipped');
-    expect((await run(dedicatedCopies[0] as ChunkMessage, engine, { pool: 'dedicated' })).outcome).toBe('completed');
+    expect((await run(dedicatedCopies[0] as ChunkMessage, engine, { pool: 'dedicated' })).outcome).toBe(
+      'completed',
+    );
     const batch = await t.deps.batches.get(ref);
     expect(batch?.at_risk).toBe(true);
     expect(batch?.chunks_escalated).toBe(2);

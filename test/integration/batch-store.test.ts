@@ -43,12 +43,16 @@ const outcome = { completed: 9, failed: 1, outputKey: 'o', errorKey: 'e', pool: 
 describe('BatchStore against the emulator', () => {
   it('completes a chunk exactly once under concurrent completions', async () => {
     const ref = await runningBatch(2);
-    const wins = await Promise.all(Array.from({ length: 8 }, () => t.deps.batches.completeChunk(ref, 0, outcome)));
+    const wins = await Promise.all(
+      Array.from({ length: 8 }, () => t.deps.batches.completeChunk(ref, 0, outcome)),
+    );
     expect(wins.filter(Boolean)).toHaveLength(1);
     const chunks = await t.deps.batches.listChunks(ref);
     expect(chunks.map((c) => c.status)).toEqual(['done', 'pending']);
     const batch = await t.deps.batches.get(ref);
-    expect([batch?.completed, batch?.failed, batch?.chunks_done, batch?.spot_requests]).toEqual([9, 1, 1, 10]);
+    expect([batch?.completed, batch?.failed, batch?.chunks_done, batch?.spot_requests]).toEqual([
+      9, 1, 1, 10,
+    ]);
   });
 
   it('refuses to complete a chunk once the batch stopped running', async () => {

@@ -30,7 +30,9 @@ describe('BlobStore against the emulator', () => {
       for (let i = 0; i < 12; i++) yield Buffer.concat([piece, Buffer.from(`#${i}\n`)]);
     }
     const bytes = await t.deps.blobs.upload('tenant-a/files/big.jsonl', source());
-    const expected = Array.from({ length: 12 }, (_, i) => piece.length + `#${i}\n`.length).reduce((a, b) => a + b);
+    const expected = Array.from({ length: 12 }, (_, i) => piece.length + `#${i}\n`.length).reduce(
+      (a, b) => a + b,
+    );
     expect(bytes).toBe(expected);
     const back = await t.deps.blobs.read('tenant-a/files/big.jsonl');
     expect(back.length).toBe(bytes);

@@ -1,4 +1,8 @@
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queues } from '../../core/app/declaration.js';
 import { startTestAws, type TestAws } from '../support/test-aws.js';
@@ -10,7 +14,11 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const receive = async (url: string) =>
-  (await t.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ?? [];
+  (
+    await t.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    )
+  ).Messages ?? [];
 
 describe('queues created from the declaration', () => {
   it('sends more than ten messages in batches of ten', async () => {
@@ -19,7 +27,9 @@ describe('queues created from the declaration', () => {
       url,
       Array.from({ length: 23 }, (_, i) => ({ n: i })),
     );
-    const attrs = await t.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const attrs = await t.aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBe(23);
   });
 
@@ -31,7 +41,13 @@ describe('queues created from the declaration', () => {
       const [m] = await receive(url);
       expect(m, `receive ${i + 1}`).toBeDefined();
       // A consumer that fails gives the message back at once.
-      await t.aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m?.ReceiptHandle, VisibilityTimeout: 0 }));
+      await t.aws.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: url,
+          ReceiptHandle: m?.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
     }
     expect(await receive(url)).toEqual([]);
     const dead = await receive(dlq);
@@ -42,7 +58,9 @@ describe('queues created from the declaration', () => {
     const attrs = await t.aws.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: t.env.SPOT_QUEUE_URL, AttributeNames: ['RedrivePolicy'] }),
     );
-    expect(JSON.parse(attrs.Attributes?.RedrivePolicy ?? '{}').maxReceiveCount).toBe(queues.spot.maxReceiveCount);
+    expect(JSON.parse(attrs.Attributes?.RedrivePolicy ?? '{}').maxReceiveCount).toBe(
+      queues.spot.maxReceiveCount,
+    );
     expect(queues.spot.maxReceiveCount).toBeGreaterThan(queues.dedicated.maxReceiveCount);
   });
 });

@@ -23,7 +23,10 @@ export async function startTestAws(extraEnv: Record<string, string> = {}): Promi
   const aws = createAwsClients({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: emulator.endpoint });
   const prefix = `t${randomBytes(3).toString('hex')}`;
   const env = await bootstrapResources(aws, { prefix, apiKeys: {} });
-  const deps = createDeps({ ...env, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: emulator.endpoint, ...extraEnv }, aws);
+  const deps = createDeps(
+    { ...env, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: emulator.endpoint, ...extraEnv },
+    aws,
+  );
   return { emulator, aws, env, deps, close: () => emulator.stop() };
 }
 
@@ -34,12 +37,19 @@ export function chatLines(n: number, opts: { prefix?: string; model?: string } =
       custom_id: `${opts.prefix ?? 'req'}-${i}`,
       method: 'POST',
       url: '/v1/chat/completions',
-      body: { model: opts.model ?? 'test-model', messages: [{ role: 'user', content: `Question number ${i}` }] },
+      body: {
+        model: opts.model ?? 'test-model',
+        messages: [{ role: 'user', content: `Question number ${i}` }],
+      },
     }),
   ).join('\n');
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
