@@ -39,7 +39,7 @@ describe('OpenAI Batch API through the official SDK', () => {
       status: 'validating',
       metadata: { team: 'search', run: '42' },
     });
-    expect(created.expires_at - created.created_at).toBe(86_400);
+    expect((created.expires_at ?? 0) - created.created_at).toBe(86_400);
 
     const batch = await waitUntilEnded(a, created.id);
     expect(batch.status).toBe('completed');
