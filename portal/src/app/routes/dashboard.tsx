@@ -1,0 +1,5 @@
+function Stub() {
+  return <p>dashboard</p>;
+}
+
+export { Stub as Component };

@@ -1,0 +1,5 @@
+function Stub() {
+  return <p>new-batch</p>;
+}
+
+export { Stub as Component };

@@ -1,0 +1,69 @@
+import { formatNumber } from '../../lib/format';
+
+/**
+ * Request progress split by outcome. The bar is decorative for screen readers; the label
+ * says the same in words.
+ */
+export function RequestProgress(props: {
+  total: number;
+  completed: number;
+  failed: number;
+  size?: 'sm' | 'md';
+  showLegend?: boolean;
+}) {
+  const { total, completed, failed } = props;
+  const done = completed + failed;
+  const pct = (n: number) => (total > 0 ? `${(n / total) * 100}%` : '0%');
+  const label =
+    total > 0
+      ? `${formatNumber(done)} of ${formatNumber(total)} requests done: ${formatNumber(completed)} succeeded, ${formatNumber(failed)} failed`
+      : 'No requests counted yet';
+  return (
+    <div className="w-full">
+      <div
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={Math.max(total, 1)}
+        aria-valuenow={done}
+        className={`flex w-full overflow-hidden rounded-full bg-surface-2 ${props.size === 'md' ? 'h-2.5' : 'h-1.5'}`}
+      >
+        <div className="bg-ok transition-[width] duration-500" style={{ width: pct(completed) }} />
+        <div className="bg-bad transition-[width] duration-500" style={{ width: pct(failed) }} />
+      </div>
+      {props.showLegend ? (
+        <div className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted">
+          <Legend swatch="bg-ok" label="Succeeded" value={completed} />
+          <Legend swatch="bg-bad" label="Failed" value={failed} />
+          <Legend swatch="bg-surface-2 ring-1 ring-line" label="Pending" value={Math.max(0, total - done)} />
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function Legend(props: { swatch: string; label: string; value: number }) {
+  return (
+    <span className="inline-flex items-center gap-1.5">
+      <span aria-hidden className={`size-2.5 rounded-sm ${props.swatch}`} />
+      {props.label} <span className="font-medium text-ink tabular-nums">{formatNumber(props.value)}</span>
+    </span>
+  );
+}
+
+/** A plain determinate bar (uploads). */
+export function ProgressBar(props: { value: number; max: number; label: string }) {
+  const pct = props.max > 0 ? Math.min(100, (props.value / props.max) * 100) : 0;
+  return (
+    <div
+      role="progressbar"
+      aria-label={props.label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={Math.round(pct)}
+      className="h-2 w-full overflow-hidden rounded-full bg-surface-2"
+    >
+      <div className="h-full bg-accent transition-[width] duration-200" style={{ width: `${pct}%` }} />
+    </div>
+  );
+}

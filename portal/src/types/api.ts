@@ -1,0 +1,44 @@
+/**
+ * The API's types. The contract lives in `core/openai/schemas.ts`, shared with the Lambdas, so
+ * the portal is checked against the same declarations the server renders its responses from:
+ * a changed field there breaks the portal's type check, not a user's screen. Type-only imports
+ * are erased at build time; nothing from `core/` is bundled.
+ */
+import type {
+  BatchError,
+  BatchObject,
+  BatchStatus,
+  ChunkView,
+  FileObject,
+  ListPage,
+  OpenBatchExtension,
+  ResultLine,
+} from '../../../core/openai/schemas.js';
+
+export type Batch = BatchObject;
+export type { BatchError, BatchStatus, ChunkView, FileObject, ListPage, OpenBatchExtension, ResultLine };
+export type SlaState = NonNullable<OpenBatchExtension['sla']['state']>;
+export type Pool = 'spot' | 'dedicated';
+export type Priority = OpenBatchExtension['priority'];
+
+/** Endpoints openbatch runs (mirrors SUPPORTED_ENDPOINTS, which the type below checks). */
+export const ENDPOINTS = [
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/embeddings',
+  '/v1/responses',
+] as const satisfies readonly import('../../../core/openai/schemas.js').Endpoint[];
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+/** OpenAI's error body, `{"error": {...}}`. */
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export interface CreateBatchInput {
+  input_file_id: string;
+  endpoint: Endpoint;
+  completion_window: string;
+  metadata?: Record<string, string> | null;
+  priority?: Priority;
+}
