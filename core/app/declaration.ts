@@ -138,6 +138,17 @@ export const workerPools: Readonly<Record<PoolName, WorkerPoolDeclaration>> = {
   dedicated: { queue: 'dedicated', capacity: 'on-demand' },
 };
 
+/**
+ * What a gpu-worker touches besides receiving from its pool's queue: it reads chunk lines and
+ * writes result parts, completes chunks, hands interrupted work to the dedicated queue and
+ * asks for finalization. The CDK app grants a worker's task role exactly this.
+ */
+export const workerUses: FunctionDeclaration['uses'] = {
+  buckets: ['files'],
+  tables: ['batches', 'chunks'],
+  queues: ['dedicated', 'finalizing'],
+};
+
 export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
   authorizer: {
     entry: 'lambdas/authorizer/handler.ts',
