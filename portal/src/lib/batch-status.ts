@@ -35,9 +35,8 @@ export const pendingRequests = (b: Pick<Batch, 'request_counts'>): number =>
 
 /** Seconds from start of processing to the end, when both are known. */
 export function processingSeconds(b: Batch): number | null {
-  const end = b.completed_at ?? b.failed_at ?? b.expired_at ?? b.cancelled_at;
-  const start = b.in_progress_at ?? b.created_at;
-  return end ? end - start : null;
+  const end = b.completed_at ?? b.expired_at ?? b.cancelled_at;
+  return end && b.in_progress_at ? end - b.in_progress_at : null;
 }
 
 /** The batch's pool: where its completed requests ran. */

@@ -62,63 +62,65 @@ function Sidebar(props: { open: boolean; onClose(): void }) {
       ) : null}
       <aside
         className={clsx(
-          'fixed inset-y-0 left-0 z-40 flex w-60 flex-col border-r border-line bg-surface transition-transform lg:sticky lg:top-0 lg:h-screen lg:translate-x-0',
+          'fixed inset-y-0 left-0 z-40 w-60 border-r border-line bg-surface transition-transform lg:static lg:translate-x-0',
           props.open ? 'translate-x-0' : '-translate-x-full',
         )}
       >
-        <div className="flex h-14 items-center justify-between gap-2 px-4">
-          <NavLink to="/" className="flex items-center gap-2 rounded-md">
-            <img src="/favicon.svg" alt="" className="size-7" />
-            <span className="text-[15px] font-semibold tracking-tight">openbatch</span>
-          </NavLink>
-          <button
-            type="button"
-            onClick={props.onClose}
-            aria-label="Close menu"
-            className="rounded-md p-1.5 text-muted hover:bg-surface-2 lg:hidden"
-          >
-            <X aria-hidden className="size-4" />
-          </button>
-        </div>
-        <nav aria-label="Main" className="flex-1 px-3 py-2">
-          <ul className="space-y-0.5">
-            {nav.map((item) => (
-              <li key={item.to}>
-                <NavLink
-                  to={item.to}
-                  end={item.end}
-                  className={({ isActive }) =>
-                    clsx(
-                      'flex items-center gap-2.5 rounded-lg px-2.5 py-2 text-sm font-medium transition-colors',
-                      isActive
-                        ? 'bg-accent-soft text-accent'
-                        : 'text-muted hover:bg-surface-2 hover:text-ink',
-                    )
-                  }
-                >
-                  <item.icon aria-hidden className="size-4" />
-                  {item.label}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="border-t border-line px-4 py-3 text-xs text-muted">
-          <p className="flex items-center gap-1.5">
-            <span aria-hidden className="size-1.5 rounded-full bg-ok" />
-            Environment <span className="font-medium text-ink">{config.environment}</span>
-          </p>
-          <p className="mt-1 truncate font-mono text-[11px]" title={config.apiBaseUrl}>
-            {config.apiBaseUrl}
-          </p>
-          <button
-            type="button"
-            onClick={signOut}
-            className="mt-3 inline-flex items-center gap-1.5 rounded-md px-1.5 py-1 -ml-1.5 font-medium text-muted hover:bg-surface-2 hover:text-ink"
-          >
-            <LogOut aria-hidden className="size-3.5" />
-            Change API key
-          </button>
+        <div className="flex h-full flex-col lg:sticky lg:top-0 lg:h-screen">
+          <div className="flex h-14 items-center justify-between gap-2 px-4">
+            <NavLink to="/" className="flex items-center gap-2 rounded-md">
+              <img src="/favicon.svg" alt="" className="size-7" />
+              <span className="text-[15px] font-semibold tracking-tight">openbatch</span>
+            </NavLink>
+            <button
+              type="button"
+              onClick={props.onClose}
+              aria-label="Close menu"
+              className="rounded-md p-1.5 text-muted hover:bg-surface-2 lg:hidden"
+            >
+              <X aria-hidden className="size-4" />
+            </button>
+          </div>
+          <nav aria-label="Main" className="flex-1 px-3 py-2">
+            <ul className="space-y-0.5">
+              {nav.map((item) => (
+                <li key={item.to}>
+                  <NavLink
+                    to={item.to}
+                    end={item.end}
+                    className={({ isActive }) =>
+                      clsx(
+                        'flex items-center gap-2.5 rounded-lg px-2.5 py-2 text-sm font-medium transition-colors',
+                        isActive
+                          ? 'bg-accent-soft text-accent'
+                          : 'text-muted hover:bg-surface-2 hover:text-ink',
+                      )
+                    }
+                  >
+                    <item.icon aria-hidden className="size-4" />
+                    {item.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="border-t border-line px-4 py-3 text-xs text-muted">
+            <p className="flex items-center gap-1.5">
+              <span aria-hidden className="size-1.5 rounded-full bg-ok" />
+              Environment <span className="font-medium text-ink">{config.environment}</span>
+            </p>
+            <p className="mt-1 truncate font-mono text-[11px]" title={config.apiBaseUrl}>
+              {config.apiBaseUrl}
+            </p>
+            <button
+              type="button"
+              onClick={signOut}
+              className="mt-3 inline-flex items-center gap-1.5 rounded-md px-1.5 py-1 -ml-1.5 font-medium text-muted hover:bg-surface-2 hover:text-ink"
+            >
+              <LogOut aria-hidden className="size-3.5" />
+              Change API key
+            </button>
+          </div>
         </div>
       </aside>
     </>

@@ -1,5 +1,302 @@
-function Stub() {
-  return <p>batch</p>;
+import { Copy, SearchX } from 'lucide-react';
+import type { ReactNode } from 'react';
+import { useParams } from 'react-router';
+import { ButtonLink } from '../../components/ui/button';
+import { Card, CardBody, CardHeader } from '../../components/ui/card';
+import { CopyButton } from '../../components/ui/copy-button';
+import { EmptyState } from '../../components/ui/empty-state';
+import { ErrorState } from '../../components/ui/error-state';
+import { PageHeader } from '../../components/ui/page-header';
+import { RequestProgress } from '../../components/ui/progress-bar';
+import { Skeleton } from '../../components/ui/spinner';
+import { SlaBadge, StatusBadge } from '../../components/ui/status-badge';
+import { Unavailable } from '../../components/ui/unavailable';
+import { useBatch, useChunks } from '../../features/batches/api/get-batch';
+import { BatchChunks } from '../../features/batches/components/batch-chunks';
+import { BatchErrors } from '../../features/batches/components/batch-errors';
+import { BatchMetadata } from '../../features/batches/components/batch-metadata';
+import { BatchTimeline } from '../../features/batches/components/batch-timeline';
+import { CancelBatchButton } from '../../features/batches/components/cancel-batch-button';
+import { RequestResults } from '../../features/files/components/request-results';
+import { type BatchFileRef, ResultFiles } from '../../features/files/components/result-files';
+import { useNow } from '../../hooks/use-now';
+import { ApiError } from '../../lib/api-client';
+import { isActive, isCancellable, pendingRequests, processingSeconds } from '../../lib/batch-status';
+import { formatDateTime, formatDuration, formatNumber, formatPercent } from '../../lib/format';
+import type { Batch } from '../../types/api';
+
+function BatchRoute() {
+  const { batchId = '' } = useParams();
+  const q = useBatch(batchId);
+  const crumbs = [{ label: 'Dashboard', to: '/' }, { label: 'Batches', to: '/batches' }, { label: batchId }];
+  if (q.isPending) {
+    return (
+      <>
+        <PageHeader crumbs={crumbs} title={<span className="font-mono">{batchId}</span>} />
+        <div className="grid gap-6 lg:grid-cols-3">
+          <Skeleton className="h-48 lg:col-span-2" />
+          <Skeleton className="h-48" />
+        </div>
+      </>
+    );
+  }
+  if (q.isError) {
+    return (
+      <>
+        <PageHeader crumbs={crumbs} title={<span className="font-mono">{batchId}</span>} />
+        {q.error instanceof ApiError && q.error.status === 404 ? (
+          <Card>
+            <EmptyState
+              icon={SearchX}
+              title="No such batch"
+              action={<ButtonLink to="/batches">All batches</ButtonLink>}
+            >
+              This API key&apos;s tenant has no batch with this id.
+            </EmptyState>
+          </Card>
+        ) : (
+          <ErrorState error={q.error} onRetry={() => void q.refetch()} title="Could not load the batch" />
+        )}
+      </>
+    );
+  }
+  return <BatchDetails batch={q.data} crumbs={crumbs} />;
 }
 
-export { Stub as Component };
+function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: string; to?: string }[] }) {
+  const now = useNow(5_000);
+  const chunks = useChunks(b.id, isActive(b));
+  const c = b.request_counts;
+  const took = processingSeconds(b);
+  const errors = b.errors?.data ?? [];
+  const ended = !isActive(b);
+  const files: BatchFileRef[] = [
+    { role: 'input', label: 'Input file', id: b.input_file_id, absentNote: '' },
+    {
+      role: 'output',
+      label: 'Output file',
+      id: b.output_file_id,
+      absentNote: ended ? 'No output: no request succeeded.' : 'Written when the batch finishes.',
+    },
+    {
+      role: 'error',
+      label: 'Error file',
+      id: b.error_file_id,
+      absentNote: ended
+        ? 'No error file: no request failed.'
+        : 'Written when the batch finishes, if any request failed.',
+    },
+  ];
+
+  return (
+    <>
+      <PageHeader
+        crumbs={crumbs}
+        title={
+          <span className="flex flex-wrap items-center gap-3">
+            <span className="font-mono text-xl" data-testid="batch-id">
+              {b.id}
+            </span>
+            <StatusBadge status={b.status} />
+          </span>
+        }
+        description={
+          <span>
+            <span className="font-mono text-[13px]">{b.endpoint}</span>
+            {b.model ? ` · ${b.model}` : ''} · created {formatDateTime(b.created_at)}
+          </span>
+        }
+        actions={
+          <>
+            <CopyButton value={b.id} label="Copy id" size="md" />
+            <ButtonLink to={`/batches/new?from=${encodeURIComponent(b.id)}`}>
+              <Copy aria-hidden className="size-4" />
+              Clone
+            </ButtonLink>
+            {isCancellable(b) ? <CancelBatchButton batch={b} /> : null}
+          </>
+        }
+      />
+
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="min-w-0 space-y-6 lg:col-span-2">
+          <Card aria-labelledby="progress">
+            <CardHeader
+              id="progress"
+              title="Progress"
+              actions={<SlaBadge state={b.openbatch?.sla?.state} />}
+              description={
+                took !== null
+                  ? `Processed in ${formatDuration(took)}`
+                  : isActive(b)
+                    ? 'Updating while the batch runs.'
+                    : undefined
+              }
+            />
+            <CardBody>
+              <RequestProgress
+                total={c.total}
+                completed={c.completed}
+                failed={c.failed}
+                size="md"
+                showLegend
+              />
+              <dl className="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-4">
+                <Count label="Total" value={c.total} testId="count-total" />
+                <Count label="Succeeded" value={c.completed} tone="text-ok" testId="count-completed" />
+                <Count
+                  label="Failed"
+                  value={c.failed}
+                  tone={c.failed ? 'text-bad' : undefined}
+                  testId="count-failed"
+                />
+                <Count label="Pending" value={pendingRequests(b)} testId="count-pending" />
+              </dl>
+              {c.total > 0 ? (
+                <p className="mt-3 text-xs text-muted">
+                  Success rate {formatPercent(c.completed, Math.max(1, c.completed + c.failed))} of finished
+                  requests.
+                </p>
+              ) : null}
+            </CardBody>
+          </Card>
+
+          {errors.length > 0 ? (
+            <Card aria-labelledby="errors" className="border-bad/30">
+              <CardHeader
+                id="errors"
+                title={`Errors (${errors.length})`}
+                description={
+                  b.status === 'failed'
+                    ? 'The batch failed; fix these lines in the input file and create it again.'
+                    : undefined
+                }
+              />
+              <BatchErrors errors={errors} />
+            </Card>
+          ) : null}
+
+          <Card aria-labelledby="chunks">
+            <CardHeader
+              id="chunks"
+              title="Chunks and pools"
+              description="The input runs in chunks of consecutive lines on spot or dedicated GPU workers."
+            />
+            <CardBody>
+              {chunks.isError ? (
+                <ErrorState error={chunks.error} title="Could not load chunks" />
+              ) : (
+                <BatchChunks
+                  batch={b}
+                  chunks={chunks.data === null ? null : chunks.data?.data}
+                  loading={chunks.isPending}
+                />
+              )}
+            </CardBody>
+          </Card>
+
+          <Card aria-labelledby="files">
+            <CardHeader
+              id="files"
+              title="Files"
+              description="Download results, or preview their first lines."
+            />
+            <ResultFiles files={files} />
+          </Card>
+
+          <Card aria-labelledby="requests">
+            <CardHeader
+              id="requests"
+              title="Requests"
+              description="Each request's outcome, from the output and error files."
+            />
+            <div className="py-4">
+              {b.output_file_id || b.error_file_id ? (
+                <RequestResults outputFileId={b.output_file_id} errorFileId={b.error_file_id} />
+              ) : (
+                <div className="px-5">
+                  {ended ? (
+                    <p className="text-[13px] text-muted">
+                      No request results: the batch ended before any request ran.
+                    </p>
+                  ) : (
+                    <Unavailable title="Per-request status while the batch runs">
+                      The API reports requests only through the output and error files, written when the batch
+                      finishes. A live per-request view needs a per-request status API.
+                    </Unavailable>
+                  )}
+                </div>
+              )}
+            </div>
+          </Card>
+        </div>
+
+        <div className="min-w-0 space-y-6">
+          <Card aria-labelledby="timeline">
+            <CardHeader id="timeline" title="Timeline" />
+            <CardBody>
+              <BatchTimeline batch={b} nowMs={now} />
+            </CardBody>
+          </Card>
+          <Card aria-labelledby="details">
+            <CardHeader id="details" title="Details" />
+            <CardBody>
+              <dl className="space-y-2.5 text-[13px]">
+                <Detail label="Endpoint">
+                  <span className="font-mono text-xs">{b.endpoint}</span>
+                </Detail>
+                <Detail label="Model">{b.model ?? '—'}</Detail>
+                <Detail label="Completion window">{b.completion_window}</Detail>
+                <Detail label="Priority">{b.openbatch?.priority ?? 'normal'}</Detail>
+                <Detail label="Expires">{formatDateTime(b.expires_at)}</Detail>
+                <Detail label="Input file">
+                  <span className="font-mono text-xs">{b.input_file_id}</span>
+                </Detail>
+              </dl>
+            </CardBody>
+          </Card>
+          <Card aria-labelledby="metadata">
+            <CardHeader id="metadata" title="Metadata" />
+            <CardBody>
+              <BatchMetadata metadata={b.metadata} />
+            </CardBody>
+          </Card>
+          <Card aria-labelledby="cost">
+            <CardHeader id="cost" title="Cost" />
+            <CardBody>
+              <Unavailable title="Cost of this batch">
+                The API does not report GPU time or prices yet, so the portal shows no cost rather than an
+                estimate it cannot back.
+              </Unavailable>
+            </CardBody>
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}
+
+function Count(props: { label: string; value: number; tone?: string | undefined; testId: string }) {
+  return (
+    <div className="rounded-lg bg-surface-2/60 px-3 py-2">
+      <dt className="text-xs text-muted">{props.label}</dt>
+      <dd
+        data-testid={props.testId}
+        className={`mt-0.5 text-lg font-semibold tabular-nums ${props.tone ?? 'text-ink'}`}
+      >
+        {formatNumber(props.value)}
+      </dd>
+    </div>
+  );
+}
+
+function Detail(props: { label: string; children: ReactNode }) {
+  return (
+    <div className="flex justify-between gap-3">
+      <dt className="text-muted">{props.label}</dt>
+      <dd className="min-w-0 text-right break-all text-ink">{props.children}</dd>
+    </div>
+  );
+}
+
+export { BatchRoute as Component };

@@ -35,6 +35,9 @@ export function ConfirmDialog(props: {
       aria-labelledby="confirm-title"
       onClose={props.onClose}
       onCancel={props.onClose}
+      // Clicks inside the dialog must not reach handlers around where it was declared (a table row).
+      onClick={(e) => e.stopPropagation()}
+      onKeyDown={(e) => e.stopPropagation()}
       className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-xl border border-line bg-surface p-0 text-ink shadow-2xl"
     >
       <div className="px-5 pt-5">

@@ -1,0 +1,261 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
+import { type Browser, launchBrowser, SCREENSHOTS } from './support/browser.js';
+import { ensurePortalBuilt } from './support/build-portal.js';
+
+/**
+ * The portal, built, in Debian's Chromium, against the local runtime (emulator, Lambdas and
+ * simulated GPU workers): sign in, create a batch from a file, watch it complete, download its
+ * output, cancel one, and see line-numbered validation errors. Each page leaves a screenshot.
+ */
+const API_KEY = 'sk-portal-e2e';
+const MODEL = 'sim-small';
+
+function jsonl(n: number, prefix: string, endpoint = '/v1/chat/completions'): string {
+  return Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      custom_id: `${prefix}-${i + 1}`,
+      method: 'POST',
+      url: endpoint,
+      body: { model: MODEL, messages: [{ role: 'user', content: `Say hello #${i + 1}` }], max_tokens: 16 },
+    }),
+  ).join('\n');
+}
+
+let rt: LocalRuntime;
+let browser: Browser;
+let page: Page;
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`${rt.url}/v1${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${API_KEY}`, ...(init.headers as Record<string, string>) },
+  });
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function createBatchViaApi(content: string, metadata?: Record<string, string>) {
+  const form = new FormData();
+  form.append('purpose', 'batch');
+  form.append('file', new Blob([content], { type: 'application/jsonl' }), 'api.jsonl');
+  const file = await api<{ id: string }>('/files', { method: 'POST', body: form });
+  return api<{ id: string; status: string }>('/batches', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      ...(metadata ? { metadata } : {}),
+    }),
+  });
+}
+
+const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+async function pickFile(name: string, content: string) {
+  await page.locator('input[type=file]').setInputFiles({
+    name,
+    mimeType: 'application/jsonl',
+    buffer: Buffer.from(content),
+  });
+}
+
+describe('portal in a real browser', () => {
+  beforeAll(async () => {
+    ensurePortalBuilt();
+    rt = await startLocalRuntime({
+      port: 0,
+      apiKeys: { [API_KEY]: 'tenant-portal' },
+      workers: { spot: 1, dedicated: 1 },
+      env: {
+        SIM_ENGINE_LATENCY_MS: '40',
+        SIM_ENGINE_FAILURE_RATE: '0.1',
+        ENGINE_CONCURRENCY: '4',
+        CHUNK_MAX_LINES: '10',
+      },
+    });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await rt?.close();
+  });
+
+  it('asks for an API key, refuses a wrong one and accepts the right one', async () => {
+    await page.goto(rt.url);
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Connect to your batch API' }).isVisible())
+      .toBe(true);
+    await page.getByLabel('API key').fill('sk-wrong');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('alert').filter({ hasText: 'rejected this key (401)' }).waitFor();
+    await shot('01-sign-in');
+    await page.getByLabel('API key').fill(API_KEY);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  });
+
+  it('greets an empty tenant with a call to action', async () => {
+    await page.getByText('Welcome to openbatch').waitFor();
+    await shot('02-dashboard-empty');
+    await page.getByRole('link', { name: 'Create your first batch' }).click();
+    await page.getByRole('heading', { name: 'New batch' }).waitFor();
+  });
+
+  it('checks a broken file in the browser and shows line-numbered errors', async () => {
+    const lines = jsonl(4, 'bad').split('\n');
+    lines[1] = '{"custom_id": "bad-2", "method": "POST", "url": "/v1/chat/completions", "body": {"model": ';
+    lines[2] = JSON.stringify({
+      custom_id: 'bad-1',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: MODEL },
+    });
+    lines[3] = JSON.stringify({
+      custom_id: 'bad-4',
+      method: 'POST',
+      url: '/v1/embeddings',
+      body: { model: MODEL },
+    });
+    await pickFile('broken.jsonl', lines.join('\n'));
+    const errors = page.getByTestId('validation-error');
+    await errors.first().waitFor();
+    const text = await errors.allInnerTexts();
+    expect(text).toHaveLength(3);
+    expect(text[0]).toMatch(/Line 2\s+invalid_json_line/);
+    expect(text[1]).toMatch(/Line 3\s+invalid_request.*custom_id 'bad-1' is used more than once/);
+    expect(text[2]).toMatch(/Line 4\s+invalid_url.*does not match/);
+    expect(await page.getByRole('button', { name: 'Upload and create' }).isDisabled()).toBe(true);
+    await shot('03-new-batch-invalid-file');
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+  });
+
+  it('creates a batch from a file, watches it complete and downloads its output', async () => {
+    const content = jsonl(40, 'hello');
+    await pickFile('hello.jsonl', content);
+    await page.getByTestId('validation-ok').waitFor();
+    expect(await page.getByTestId('validation-ok').innerText()).toContain('40 requests look valid');
+    await page.getByLabel('Metadata key 1').fill('project');
+    await page.getByLabel('Metadata value 1').fill('greetings');
+    await shot('04-new-batch');
+    await page.getByRole('button', { name: 'Upload and create' }).click();
+
+    await page.waitForURL(/\/batches\/batch_/);
+    const batchId = (await page.getByTestId('batch-id').innerText()).trim();
+    await page.getByTestId('batch-status').filter({ hasText: 'Completed' }).waitFor({ timeout: 60_000 });
+    const total = Number(await page.getByTestId('count-total').innerText());
+    const ok = Number(await page.getByTestId('count-completed').innerText());
+    const failed = Number(await page.getByTestId('count-failed').innerText());
+    expect(total).toBe(40);
+    expect(ok + failed).toBe(40);
+    await page.getByTestId('timeline-completed').getByText(/\d{4}/).waitFor();
+
+    // Chunks and pools (the openbatch extension): 40 lines in chunks of 10.
+    await expect.poll(() => page.getByTestId('chunk-row').count()).toBe(4);
+
+    // Preview the output's first lines, then download it.
+    const output = page.getByTestId('file-output');
+    await output.getByRole('button', { name: 'Preview' }).click();
+    await output.getByTestId('file-preview').waitFor();
+    expect(await output.getByTestId('file-preview').innerText()).toContain('"custom_id"');
+
+    // Per-request view from the result files.
+    await page.getByRole('button', { name: /^Failed \d+/ }).click();
+    await shot('05-batch-completed');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      output.getByRole('button', { name: 'Download' }).click(),
+    ]);
+    const saved = await download.path();
+    const lines = readFileSync(saved, 'utf8').trim().split('\n');
+    const outputBatch = await api<{ output_file_id: string; request_counts: { completed: number } }>(
+      `/batches/${batchId}`,
+    );
+    expect(lines).toHaveLength(outputBatch.request_counts.completed);
+    expect(JSON.parse(lines[0] ?? '{}').custom_id).toMatch(/^hello-\d+$/);
+    expect(download.suggestedFilename()).toMatch(/\.jsonl$/);
+  });
+
+  it('cancels a running batch from the list, after confirmation', async () => {
+    const big = await createBatchViaApi(jsonl(3_000, 'slow'), { purpose: 'cancel-me' });
+    await page.getByRole('link', { name: 'Batches' }).first().click();
+    await page.getByRole('heading', { name: 'Batches', exact: true }).waitFor();
+    const row = page.getByTestId('batch-row').filter({ hasText: big.id });
+    await row.getByRole('button', { name: `Cancel ${big.id}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this batch?' });
+    await dialog.waitFor();
+    await shot('06-cancel-confirmation');
+    await dialog.getByRole('button', { name: 'Cancel batch' }).click();
+    await row
+      .getByTestId('batch-status')
+      .filter({ hasText: /Cancelling|Cancelled/ })
+      .waitFor();
+    await row.getByTestId('batch-status').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 60_000 });
+    const after = await api<{ status: string }>(`/batches/${big.id}`);
+    expect(after.status).toBe('cancelled');
+  });
+
+  it('shows the server-side validation errors of a failed batch with their line numbers', async () => {
+    const lines = jsonl(3, 'srv').split('\n');
+    lines[1] = '{not json';
+    const failed = await createBatchViaApi(lines.join('\n'), { purpose: 'broken' });
+    await expect
+      .poll(async () => (await api<{ status: string }>(`/batches/${failed.id}`)).status, { timeout: 30_000 })
+      .toBe('failed');
+    await page.goto(`${rt.url}/batches/${failed.id}`);
+    const error = page.getByTestId('batch-error').first();
+    await error.waitFor();
+    expect(await error.innerText()).toMatch(/Line 2\s+invalid_json_line/);
+    await shot('07-batch-failed');
+  });
+
+  it('lists batches with counts per status, search and filters', async () => {
+    await page.goto(`${rt.url}/batches`);
+    await page.getByTestId('batch-row').first().waitFor();
+    expect(await page.getByTestId('batch-row').count()).toBe(3);
+    await page.getByRole('button', { name: /^Completed 1$/ }).waitFor();
+    await page.getByRole('button', { name: /^Failed 1$/ }).waitFor();
+    await shot('08-batches');
+    await page.getByLabel('Search batches by id, model, metadata or tag').fill('project:greetings');
+    await expect.poll(() => page.getByTestId('batch-row').count()).toBe(1);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByRole('button', { name: /^Cancelled 1$/ }).click();
+    await expect.poll(() => page.getByTestId('batch-row').count()).toBe(1);
+    expect(page.url()).toContain('status=cancelled');
+  });
+
+  it('summarises everything on the dashboard, on wide and narrow screens', async () => {
+    await page.goto(rt.url);
+    await page.getByRole('heading', { name: 'Recent batches' }).waitFor();
+    await page.getByText('Cost and estimated cost').waitFor();
+    expect(Number(await page.getByTestId('sla-met').innerText())).toBe(1);
+    await page.waitForTimeout(300); // charts animate in
+    await shot('09-dashboard');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: 'Open menu' }).waitFor();
+    await shot('10-dashboard-mobile');
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it('clones a batch into the create form', async () => {
+    const batches = await api<{ data: { id: string; metadata: Record<string, string> | null }[] }>(
+      '/batches',
+    );
+    const done = batches.data.find((b) => b.metadata?.project === 'greetings');
+    await page.goto(`${rt.url}/batches/${done?.id}`);
+    await page.getByRole('link', { name: 'Clone' }).click();
+    await page.getByRole('heading', { name: 'Clone batch' }).waitFor();
+    expect(await page.getByLabel('Metadata value 1').inputValue()).toBe('greetings');
+    await page.getByText(`Reusing the input file of ${done?.id}`).waitFor();
+    await shot('11-clone');
+  });
+});
