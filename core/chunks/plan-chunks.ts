@@ -91,11 +91,10 @@ export async function planChunks(source: AsyncIterable<Uint8Array>, rules: PlanR
     model ??= verdict.model;
     if (errors.length > 0) continue; // keep validating, but stop planning work that will never run
 
-    const lineBytes = item.end - item.start;
     if (
       !current ||
       current.requests >= limits.CHUNK_MAX_LINES ||
-      current.byteEnd - current.byteStart + lineBytes > limits.CHUNK_MAX_BYTES
+      item.end - current.byteStart > limits.CHUNK_MAX_BYTES
     ) {
       current = {
         chunk: chunks.length,

@@ -37,9 +37,11 @@ export async function* splitLines(
   let overflow = false;
 
   const emit = (end: number): SplitItem => {
-    const item: SplitItem = overflow
-      ? { number: lineNumber, start: lineStart, end, tooLong: true }
-      : { number: lineNumber, start: lineStart, end, bytes: stripCr(Buffer.concat(pending, pendingBytes)) };
+    const bytes = overflow ? undefined : stripCr(Buffer.concat(pending, pendingBytes));
+    const item: SplitItem =
+      bytes === undefined || bytes.length > maxLineBytes
+        ? { number: lineNumber, start: lineStart, end, tooLong: true }
+        : { number: lineNumber, start: lineStart, end, bytes };
     lineNumber += 1;
     lineStart = end;
     pending = [];
@@ -57,7 +59,8 @@ export async function* splitLines(
       const nl = buf.indexOf(0x0a, from);
       const to = nl === -1 ? buf.length : nl;
       if (!overflow) {
-        if (pendingBytes + (to - from) > maxLineBytes) {
+        // One byte of slack for the CR of a CRLF terminator, which is not part of the line.
+        if (pendingBytes + (to - from) > maxLineBytes + 1) {
           overflow = true;
           pending = [];
           pendingBytes = 0;

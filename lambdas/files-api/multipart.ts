@@ -24,10 +24,17 @@ export function parseMultipartUpload(event: HttpEvent, maxBytes: number): Promis
     const fields: Record<string, string> = {};
     let file: { filename: string; content: Buffer } | undefined;
     let tooLarge = false;
-    const parser = busboy({
-      headers: { 'content-type': contentType },
-      limits: { fileSize: maxBytes, files: 1 },
-    });
+    let parser: busboy.Busboy;
+    try {
+      // busboy reports `limit` on reaching fileSize, so allow one byte more than the limit.
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: { fileSize: maxBytes + 1, files: 1 },
+      });
+    } catch {
+      reject(new BadRequestError('The multipart/form-data content type has no valid boundary.'));
+      return;
+    }
     parser.on('field', (name, value) => {
       fields[name] = value;
     });

@@ -27,7 +27,11 @@ export function tenantOf(event: HttpEvent): string {
 export function pathParam(event: HttpEvent, name: string): string {
   const value = event.pathParameters?.[name];
   if (!value) throw new BadRequestError(`Missing path parameter '${name}'.`, name);
-  return decodeURIComponent(value);
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new BadRequestError(`Invalid path parameter '${name}'.`, name);
+  }
 }
 
 /** Validates input against a schema, reporting the first problem the way OpenAI does. */
