@@ -55,7 +55,11 @@ async function createBatchViaApi(content: string, metadata?: Record<string, stri
   });
 }
 
-const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+async function shot(name: string) {
+  // Sticky header and sidebar render where the page is scrolled to: shoot from the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
 
 async function pickFile(name: string, content: string) {
   await page.locator('input[type=file]').setInputFiles({
@@ -74,7 +78,11 @@ describe('portal in a real browser', () => {
       workers: { spot: 1, dedicated: 1 },
       env: {
         SIM_ENGINE_LATENCY_MS: '40',
-        SIM_ENGINE_FAILURE_RATE: '0.1',
+        // Some requests fail for good (no retries) and some spot chunks are interrupted and handed
+        // to dedicated, so the pages show failures, an error file, escalations and both pools.
+        SIM_ENGINE_FAILURE_RATE: '0.15',
+        ENGINE_MAX_RETRIES: '0',
+        SIM_SPOT_INTERRUPTION_RATE: '0.3',
         ENGINE_CONCURRENCY: '4',
         CHUNK_MAX_LINES: '10',
       },
@@ -166,6 +174,7 @@ describe('portal in a real browser', () => {
     await output.getByRole('button', { name: 'Preview' }).click();
     await output.getByTestId('file-preview').waitFor();
     expect(await output.getByTestId('file-preview').innerText()).toContain('"custom_id"');
+    await output.getByTestId('file-preview').locator('summary').first().click();
 
     // Per-request view from the result files.
     await page.getByRole('button', { name: /^Failed \d+/ }).click();

@@ -150,7 +150,11 @@ function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: str
                   tone={c.failed ? 'text-bad' : undefined}
                   testId="count-failed"
                 />
-                <Count label="Pending" value={pendingRequests(b)} testId="count-pending" />
+                <Count
+                  label={ended ? 'Not run' : 'Pending'}
+                  value={pendingRequests(b)}
+                  testId="count-pending"
+                />
               </dl>
               {c.total > 0 ? (
                 <p className="mt-3 text-xs text-muted">

@@ -96,9 +96,14 @@ function DashboardRoute() {
                 total={s.requests.total}
                 completed={s.requests.completed}
                 failed={s.requests.failed}
+                notRun={s.requests.notRun}
                 size="md"
                 showLegend
               />
+              <p className="mt-3 text-xs text-muted">
+                {formatNumber(s.requests.total)} requests in {formatNumber(s.batches)} batches
+                {s.requests.notRun > 0 ? '; not run: cancelled or expired before they ran' : ''}.
+              </p>
             </CardBody>
           </Card>
           <Card aria-labelledby="pools">

@@ -8,11 +8,15 @@ export function RequestProgress(props: {
   total: number;
   completed: number;
   failed: number;
+  /** Requests that will never run (a cancelled or expired batch); the rest of the total is pending. */
+  notRun?: number;
   size?: 'sm' | 'md';
   showLegend?: boolean;
 }) {
   const { total, completed, failed } = props;
   const done = completed + failed;
+  const notRun = Math.min(props.notRun ?? 0, Math.max(0, total - done));
+  const pending = Math.max(0, total - done - notRun);
   const pct = (n: number) => (total > 0 ? `${(n / total) * 100}%` : '0%');
   const label =
     total > 0
@@ -30,12 +34,16 @@ export function RequestProgress(props: {
       >
         <div className="bg-ok transition-[width] duration-500" style={{ width: pct(completed) }} />
         <div className="bg-bad transition-[width] duration-500" style={{ width: pct(failed) }} />
+        <div className="bg-idle/35 transition-[width] duration-500" style={{ width: pct(notRun) }} />
       </div>
       {props.showLegend ? (
         <div className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted">
           <Legend swatch="bg-ok" label="Succeeded" value={completed} />
           <Legend swatch="bg-bad" label="Failed" value={failed} />
-          <Legend swatch="bg-surface-2 ring-1 ring-line" label="Pending" value={Math.max(0, total - done)} />
+          {pending > 0 || notRun === 0 ? (
+            <Legend swatch="bg-surface-2 ring-1 ring-line" label="Pending" value={pending} />
+          ) : null}
+          {notRun > 0 ? <Legend swatch="bg-idle/35" label="Not run" value={notRun} /> : null}
         </div>
       ) : null}
     </div>

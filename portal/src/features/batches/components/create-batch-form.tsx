@@ -90,6 +90,8 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
   });
 
   const [preview, setPreview] = useState<string[]>([]);
+  /** The file whose first lines were read (and endpoint detected); validation waits for it. */
+  const [inspected, setInspected] = useState<File | null>(null);
   const [report, setReport] = useState<ValidationReport | null>(null);
   const [checking, setChecking] = useState(false);
   const [linesSeen, setLinesSeen] = useState(0);
@@ -108,6 +110,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
       setPreview(lines);
       const detected = detectEndpoint(lines);
       if (detected) setEndpoint(detected);
+      setInspected(file);
     });
     return () => {
       live = false;
@@ -116,7 +119,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
 
   // Validation whenever the file or the endpoint changes.
   useEffect(() => {
-    if (!file) {
+    if (!file || inspected !== file) {
       setReport(null);
       return;
     }
@@ -130,7 +133,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
     return () => {
       live = false;
     };
-  }, [file, endpoint]);
+  }, [file, endpoint, inspected]);
 
   const metaError = useMemo(() => metadataProblems(meta), [meta]);
   const usingClone = tpl !== null && reuseInput && file === null;

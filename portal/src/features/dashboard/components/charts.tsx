@@ -91,8 +91,15 @@ export function OutcomesChart({ data }: { data: DashboardSummary['recentOutcomes
         />
         <Tooltip {...tooltipStyle} formatter={(v) => formatNumber(Number(v))} />
         <Legend iconType="circle" iconSize={8} wrapperStyle={{ fontSize: 12 }} />
-        <Bar dataKey="completed" name="Succeeded" stackId="r" fill="var(--ok)" radius={[0, 0, 0, 0]} />
-        <Bar dataKey="failed" name="Failed" stackId="r" fill="var(--bad)" radius={[3, 3, 0, 0]} />
+        <Bar dataKey="completed" name="Succeeded" stackId="r" fill="var(--ok)" maxBarSize={56} />
+        <Bar
+          dataKey="failed"
+          name="Failed"
+          stackId="r"
+          fill="var(--bad)"
+          radius={[3, 3, 0, 0]}
+          maxBarSize={56}
+        />
       </BarChart>
     </ChartFrame>
   );
@@ -111,7 +118,13 @@ export function ProcessingTimeChart({ data }: { data: DashboardSummary['processi
           tickFormatter={(v) => formatDuration(Number(v))}
         />
         <Tooltip {...tooltipStyle} formatter={(v) => [formatDuration(Number(v)), 'Processing time']} />
-        <Bar dataKey="seconds" name="Processing time" fill="var(--accent)" radius={[3, 3, 0, 0]} />
+        <Bar
+          dataKey="seconds"
+          name="Processing time"
+          fill="var(--accent)"
+          radius={[3, 3, 0, 0]}
+          maxBarSize={56}
+        />
       </BarChart>
     </ChartFrame>
   );

@@ -7,7 +7,7 @@ export interface DashboardSummary {
   completed24h: number;
   /** Failed or expired in the last 24 hours. */
   failed24h: number;
-  requests: { total: number; completed: number; failed: number; pending: number };
+  requests: { total: number; completed: number; failed: number; pending: number; notRun: number };
   pools: { spot: number; dedicated: number };
   sla: Record<SlaState, number>;
   byStatus: { status: BatchStatus; count: number }[];
@@ -23,7 +23,7 @@ const short = (id: string) => (id.length > 12 ? `…${id.slice(-6)}` : id);
 export function summarize(batches: Batch[], nowMs: number, recent = 12): DashboardSummary {
   const since = nowMs / 1000 - DAY;
   const sla: Record<SlaState, number> = { on_track: 0, at_risk: 0, met: 0, breached: 0 };
-  const requests = { total: 0, completed: 0, failed: 0, pending: 0 };
+  const requests = { total: 0, completed: 0, failed: 0, pending: 0, notRun: 0 };
   const pools = { spot: 0, dedicated: 0 };
   const statusCount = new Map<BatchStatus, number>();
   let completed24h = 0;
@@ -34,6 +34,7 @@ export function summarize(batches: Batch[], nowMs: number, recent = 12): Dashboa
     requests.completed += b.request_counts.completed;
     requests.failed += b.request_counts.failed;
     if (isActive(b)) requests.pending += pendingRequests(b);
+    else requests.notRun += pendingRequests(b);
     pools.spot += b.openbatch?.pools?.spot ?? 0;
     pools.dedicated += b.openbatch?.pools?.dedicated ?? 0;
     const state = b.openbatch?.sla?.state;

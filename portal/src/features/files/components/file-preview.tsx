@@ -1,6 +1,6 @@
 import { CopyButton } from '../../../components/ui/copy-button';
 import { ErrorState } from '../../../components/ui/error-state';
-import { JsonView } from '../../../components/ui/json-view';
+import { highlightJson, JsonView } from '../../../components/ui/json-view';
 import { Skeleton } from '../../../components/ui/spinner';
 import { useFileHead } from '../api/file-content';
 
@@ -26,22 +26,27 @@ export function FilePreview({ fileId }: { fileId: string }) {
       <div className="flex items-center justify-between gap-3 px-4 py-2 text-xs text-muted">
         <span>
           First {lines.length} line{lines.length === 1 ? '' : 's'}
-          {more ? ' (the file has more)' : ''}
+          {more ? ' (the file has more)' : ''} · click a line to expand it
         </span>
         <CopyButton value={lines.map((l) => l.text).join('\n')} label="Copy lines" />
       </div>
-      <ol className="divide-y divide-line border-t border-line">
+      <ol className="max-h-[28rem] divide-y divide-line overflow-auto border-t border-line">
         {lines.map((l) => (
-          <li key={l.number} className="group flex gap-3 px-4 py-2.5">
+          <li key={l.number} className="group flex items-start gap-3 px-4 py-2">
             <span
               aria-hidden
               className="w-6 shrink-0 pt-0.5 text-right font-mono text-xs text-muted/70 select-none"
             >
               {l.number}
             </span>
-            <div className="min-w-0 flex-1">
-              <JsonView text={l.text} pretty />
-            </div>
+            <details className="min-w-0 flex-1">
+              <summary className="cursor-pointer list-none truncate font-mono text-xs leading-5 text-ink marker:hidden [&::-webkit-details-marker]:hidden">
+                {highlightJson(l.text)}
+              </summary>
+              <div className="mt-2 rounded-md bg-surface px-3 py-2 ring-1 ring-line">
+                <JsonView text={l.text} pretty />
+              </div>
+            </details>
             <div className="shrink-0 opacity-60 group-hover:opacity-100 focus-within:opacity-100">
               <CopyButton value={l.text} label={`Copy line ${l.number}`} iconOnly />
             </div>

@@ -1,0 +1,239 @@
+// @vitest-environment happy-dom
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../../portal/src/app/app.js';
+import { createAppRouter } from '../../portal/src/app/router.js';
+import { StatusBadge } from '../../portal/src/components/ui/status-badge.js';
+import { BatchesTable } from '../../portal/src/features/batches/components/batches-table.js';
+import { CreateBatchForm } from '../../portal/src/features/batches/components/create-batch-form.js';
+import { batch } from './support/fixtures.js';
+import { fakeFetch, renderWithApp, testConfig } from './support/render.js';
+
+const NOW = 1_800_000_000_000;
+const s = NOW / 1000;
+
+beforeEach(() => {
+  sessionStorage.clear();
+  localStorage.clear();
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+describe('StatusBadge', () => {
+  it('tells the status in words, not colour alone', () => {
+    render(<StatusBadge status="in_progress" />);
+    expect(screen.getByTestId('batch-status').textContent).toBe('In progress');
+  });
+});
+
+describe('BatchesTable', () => {
+  const batches = [
+    batch(
+      { id: 'batch_a', status: 'completed', created_at: s - 100, metadata: { team: 'search' } },
+      {
+        total: 10,
+        completed: 10,
+        failed: 0,
+      },
+    ),
+    batch(
+      { id: 'batch_b', status: 'in_progress', created_at: s - 50 },
+      { total: 10, completed: 2, failed: 0 },
+    ),
+    batch({ id: 'batch_c', status: 'failed', created_at: s - 3 * 86_400, endpoint: '/v1/embeddings' }),
+  ];
+  const rows = () =>
+    screen.getAllByTestId('batch-row').map((r) => within(r).getAllByRole('link')[0]?.textContent);
+
+  it('counts batches per status and filters on a click', async () => {
+    const user = userEvent.setup();
+    renderWithApp(<BatchesTable batches={batches} nowMs={NOW} />, { route: () => ({}) });
+    expect(rows()).toEqual(['batch_b', 'batch_a', 'batch_c']);
+    await user.click(screen.getByRole('button', { name: 'Completed 1' }));
+    expect(rows()).toEqual(['batch_a']);
+    expect(screen.getByRole('button', { name: 'Completed 1' }).getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('searches ids and metadata, and filters by endpoint and date', async () => {
+    const user = userEvent.setup();
+    renderWithApp(<BatchesTable batches={batches} nowMs={NOW} />, { route: () => ({}) });
+    await user.type(screen.getByRole('searchbox', { name: /Search batches/ }), 'team:search');
+    expect(rows()).toEqual(['batch_a']);
+    await user.click(screen.getByRole('button', { name: 'Clear filters' }));
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Endpoint' }), '/v1/embeddings');
+    expect(rows()).toEqual(['batch_c']);
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Endpoint' }), '');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Created' }), '24h');
+    expect(rows()).toEqual(['batch_b', 'batch_a']);
+  });
+
+  it('sorts by a column', async () => {
+    const user = userEvent.setup();
+    renderWithApp(<BatchesTable batches={batches} nowMs={NOW} />, { route: () => ({}) });
+    await user.click(screen.getByRole('button', { name: /^Batch/ }));
+    expect(rows()).toEqual(['batch_a', 'batch_b', 'batch_c']);
+    expect(screen.getAllByRole('columnheader')[0]?.getAttribute('aria-sort')).toBe('ascending');
+  });
+
+  it('cancels a batch from its row after confirmation', async () => {
+    const user = userEvent.setup();
+    const { calls } = renderWithApp(<BatchesTable batches={batches} nowMs={NOW} />, {
+      route: (method, path) =>
+        method === 'POST' && path === '/batches/batch_b/cancel'
+          ? batch({ id: 'batch_b', status: 'cancelling' })
+          : { object: 'list', data: [], has_more: false, first_id: null, last_id: null },
+    });
+    expect(screen.queryByRole('button', { name: 'Cancel batch_a' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Cancel batch_b' }));
+    const dialog = screen.getByRole('dialog', { hidden: true });
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel batch', hidden: true }));
+    await waitFor(() =>
+      expect(calls.some((c) => c.method === 'POST' && c.path === '/batches/batch_b/cancel')).toBe(true),
+    );
+  });
+});
+
+describe('CreateBatchForm', () => {
+  const good = (id: string) =>
+    JSON.stringify({
+      custom_id: id,
+      method: 'POST',
+      url: '/v1/embeddings',
+      body: { model: 'm', input: 'x' },
+    });
+
+  it('checks the picked file in the browser and lists problems by line', async () => {
+    const user = userEvent.setup();
+    renderWithApp(<CreateBatchForm />, { route: () => ({}) });
+    const file = new File([[good('1'), 'oops', good('1')].join('\n')], 'in.jsonl');
+    await user.upload(document.querySelector('input[type=file]') as HTMLInputElement, file);
+    const problems = await screen.findAllByTestId('validation-error');
+    expect(problems.map((p) => p.textContent)).toEqual([
+      'Line 2invalid_json_lineThis line is not parseable as valid JSON.',
+      "Line 3invalid_requestThe custom_id '1' is used more than once; each request needs a unique custom_id.",
+    ]);
+    // The endpoint was taken from the file's first line.
+    expect((screen.getByRole('combobox', { name: 'Endpoint' }) as HTMLSelectElement).value).toBe(
+      '/v1/embeddings',
+    );
+    expect((screen.getByRole('button', { name: /Upload and create/ }) as HTMLButtonElement).disabled).toBe(
+      true,
+    );
+  });
+
+  it('shows size and first lines of a valid file and refuses one above the upload limit', async () => {
+    const user = userEvent.setup();
+    renderWithApp(<CreateBatchForm />, { route: () => ({}) });
+    const big = `${good('1')}\n${' '.repeat(testConfig.maxUploadBytes)}`;
+    await user.upload(
+      document.querySelector('input[type=file]') as HTMLInputElement,
+      new File([big], 'big.jsonl'),
+    );
+    await screen.findByTestId('validation-ok');
+    expect(screen.getByText('Uploads larger than the direct-upload limit')).toBeTruthy();
+    expect(screen.getByText('First 2 lines')).toBeTruthy();
+    expect((screen.getByRole('button', { name: /Upload and create/ }) as HTMLButtonElement).disabled).toBe(
+      true,
+    );
+  });
+});
+
+describe('the app, at route level against a fake API', () => {
+  const done = batch(
+    {
+      id: 'batch_done',
+      status: 'completed',
+      in_progress_at: s - 30,
+      completed_at: s - 10,
+      created_at: s - 40,
+      output_file_id: 'file-out',
+      error_file_id: 'file-err',
+      metadata: { project: 'docs' },
+    },
+    { total: 3, completed: 2, failed: 1 },
+  );
+  const api = fakeFetch((_method, path) => {
+    if (path.startsWith('/batches/batch_done')) return done;
+    if (path.startsWith('/openbatch/batches/batch_done/chunks'))
+      return {
+        object: 'list',
+        data: [
+          {
+            object: 'batch.chunk',
+            chunk: 0,
+            status: 'done',
+            requests: 3,
+            completed: 2,
+            failed: 1,
+            pool: 'spot',
+            escalated: false,
+            interruptions: 1,
+            line_start: 1,
+            line_end: 3,
+          },
+        ],
+      };
+    if (path === '/files/file-out/content')
+      return new Response(
+        `${JSON.stringify({ id: 'r1', custom_id: 'q-1', response: { status_code: 200, request_id: 'x', body: {} }, error: null })}\n`,
+      );
+    if (path === '/files/file-err/content')
+      return new Response(
+        `${JSON.stringify({ id: 'r3', custom_id: 'q-3', response: { status_code: 500, request_id: 'y', body: { error: { message: 'boom' } } }, error: null })}\n`,
+      );
+    if (path.startsWith('/files/'))
+      return { id: path.split('/')[2], object: 'file', bytes: 120, filename: 'x.jsonl' };
+    return new Response(
+      JSON.stringify({
+        error: { message: 'not found', type: 'invalid_request_error', param: null, code: null },
+      }),
+      {
+        status: 404,
+      },
+    );
+  });
+
+  it('shows a batch: counts, chunks, metadata, per-request outcomes and what is unavailable', async () => {
+    vi.stubGlobal('fetch', api.fetch);
+    sessionStorage.setItem('openbatch.apiKey', 'sk-test');
+    const user = userEvent.setup();
+    render(<App config={testConfig} router={createAppRouter({ initialEntries: ['/batches/batch_done'] })} />);
+    expect((await screen.findByTestId('batch-id')).textContent).toBe('batch_done');
+    expect(screen.getByTestId('count-completed').textContent).toBe('2');
+    expect(screen.getByTestId('count-failed').textContent).toBe('1');
+    expect(await screen.findAllByTestId('chunk-row')).toHaveLength(1);
+    expect(screen.getByText('docs')).toBeTruthy();
+    expect(screen.getByText('Cost of this batch')).toBeTruthy();
+    await user.click(await screen.findByRole('button', { name: /^Failed 1/ }));
+    expect(screen.getByText('q-3')).toBeTruthy();
+    expect(screen.queryByText('q-1')).toBeNull();
+    expect(api.calls.every((c) => c.method === 'GET')).toBe(true);
+  });
+
+  it('asks for a new key when the API answers 401', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch(
+        () =>
+          new Response(
+            JSON.stringify({
+              error: {
+                message: 'Incorrect API key provided.',
+                type: 'invalid_request_error',
+                param: null,
+                code: 'invalid_api_key',
+              },
+            }),
+            { status: 401 },
+          ),
+      ).fetch,
+    );
+    sessionStorage.setItem('openbatch.apiKey', 'sk-revoked');
+    render(<App config={testConfig} router={createAppRouter({ initialEntries: ['/batches'] })} />);
+    expect(await screen.findByText(/no longer accepts your key/)).toBeTruthy();
+    expect(sessionStorage.getItem('openbatch.apiKey')).toBeNull();
+  });
+});

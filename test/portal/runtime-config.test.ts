@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  loadRuntimeConfig,
+  parseRuntimeConfig,
+} from '../../portal/src/config/runtime-config.js';
+
+describe('runtime config (/config.json)', () => {
+  it('reads the API URL and fills in the defaults', () => {
+    expect(parseRuntimeConfig({ apiBaseUrl: 'http://127.0.0.1:8080/v1/', environment: 'local' })).toEqual({
+      apiBaseUrl: 'http://127.0.0.1:8080/v1',
+      environment: 'local',
+      completionWindows: ['24h'],
+      maxUploadBytes: 4 * 1024 * 1024,
+    });
+  });
+
+  it('names the field that is wrong', () => {
+    expect(() => parseRuntimeConfig({ apiBaseUrl: 'not a url' })).toThrow(/'apiBaseUrl'/);
+    expect(() => parseRuntimeConfig({})).toThrow(ConfigError);
+  });
+
+  it('fails clearly when the file is missing', async () => {
+    const fetch404 = async () => new Response('nope', { status: 404 });
+    await expect(loadRuntimeConfig(fetch404 as typeof fetch)).rejects.toThrow(
+      'Could not load /config.json (HTTP 404).',
+    );
+  });
+});

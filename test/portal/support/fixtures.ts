@@ -1,0 +1,49 @@
+import type { BatchObject } from '../../../core/openai/schemas.js';
+
+/** A batch object as the API renders it, with the fields a test cares about overridden. */
+export function batch(
+  over: Partial<BatchObject> & { id: string },
+  counts: BatchObject['request_counts'] = { total: 0, completed: 0, failed: 0 },
+): BatchObject {
+  const status = over.status ?? 'completed';
+  const created = over.created_at ?? 1_800_000_000;
+  return {
+    object: 'batch',
+    endpoint: '/v1/chat/completions',
+    errors: null,
+    input_file_id: `file-in-${over.id}`,
+    completion_window: '24h',
+    status,
+    output_file_id: null,
+    error_file_id: null,
+    created_at: created,
+    in_progress_at: null,
+    expires_at: created + 86_400,
+    finalizing_at: null,
+    completed_at: null,
+    failed_at: null,
+    expired_at: null,
+    cancelling_at: null,
+    cancelled_at: null,
+    request_counts: counts,
+    metadata: null,
+    model: 'sim-small',
+    openbatch: {
+      priority: 'normal',
+      sla: {
+        deadline_at: created + 86_400,
+        state:
+          status === 'completed'
+            ? 'met'
+            : status === 'expired'
+              ? 'breached'
+              : ['failed', 'cancelled', 'cancelling'].includes(status)
+                ? null
+                : 'on_track',
+      },
+      pools: { spot: Math.max(0, counts.completed - 1), dedicated: counts.completed > 0 ? 1 : 0 },
+      chunks: { total: 1, done: status === 'completed' ? 1 : 0, escalated: 0, interruptions: 0 },
+    },
+    ...over,
+  };
+}
