@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, configure, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../portal/src/app/app.js';
@@ -9,6 +9,9 @@ import { BatchesTable } from '../../portal/src/features/batches/components/batch
 import { CreateBatchForm } from '../../portal/src/features/batches/components/create-batch-form.js';
 import { batch } from './support/fixtures.js';
 import { fakeFetch, renderWithApp, testConfig } from './support/render.js';
+
+// Lazy routes load modules on first render; on a busy 2-core machine that can take seconds.
+configure({ asyncUtilTimeout: 10_000 });
 
 const NOW = 1_800_000_000_000;
 const s = NOW / 1000;

@@ -253,6 +253,10 @@ describe('portal in a real browser', () => {
     await page.getByRole('button', { name: 'Open menu' }).waitFor();
     await shot('10-dashboard-mobile');
     await page.setViewportSize({ width: 1440, height: 900 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(300);
+    await shot('11-dashboard-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('clones a batch into the create form', async () => {
@@ -265,6 +269,6 @@ describe('portal in a real browser', () => {
     await page.getByRole('heading', { name: 'Clone batch' }).waitFor();
     expect(await page.getByLabel('Metadata value 1').inputValue()).toBe('greetings');
     await page.getByText(`Reusing the input file of ${done?.id}`).waitFor();
-    await shot('11-clone');
+    await shot('12-clone');
   });
 });
