@@ -117,7 +117,7 @@ function columnsFor(nowMs: number) {
       cell: ({ row }) => {
         const c = row.original.request_counts;
         return (
-          <div className="w-40">
+          <div className="w-36">
             <RequestProgress total={c.total} completed={c.completed} failed={c.failed} />
             <div className="mt-1 text-xs text-muted tabular-nums">
               {formatNumber(c.completed + c.failed)} / {formatNumber(c.total)}
@@ -345,7 +345,7 @@ export function BatchesTable(props: { batches: Batch[]; nowMs: number }) {
                       key={header.id}
                       scope="col"
                       aria-sort={sorted ? (sorted === 'asc' ? 'ascending' : 'descending') : undefined}
-                      className="px-4 py-2.5 font-medium whitespace-nowrap"
+                      className="px-3 py-2.5 font-medium whitespace-nowrap first:pl-4"
                     >
                       {canSort ? (
                         <button
@@ -380,7 +380,7 @@ export function BatchesTable(props: { batches: Batch[]; nowMs: number }) {
                 className="cursor-pointer align-top transition-colors hover:bg-surface-2/60"
               >
                 {row.getAllCells().map((cell) => (
-                  <td key={cell.id} className="px-4 py-3">
+                  <td key={cell.id} className="px-3 py-3 first:pl-4">
                     <table.FlexRender cell={cell} />
                   </td>
                 ))}

@@ -105,18 +105,16 @@ export function OutcomesChart({ data }: { data: DashboardSummary['recentOutcomes
   );
 }
 
+/** Axis ticks: tenths of a second for short batches, so ticks never repeat. */
+const secondsTick = (v: number) => (v < 60 ? `${Number(v.toFixed(1))}s` : formatDuration(v));
+
 export function ProcessingTimeChart({ data }: { data: DashboardSummary['processing'] }) {
   return (
     <ChartFrame label="Processing time of recent completed batches">
       <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -4 }}>
         <CartesianGrid vertical={false} stroke="var(--line)" />
         <XAxis dataKey="label" tick={axis} tickLine={false} axisLine={{ stroke: 'var(--line)' }} />
-        <YAxis
-          tick={axis}
-          tickLine={false}
-          axisLine={false}
-          tickFormatter={(v) => formatDuration(Number(v))}
-        />
+        <YAxis tick={axis} tickLine={false} axisLine={false} tickFormatter={(v) => secondsTick(Number(v))} />
         <Tooltip {...tooltipStyle} formatter={(v) => [formatDuration(Number(v)), 'Processing time']} />
         <Bar
           dataKey="seconds"
