@@ -46,6 +46,8 @@ export const awsSchema = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   /** Unset on AWS; LocalStack's or the emulator's endpoint locally. */
   AWS_ENDPOINT_URL: z.string().url().optional(),
+  /** The SDK's standard per-service override, e.g. DynamoDB Local beside moto. */
+  AWS_ENDPOINT_URL_DYNAMODB: z.string().url().optional(),
 });
 export type AwsSettings = z.infer<typeof awsSchema>;
 
@@ -57,7 +59,7 @@ export const workerSchema = z.object({
   ENGINE_TIMEOUT_MS: positiveInt.default(600_000),
   ENGINE_CONCURRENCY: positiveInt.default(32),
   ENGINE_MAX_RETRIES: z.coerce.number().int().min(0).default(4),
-  CHUNKS_IN_PARALLEL: positiveInt.default(2),
+  CHUNKS_IN_PARALLEL: positiveInt.default(4),
   /** SQS long-poll wait; shorter locally so workers stop promptly. */
   RECEIVE_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   /** How long a received chunk stays invisible; the worker extends it while it works. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulidx';
 
 /**
@@ -17,7 +17,9 @@ export interface IdSource {
 export function createIdSource(now: () => number = Date.now): IdSource {
   const ulid = monotonicFactory();
   const timeOrdered = () => ulid(now()).toLowerCase();
-  const random = () => randomBytes(16).toString('hex');
+  // randomUUID draws from a cached entropy pool: far cheaper per id than randomBytes, which matters
+  // at two ids per request.
+  const random = () => randomUUID().replaceAll('-', '');
   return {
     fileId: () => `file-${timeOrdered()}`,
     batchId: () => `batch_${timeOrdered()}`,

@@ -22,3 +22,17 @@ if [ -z "${OPENBATCH_SKIP_EMULATOR_INSTALL:-}" ]; then
     .venv/bin/pip install --quiet "moto[server]==${MOTO_VERSION}" >&2
   fi
 fi
+
+# DynamoDB Local (AWS's own emulator, Java) for the tests that need DynamoDB's real
+# concurrency guarantees: moto does not serialize concurrent conditional writes. It ships
+# inside an npm package; `npm pack` fetches just that package, without its dependencies.
+DDB_LOCAL_PACKAGE="amplify-dynamodb-simulator@2.9.30"
+DDB_LOCAL_DIR=".openbatch/dynamodb-local"
+if [ -z "${OPENBATCH_SKIP_EMULATOR_INSTALL:-}" ] && [ ! -f "$DDB_LOCAL_DIR/DynamoDBLocal.jar" ] && command -v java >/dev/null; then
+  echo "openbatch: fetching DynamoDB Local ($DDB_LOCAL_PACKAGE)" >&2
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$DDB_LOCAL_PACKAGE" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p "$DDB_LOCAL_DIR"
+  cp -r "$tmp/package/emulator/." "$DDB_LOCAL_DIR/"
+  rm -rf "$tmp"
+fi

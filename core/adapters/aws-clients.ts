@@ -17,9 +17,10 @@ export class CallCounter {
     return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
 
-  total(): number {
+  /** Calls made, without empty long polls unless asked. */
+  total(opts: { includeEmptyReceives?: boolean } = {}): number {
     let n = 0;
-    for (const v of this.counts.values()) n += v;
+    for (const [k, v] of this.counts) if (opts.includeEmptyReceives || !k.endsWith('(empty)')) n += v;
     return n;
   }
 }
@@ -39,8 +40,13 @@ type Stackable = { middlewareStack: S3Client['middlewareStack'] };
 function countCalls(client: Stackable, service: string, counter: CallCounter): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      counter.record(service, context.commandName ?? 'Unknown');
-      return next(args);
+      const result = await next(args);
+      const command = context.commandName ?? 'Unknown';
+      // Empty long polls cost per second of idling, not per request: counted apart.
+      const messages = (result.output as { Messages?: unknown[] } | undefined)?.Messages;
+      const idle = command === 'ReceiveMessageCommand' && (messages?.length ?? 0) === 0;
+      counter.record(service, idle ? 'ReceiveMessage(empty)' : command);
+      return result;
     },
     { step: 'initialize', name: 'openbatchCallCounter' },
   );
@@ -64,7 +70,10 @@ export function createAwsClients(settings: AwsSettings, counter: CallCounter = a
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const sqs = new SQSClient(common);
-  const dynamo = new DynamoDBClient(common);
+  const dynamo = new DynamoDBClient({
+    ...common,
+    ...(settings.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: settings.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+  });
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   countCalls(s3 as unknown as Stackable, 'S3', counter);
   countCalls(sqs as unknown as Stackable, 'SQS', counter);

@@ -130,6 +130,29 @@ export class BatchStore {
     );
   }
 
+  /**
+   * Claims the right to finalize a batch until `untilS`, unless another finalizer holds an
+   * unexpired claim. Two finalize messages for one batch (two workers saw the last chunk done)
+   * then stitch the files once, and a crashed finalizer's claim lapses for a retry.
+   */
+  async claimFinalization(ref: BatchRef, nowS: number, untilS: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.batchesTable,
+          Key: { tenant: ref.tenant, id: ref.batchId },
+          UpdateExpression: 'SET finalizer_lease = :until',
+          ConditionExpression: 'attribute_not_exists(finalizer_lease) OR finalizer_lease < :now',
+          ExpressionAttributeValues: { ':until': untilS, ':now': nowS },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   /** Writes pending chunk records, 25 to a call, retrying what DynamoDB leaves unprocessed. */
   async putChunks(ref: BatchRef, chunks: readonly ChunkRange[], ttl: number): Promise<void> {
     const key = batchKey(ref);

@@ -39,6 +39,8 @@ export interface BatchRecord {
   interruptions?: number;
   spot_requests?: number;
   dedicated_requests?: number;
+  /** Unix seconds until which one finalizer owns the batch. */
+  finalizer_lease?: number;
   /** Set by the SLA monitor when it escalated the batch's work to dedicated capacity. */
   at_risk?: boolean;
   /** Present only while the batch runs: the key of the sparse `active-by-expiry` index. */

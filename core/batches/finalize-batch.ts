@@ -11,7 +11,10 @@ import type { EndReason } from './lifecycle.js';
 
 type FinalizerDeps = Pick<Deps, 'batches' | 'files' | 'blobs' | 'clock' | 'ids' | 'limits'>;
 
-export type FinalizeOutcome = 'finalized' | 'not-ready' | 'already-final';
+export type FinalizeOutcome = 'finalized' | 'not-ready' | 'already-final' | 'claimed-elsewhere';
+
+/** How long one finalizer owns a batch: the finalizer function's 15-minute timeout, and a minute more. */
+export const FINALIZER_LEASE_S = 16 * 60;
 
 /**
  * Result file ids derive from the (time-ordered) batch id, so a finalizer that runs twice (SQS
@@ -50,6 +53,9 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
     if (!batch) return 'already-final';
   }
   if (batch.status !== 'finalizing' && batch.status !== 'cancelling') return 'already-final';
+  const nowS = toUnixSeconds(deps.clock.now());
+  if (!(await deps.batches.claimFinalization(ref, nowS, nowS + FINALIZER_LEASE_S)))
+    return 'claimed-elsewhere';
 
   chunks ??= await deps.batches.listChunks(ref);
   chunks.sort((a, b) => a.chunk - b.chunk);

@@ -1,5 +1,6 @@
 import type { Deps } from '../app/deps.js';
 import { queueUrl } from '../app/deps.js';
+import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { toUnixSeconds } from '../clock.js';
@@ -13,8 +14,8 @@ export interface SweepReport {
   finalizeRequested: string[];
 }
 
-/** A batch stuck in finalizing or cancelling this long gets its finalize message again. */
-const STUCK_AFTER_S = 15 * 60;
+/** A batch stuck in finalizing or cancelling after a finalizer's claim ran out gets its finalize message again. */
+const STUCK_AFTER_S = FINALIZER_LEASE_S;
 
 /**
  * The SLA monitor's pass over running batches: expires those past their completion window,

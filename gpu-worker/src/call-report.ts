@@ -1,13 +1,23 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { awsCalls } from '../../core/adapters/aws-clients.js';
 
 /**
- * Writes this process's AWS call counts to a file now and then, so a benchmark can add up the
- * calls of every process. Off unless OPENBATCH_CALLS_FILE is set.
+ * Writes this process's AWS call counts and peak memory to `<dir>/<pid>.json` now and then, so
+ * a benchmark can add up every process's figures. Off unless OPENBATCH_REPORT_DIR is set.
  */
-export function reportCallsPeriodically(file: string | undefined, everyMs = 500): () => void {
-  if (!file) return () => {};
-  const write = () => writeFileSync(file, JSON.stringify({ pid: process.pid, calls: awsCalls.snapshot() }));
+export function reportPeriodically(dir: string | undefined, label: string, everyMs = 500): () => void {
+  if (!dir) return () => {};
+  const write = () =>
+    writeFileSync(
+      join(dir, `${process.pid}.json`),
+      JSON.stringify({
+        pid: process.pid,
+        label,
+        calls: awsCalls.snapshot(),
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      }),
+    );
   const timer = setInterval(write, everyMs);
   timer.unref();
   return () => {

@@ -6,7 +6,7 @@ import { parseChunkMessage } from '../../core/chunks/chunk-message.js';
 import { awsSchema, readConfig, workerSchema } from '../../core/config.js';
 import { log } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
-import { reportCallsPeriodically } from './call-report.js';
+import { reportPeriodically } from './call-report.js';
 import type { Engine } from './engine/engine.js';
 import { HttpEngine } from './engine/http-engine.js';
 import { SimulatedEngine } from './engine/simulated-engine.js';
@@ -26,7 +26,7 @@ const engine: Engine = settings.ENGINE_URL
       seed: String(process.pid),
     });
 const stop = new AbortController();
-const flushCalls = reportCallsPeriodically(process.env.OPENBATCH_CALLS_FILE);
+const flushReport = reportPeriodically(process.env.OPENBATCH_REPORT_DIR, `worker-${settings.POOL}`);
 
 async function handle(message: Message): Promise<boolean> {
   const started = Date.now();
@@ -94,7 +94,7 @@ const shutdown = (signal: string) => {
   consumer.stop();
 };
 consumer.on('stopped', () => {
-  flushCalls();
+  flushReport();
   log.info('worker stopped', { pool: settings.POOL });
   process.exit(0);
 });

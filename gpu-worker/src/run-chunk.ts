@@ -150,22 +150,27 @@ async function runRequest(
   signal: AbortSignal,
 ): Promise<ResultLine | undefined> {
   const lineId = deps.ids.requestLineId();
+  const attempt = async () => {
+    if (signal.aborted) throw new AbortError('stopped');
+    const r = await opts.engine.send(request.url, request.body, signal);
+    if (isRetryableStatus(r.status)) throw new RetryableResponse(r);
+    return r;
+  };
+  const minTimeout = opts.retryMinTimeoutMs ?? 200;
   try {
-    const res = await pRetry(
-      async () => {
-        if (signal.aborted) throw new AbortError('stopped');
-        const r = await opts.engine.send(request.url, request.body, signal);
-        if (isRetryableStatus(r.status)) throw new RetryableResponse(r);
-        return r;
-      },
-      {
-        retries: opts.maxRetries,
+    // Most requests succeed at once, so the first try goes without p-retry's per-call overhead;
+    // after a failure p-retry takes over (exponential backoff with jitter).
+    const res = await attempt().catch(async (err: unknown) => {
+      if (signal.aborted || opts.maxRetries === 0) throw err;
+      await new Promise((r) => setTimeout(r, minTimeout * (1 + Math.random())));
+      return pRetry(attempt, {
+        retries: opts.maxRetries - 1,
         factor: 2,
-        minTimeout: opts.retryMinTimeoutMs ?? 200,
+        minTimeout: minTimeout * 2,
         maxTimeout: 10_000,
         randomize: true,
-      },
-    );
+      });
+    });
     // A non-retryable error status (say 400) is the request's answer: kept with the engine's status and body.
     return successLine(lineId, request.custom_id, deps.ids.requestId(), res.status, res.body);
   } catch (err) {

@@ -7,6 +7,8 @@ export interface Emulator {
   endpoint: string;
   /** Whether this process started it (and so stops it). */
   owned: boolean;
+  /** The emulator's process id when this process started it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startEmulator(opts: { endpoint?: string; root?: string } =
   return {
     endpoint,
     owned: true,
+    ...(child.pid ? { pid: child.pid } : {}),
     stop: () =>
       new Promise<void>((res) => {
         if (child.exitCode !== null) return res();

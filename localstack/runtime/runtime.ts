@@ -40,6 +40,7 @@ export interface LocalRuntime {
   env: Record<string, string>;
   aws: AwsClients;
   fleet: WorkerFleet;
+  emulator: Emulator;
   runSlaMonitor(): Promise<void>;
   close(): Promise<void>;
 }
@@ -156,6 +157,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     env,
     aws,
     fleet,
+    emulator,
     runSlaMonitor: async () => {
       await slaRun?.();
     },

@@ -31,23 +31,36 @@ export class WorkerFleet {
   }
 
   private spawn(pool: PoolName, queueUrl: string, extraEnv: NodeJS.ProcessEnv): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(this.root, 'gpu-worker/src/main.ts')], {
-      cwd: this.root,
-      env: { ...this.env, ...extraEnv, POOL: pool, QUEUE_URL: queueUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // OPENBATCH_WORKER_NODE_ARGS passes flags such as --cpu-prof, which NODE_OPTIONS refuses.
+    const nodeArgs = (this.env.OPENBATCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, '--import', 'tsx', resolve(this.root, 'gpu-worker/src/main.ts')],
+      {
+        cwd: this.root,
+        env: { ...this.env, ...extraEnv, POOL: pool, QUEUE_URL: queueUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const sink = this.logStream ?? process.stdout;
     child.stdout?.pipe(sink, { end: false });
     child.stderr?.pipe(sink, { end: false });
     return child;
   }
 
-  private watch(w: WorkerProcess, queueUrl: string, extraEnv: NodeJS.ProcessEnv): void {
+  private watch(w: WorkerProcess, queueUrl: string, extraEnv: NodeJS.ProcessEnv, failures = 0): void {
+    const startedAt = Date.now();
     w.child.once('exit', (code, signal) => {
       if (this.stopping) return;
-      log.warn('worker exited; restarting', { pool: w.pool, index: w.index, code, signal });
-      w.child = this.spawn(w.pool, queueUrl, extraEnv);
-      this.watch(w, queueUrl, extraEnv);
+      // A worker that dies at start-up is restarted with backoff, as ECS throttles failing tasks.
+      const crashed = Date.now() - startedAt < 5_000;
+      const delay = crashed ? Math.min(30_000, 500 * 2 ** failures) : 0;
+      log.warn('worker exited; restarting', { pool: w.pool, index: w.index, code, signal, delayMs: delay });
+      setTimeout(() => {
+        if (this.stopping) return;
+        w.child = this.spawn(w.pool, queueUrl, extraEnv);
+        this.watch(w, queueUrl, extraEnv, crashed ? failures + 1 : 0);
+      }, delay);
     });
   }
 

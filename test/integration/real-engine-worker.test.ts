@@ -118,6 +118,8 @@ describe('gpu-worker against a real OpenAI-compatible model server', () => {
     expect(output[0]?.response?.body).toMatchObject({ object: 'text_completion' });
     expect(errors[0]?.custom_id).toBe('too-long');
     expect(errors[0]?.response?.status_code).toBe(400);
-    expect(errors[0]?.response?.body).toMatchObject({ error: { message: expect.stringMatching(/context/i) } });
+    expect(errors[0]?.response?.body).toMatchObject({
+      error: { message: expect.stringMatching(/context/i) },
+    });
   });
 });

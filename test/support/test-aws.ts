@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type AwsClients, createAwsClients } from '../../core/adapters/aws-clients.js';
 import { createDeps, type Deps } from '../../core/app/deps.js';
 import { bootstrapResources } from '../../localstack/runtime/bootstrap.js';
+import { startDynamoDbLocal } from '../../localstack/runtime/dynamodb-local.js';
 import { type Emulator, startEmulator } from '../../localstack/runtime/emulator.js';
 
 export interface TestAws {
@@ -16,18 +17,34 @@ export interface TestAws {
  * Starts the local AWS emulator (moto) for one test file and creates the declared resources
  * under a fresh prefix. Every adapter talks to it through the real SDK clients.
  */
-export async function startTestAws(extraEnv: Record<string, string> = {}): Promise<TestAws> {
+export async function startTestAws(
+  extraEnv: Record<string, string> = {},
+  opts: { dynamoDbLocal?: boolean } = {},
+): Promise<TestAws> {
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
-  const emulator = await startEmulator();
-  const aws = createAwsClients({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: emulator.endpoint });
+  const [emulator, dynamo] = await Promise.all([
+    startEmulator(),
+    opts.dynamoDbLocal ? startDynamoDbLocal() : undefined,
+  ]);
+  const settings = {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    ...(dynamo ? { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint } : {}),
+  };
+  const aws = createAwsClients(settings);
   const prefix = `t${randomBytes(3).toString('hex')}`;
   const env = await bootstrapResources(aws, { prefix, apiKeys: {} });
-  const deps = createDeps(
-    { ...env, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: emulator.endpoint, ...extraEnv },
+  const deps = createDeps({ ...env, ...settings, ...extraEnv }, aws);
+  return {
+    emulator,
     aws,
-  );
-  return { emulator, aws, env, deps, close: () => emulator.stop() };
+    env,
+    deps,
+    close: async () => {
+      await Promise.all([emulator.stop(), dynamo?.stop()]);
+    },
+  };
 }
 
 /** A JSONL batch input of `n` chat requests. */

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Emulator, freePort } from './emulator.js';
+
+/**
+ * DynamoDB Local, AWS's own DynamoDB emulator (Java), for what moto cannot promise: concurrent
+ * conditional writes that really exclude each other. Fetched by scripts/ensure-deps.sh.
+ */
+export async function startDynamoDbLocal(root = process.cwd()): Promise<Emulator> {
+  const dir = resolve(root, '.openbatch/dynamodb-local');
+  if (!existsSync(resolve(dir, 'DynamoDBLocal.jar'))) {
+    throw new Error('DynamoDB Local is not installed: run `bash scripts/ensure-deps.sh` (needs Java 17)');
+  }
+  const port = await freePort();
+  const child = spawn(
+    'java',
+    [
+      '-Xmx512m',
+      `-Djava.library.path=${resolve(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      resolve(dir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-port',
+      String(port),
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const endpoint = `http://localhost:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
+      break;
+    } catch {
+      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error('DynamoDB Local did not start within 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    endpoint,
+    owned: true,
+    ...(child.pid ? { pid: child.pid } : {}),
+    stop: () =>
+      new Promise<void>((res) => {
+        if (child.exitCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+  };
+}
