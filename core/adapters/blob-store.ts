@@ -1,5 +1,12 @@
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
@@ -66,6 +73,26 @@ export class BlobStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
+  /** Deletes every object under a prefix: one list and one delete call per 1,000 objects. */
+  async deletePrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      const objects = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+      if (objects.length > 0) {
+        await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }),
+        );
+        deleted += objects.length;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return deleted;
+  }
+
   async presignedGetUrl(key: string, filename: string, expiresInSeconds = 300): Promise<string> {
     return getSignedUrl(
       this.s3,
@@ -84,6 +111,8 @@ export const keys = {
   file: (tenant: string, fileId: string) => `${tenant}/files/${fileId}.jsonl`,
   part: (tenant: string, batchId: string, chunk: number, attempt: string, kind: 'output' | 'error') =>
     `${tenant}/batches/${batchId}/parts/${String(chunk).padStart(6, '0')}/${attempt}.${kind}.jsonl`,
+  /** Everything a batch writes while it runs (parts, checkpoints): removed once it is final. */
+  batchWork: (tenant: string, batchId: string) => `${tenant}/batches/${batchId}/`,
   checkpoint: (tenant: string, batchId: string, chunk: number, attempt: string) =>
     `${tenant}/batches/${batchId}/checkpoints/${String(chunk).padStart(6, '0')}/${attempt}.jsonl`,
 };

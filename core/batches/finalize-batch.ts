@@ -98,6 +98,8 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
     },
     [batch.status],
   );
+  // The files are final: chunk parts, losing attempts' parts and checkpoints can go.
+  await deps.blobs.deletePrefix(keys.batchWork(batch.tenant, batch.id));
   return 'finalized';
 }
 

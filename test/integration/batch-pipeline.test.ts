@@ -264,3 +264,19 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect((await slaSweep({ ...t.deps, clock: late })).escalated).toEqual([]);
   });
 });
+
+describe('after finalization', () => {
+  it('removes the batch’s chunk parts and checkpoints, keeping the result files', async () => {
+    const { ref } = await startBatch(chatLines(50, { prefix: 'clean' }));
+    const engine = new SimulatedEngine({ latencyMs: 0, failureRate: 0 });
+    const [first, second] = await drain(t.env.SPOT_QUEUE_URL as string);
+    await run(first as ChunkMessage, engine, { concurrency: 1, simulateInterruptionAfter: 10 });
+    const [resumed] = await drain(t.env.DEDICATED_QUEUE_URL as string);
+    await run(resumed as ChunkMessage, engine, { pool: 'dedicated' });
+    await run(second as ChunkMessage, engine);
+    expect(await finalizeBatch(t.deps, ref)).toBe('finalized');
+    expect(await t.deps.blobs.deletePrefix(`${tenant}/batches/${ref.batchId}/`)).toBe(0);
+    const batch = await t.deps.batches.get(ref);
+    expect((await fileLines(batch?.output_file_id)).length).toBe(50);
+  });
+});
