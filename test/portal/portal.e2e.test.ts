@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
+import { a11yViolations } from './support/a11y.js';
 import { type Browser, launchBrowser, SCREENSHOTS } from './support/browser.js';
 import { ensurePortalBuilt } from './support/build-portal.js';
 
@@ -106,6 +107,7 @@ describe('portal in a real browser', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByRole('alert').filter({ hasText: 'rejected this key (401)' }).waitFor();
     await shot('01-sign-in');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.getByLabel('API key').fill(API_KEY);
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
@@ -143,6 +145,7 @@ describe('portal in a real browser', () => {
     expect(text[2]).toMatch(/Line 4\s+invalid_url.*does not match/);
     expect(await page.getByRole('button', { name: 'Upload and create' }).isDisabled()).toBe(true);
     await shot('03-new-batch-invalid-file');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
   });
 
@@ -179,6 +182,7 @@ describe('portal in a real browser', () => {
     // Per-request view from the result files.
     await page.getByRole('button', { name: /^Failed \d+/ }).click();
     await shot('05-batch-completed');
+    expect(await a11yViolations(page)).toEqual([]);
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -234,6 +238,7 @@ describe('portal in a real browser', () => {
     await page.getByRole('button', { name: /^Completed 1$/ }).waitFor();
     await page.getByRole('button', { name: /^Failed 1$/ }).waitFor();
     await shot('08-batches');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.getByLabel('Search batches by id, model, metadata or tag').fill('project:greetings');
     await expect.poll(() => page.getByTestId('batch-row').count()).toBe(1);
     await page.getByRole('button', { name: 'Clear filters' }).click();
@@ -249,6 +254,7 @@ describe('portal in a real browser', () => {
     expect(Number(await page.getByTestId('sla-met').innerText())).toBe(1);
     await page.waitForTimeout(300); // charts animate in
     await shot('09-dashboard');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Open menu' }).waitFor();
     await shot('10-dashboard-mobile');
@@ -256,6 +262,7 @@ describe('portal in a real browser', () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(300);
     await shot('11-dashboard-dark');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.emulateMedia({ colorScheme: 'light' });
   });
 

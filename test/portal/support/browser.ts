@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
@@ -17,6 +17,11 @@ export interface Browser {
 
 /** Headless Chromium with a fresh profile, no network beyond localhost and downloads allowed. */
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM}. Install Debian's: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH).`,
+    );
+  }
   const profile = mkdtempSync(join(tmpdir(), 'openbatch-chromium-'));
   const downloads = mkdtempSync(join(tmpdir(), 'openbatch-downloads-'));
   mkdirSync(SCREENSHOTS, { recursive: true });

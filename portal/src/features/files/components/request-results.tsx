@@ -172,6 +172,9 @@ export function RequestResults(props: { outputFileId: string | null; errorFileId
           <thead className="bg-surface-2/60 text-xs text-muted">
             {table.getHeaderGroups().map((g) => (
               <tr key={g.id}>
+                <th scope="col" className="w-8 pl-3">
+                  <span className="sr-only">Details</span>
+                </th>
                 {g.headers.map((h) => (
                   <th key={h.id} scope="col" className="px-5 py-2 font-medium">
                     <table.FlexRender header={h} />
@@ -187,6 +190,7 @@ export function RequestResults(props: { outputFileId: string | null; errorFileId
                 open={openRow === r.id}
                 onToggle={() => setOpenRow((o) => (o === r.id ? null : r.id))}
                 raw={r.original.raw}
+                customId={r.original.customId}
                 cells={r.getAllCells().map((c) => (
                   <td key={c.id} className="px-5 py-2">
                     <table.FlexRender cell={c} />
@@ -234,26 +238,38 @@ export function RequestResults(props: { outputFileId: string | null; errorFileId
   );
 }
 
-function RequestRow(props: { open: boolean; onToggle(): void; raw: string; cells: ReactNode[] }) {
+function RequestRow(props: {
+  open: boolean;
+  onToggle(): void;
+  raw: string;
+  customId: string;
+  cells: ReactNode[];
+}) {
   return (
     <>
-      <tr
-        className="cursor-pointer hover:bg-surface-2/60"
-        onClick={props.onToggle}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' || e.key === ' ') {
-            e.preventDefault();
-            props.onToggle();
-          }
-        }}
-        tabIndex={0}
-        aria-expanded={props.open}
-      >
+      <tr className="cursor-pointer hover:bg-surface-2/60" onClick={props.onToggle}>
+        <td className="w-8 py-2 pl-3">
+          <button
+            type="button"
+            aria-expanded={props.open}
+            aria-label={`${props.open ? 'Hide' : 'Show'} the result line of ${props.customId}`}
+            onClick={(e) => {
+              e.stopPropagation();
+              props.onToggle();
+            }}
+            className="rounded p-1 text-muted hover:bg-surface-2 hover:text-ink"
+          >
+            <ChevronRight
+              aria-hidden
+              className={clsx('size-3.5 transition-transform', props.open && 'rotate-90')}
+            />
+          </button>
+        </td>
         {props.cells}
       </tr>
       {props.open ? (
         <tr>
-          <td colSpan={4} className="bg-surface-2/40 px-5 py-3">
+          <td colSpan={5} className="bg-surface-2/40 px-5 py-3">
             <JsonView text={props.raw} pretty />
           </td>
         </tr>
