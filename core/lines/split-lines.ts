@@ -37,7 +37,9 @@ export async function* splitLines(
   let overflow = false;
 
   const emit = (end: number): SplitItem => {
-    const bytes = overflow ? undefined : stripCr(Buffer.concat(pending, pendingBytes));
+    // A line that arrived in one piece is a view of the source buffer, not a copy.
+    const whole = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+    const bytes = overflow ? undefined : stripCr(whole);
     const item: SplitItem =
       bytes === undefined || bytes.length > maxLineBytes
         ? { number: lineNumber, start: lineStart, end, tooLong: true }
@@ -85,4 +87,10 @@ function stripCr(b: Buffer): Buffer {
   return b.length > 0 && b[b.length - 1] === 0x0d ? b.subarray(0, b.length - 1) : b;
 }
 
-export const isBlank = (b: Buffer): boolean => b.toString('utf8').trim().length === 0;
+/** True for a line of only whitespace; stops at the first other byte, which in JSONL is the first. */
+export function isBlank(b: Buffer): boolean {
+  for (const byte of b) {
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0b && byte !== 0x0c) return false;
+  }
+  return true;
+}

@@ -70,11 +70,13 @@ try {
   let polls = 0;
   let batch = created;
   let inProgressAt = 0;
+  let finalizingAt = 0;
   while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
     await new Promise((r) => setTimeout(r, 100));
     batch = await client.batches.retrieve(created.id);
     polls += 1;
     if (!inProgressAt && batch.status !== 'validating') inProgressAt = performance.now();
+    if (!finalizingAt && ['finalizing', 'completed'].includes(batch.status)) finalizingAt = performance.now();
   }
   const wallS = (performance.now() - started) / 1000;
   if (batch.status !== 'completed' || batch.request_counts?.completed !== REQUESTS) {
@@ -111,7 +113,11 @@ try {
     engine: 'SIMULATED, instant (0 ms latency)',
     workers: workers.map((w) => w.label).sort(),
     wallSeconds: Number(wallS.toFixed(2)),
-    validationSeconds: Number(((inProgressAt - started) / 1000).toFixed(2)),
+    phases: {
+      validationAndFanOutSeconds: Number(((inProgressAt - started) / 1000).toFixed(2)),
+      workersSeconds: Number(((finalizingAt - inProgressAt) / 1000).toFixed(2)),
+      finalizationSeconds: Number((wallS - (finalizingAt - started) / 1000).toFixed(2)),
+    },
     requestsPerSecond: Math.round(REQUESTS / wallS),
     awsCalls: {
       total: totalCalls,
@@ -159,7 +165,12 @@ Produced by \`npm run bench\` on ${r.date} (${r.machine}).
 | requests | ${r.requests} (${Math.round(Number(r.inputBytes) / 1024 / 1024)} MB input) |
 | engine | ${r.engine} |
 | workers | ${(r.workers as string[]).join(', ')} |
-| wall time, batch create → completed | ${r.wallSeconds} s (validation and fan-out: ${r.validationSeconds} s) |
+| wall time, batch create → completed | ${r.wallSeconds} s |
+| of which: validation and fan-out, workers, finalization | ${Object.values(
+    r.phases as Record<string, number>,
+  )
+    .map((v) => `${v} s`)
+    .join(', ')} |
 | throughput | ${r.requestsPerSecond} requests/s |
 | AWS calls, all processes | ${r.awsCalls.total} (${r.awsCalls.clientStatusPollsExcluded} client status polls excluded) |
 | AWS calls per 1,000 requests | ${r.awsCalls.per1000Requests} |

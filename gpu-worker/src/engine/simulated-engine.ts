@@ -12,13 +12,19 @@ export class SimulatedEngine implements Engine {
 
   constructor(private readonly options: { latencyMs: number; failureRate: number; seed?: string }) {}
 
+  /** A number in [0, 1) from the seed, the call count and the body: deterministic per run. */
+  private failureDraw(json: string): number {
+    const digest = createHash('sha1')
+      .update(`${this.options.seed ?? ''}${this.calls}${json}`)
+      .digest();
+    return (digest[0] ?? 0) / 256;
+  }
+
   async send(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<EngineResponse> {
     this.calls += 1;
     if (this.options.latencyMs > 0) await sleep(this.options.latencyMs, signal);
-    const digest = createHash('sha256')
-      .update(`${this.options.seed ?? ''}${this.calls}${JSON.stringify(body)}`)
-      .digest();
-    if (this.options.failureRate > 0 && (digest[0] ?? 0) / 256 < this.options.failureRate) {
+    const json = JSON.stringify(body);
+    if (this.options.failureRate > 0 && this.failureDraw(json) < this.options.failureRate) {
       return {
         status: 500,
         body: {
@@ -28,7 +34,7 @@ export class SimulatedEngine implements Engine {
     }
     const model = typeof body.model === 'string' ? body.model : 'simulated';
     const created = 1_700_000_000;
-    const id = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 24);
+    const id = createHash('sha1').update(json).digest('hex').slice(0, 24);
     const prompt = promptOf(body);
     const text = `Simulated reply to: ${prompt.slice(0, 60)}`;
     const usage = {
