@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const root = resolve(import.meta.dirname, '../../..');
+const root = resolve(import.meta.dirname, '../..');
 const portal = join(root, 'portal');
 const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'tsconfig.json'];
 
@@ -35,4 +35,11 @@ export function ensurePortalBuilt(): void {
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
+}
+
+// `tsx portal/scripts/ensure-built.ts` (npm run portal:ensure-built): build only when needed.
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  const stale = portalBuildIsStale();
+  ensurePortalBuilt();
+  console.log(stale ? 'portal: built portal/dist' : 'portal: portal/dist is up to date');
 }

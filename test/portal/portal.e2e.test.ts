@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
+import { ensurePortalBuilt } from '../../portal/scripts/ensure-built.js';
 import { a11yViolations } from './support/a11y.js';
 import { type Browser, launchBrowser, SCREENSHOTS } from './support/browser.js';
-import { ensurePortalBuilt } from './support/build-portal.js';
 
 /**
  * The portal, built, in Debian's Chromium, against the local runtime (emulator, Lambdas and
