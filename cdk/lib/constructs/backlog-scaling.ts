@@ -1,0 +1,154 @@
+import { Duration } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface BacklogScalingProps {
+  /** The service whose desired count is scaled. */
+  readonly service: ecs.BaseService;
+  /** The cluster the service runs in (names the scalable target). */
+  readonly cluster: ecs.ICluster;
+  /** The queue the service's workers consume. */
+  readonly queue: sqs.IQueue;
+  /** Workers kept when idle. @default 0 */
+  readonly minWorkers?: number;
+  readonly maxWorkers: number;
+  /** Chunks one worker holds in flight at once (the worker's CHUNKS_IN_PARALLEL). */
+  readonly chunksPerWorker: number;
+  /** Minutes with neither visible nor in-flight messages before scaling to zero. */
+  readonly idleMinutes: number;
+}
+
+/** Application Auto Scaling accepts at most 20 step adjustments per policy. */
+const maxSteps = 20;
+
+/**
+ * The worker counts the scale-out policy steps through, with the backlog (visible plus in
+ * flight) from which each applies: `workers` applies from `fromBacklog` chunks on. One step
+ * per worker count up to 20 steps; above that the counts are spread evenly up to the maximum.
+ */
+export function scalingLevels(
+  maxWorkers: number,
+  chunksPerWorker: number,
+): { fromBacklog: number; workers: number }[] {
+  const steps = Math.min(maxWorkers, maxSteps);
+  const counts = new Set<number>([1]);
+  for (let i = 2; i <= steps; i++) counts.add(Math.round((i * maxWorkers) / steps));
+  return [...counts]
+    .sort((a, b) => a - b)
+    .map((workers) => ({ fromBacklog: (workers - 1) * chunksPerWorker + 1, workers }));
+}
+
+/**
+ * Scales an ECS worker service on its queue's backlog, from and to zero:
+ *
+ * - Work waiting (at least one visible message): the service is set to exactly
+ *   ceil((visible + in flight) / chunksPerWorker) workers, capped at the maximum. This brings
+ *   a pool up from zero as soon as work arrives. While messages are visible every running
+ *   worker holds chunksPerWorker in flight, so the count never drops below the busy workers.
+ * - Nothing visible and nothing in flight for `idleMinutes`: the service goes to zero (or its
+ *   minimum), and the capacity provider then releases the GPU instances.
+ *
+ * In between (work only in flight) nothing changes: a worker is never stopped while it may
+ * hold a chunk. Both policies set an exact capacity, so a repeated alarm action is harmless.
+ */
+export class BacklogScaling extends Construct {
+  readonly target: appscaling.ScalableTarget;
+  /** visible + in flight */
+  readonly backlog: cloudwatch.MathExpression;
+  readonly scaleOut: appscaling.StepScalingAction;
+  readonly scaleToZero: appscaling.StepScalingAction;
+  readonly workWaitingAlarm: cloudwatch.Alarm;
+  readonly idleAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: BacklogScalingProps) {
+    super(scope, id);
+    const min = props.minWorkers ?? 0;
+    const problems: string[] = [];
+    if (!Number.isInteger(min) || min < 0) problems.push('minWorkers must be a whole number >= 0');
+    if (!Number.isInteger(props.maxWorkers) || props.maxWorkers < Math.max(1, min))
+      problems.push('maxWorkers must be a whole number >= max(1, minWorkers)');
+    if (!Number.isInteger(props.chunksPerWorker) || props.chunksPerWorker < 1)
+      problems.push('chunksPerWorker must be a whole number >= 1');
+    if (!Number.isInteger(props.idleMinutes) || props.idleMinutes < 1)
+      problems.push('idleMinutes must be >= 1');
+    if (problems.length > 0) throw new Error(`BacklogScaling ${this.node.path}: ${problems.join('; ')}`);
+
+    this.target = new appscaling.ScalableTarget(this, 'Target', {
+      serviceNamespace: appscaling.ServiceNamespace.ECS,
+      scalableDimension: 'ecs:service:DesiredCount',
+      resourceId: `service/${props.cluster.clusterName}/${props.service.serviceName}`,
+      minCapacity: min,
+      maxCapacity: props.maxWorkers,
+    });
+    this.target.node.addDependency(props.service);
+
+    const period = Duration.minutes(1);
+    const visible = props.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
+    const inFlight = props.queue.metricApproximateNumberOfMessagesNotVisible({
+      period,
+      statistic: 'Maximum',
+    });
+    this.backlog = new cloudwatch.MathExpression({
+      expression: 'visible + inFlight',
+      usingMetrics: { visible, inFlight },
+      label: 'Backlog (visible + in flight)',
+      period,
+    });
+    // The backlog while work is waiting, 0 otherwise: only waiting work may change the count.
+    const waitingBacklog = new cloudwatch.MathExpression({
+      expression: 'IF(visible >= 1, visible + inFlight, 0)',
+      usingMetrics: { visible, inFlight },
+      label: 'Backlog while work is waiting',
+      period,
+    });
+
+    this.scaleOut = new appscaling.StepScalingAction(this, 'ScaleOut', {
+      scalingTarget: this.target,
+      adjustmentType: appscaling.AdjustmentType.EXACT_CAPACITY,
+      metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
+      cooldown: Duration.seconds(60),
+    });
+    // Step bounds are relative to the alarm threshold of 1 chunk.
+    const levels = scalingLevels(props.maxWorkers, props.chunksPerWorker);
+    levels.forEach((level, i) => {
+      const next = levels[i + 1];
+      this.scaleOut.addAdjustment({
+        adjustment: Math.max(level.workers, min),
+        lowerBound: level.fromBacklog - 1,
+        ...(next ? { upperBound: next.fromBacklog - 1 } : {}),
+      });
+    });
+    this.workWaitingAlarm = new cloudwatch.Alarm(this, 'WorkWaiting', {
+      alarmDescription: `Work is waiting on ${props.service.serviceName}'s queue: set the worker count from the backlog`,
+      metric: waitingBacklog,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.workWaitingAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.scaleOut));
+
+    this.scaleToZero = new appscaling.StepScalingAction(this, 'ScaleToZero', {
+      scalingTarget: this.target,
+      adjustmentType: appscaling.AdjustmentType.EXACT_CAPACITY,
+      metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
+      cooldown: Duration.seconds(60),
+    });
+    this.scaleToZero.addAdjustment({ adjustment: min, upperBound: 0 });
+    this.idleAlarm = new cloudwatch.Alarm(this, 'Idle', {
+      alarmDescription: `Nothing visible or in flight on ${props.service.serviceName}'s queue for ${props.idleMinutes} min: scale to ${min}`,
+      metric: this.backlog,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: props.idleMinutes,
+      datapointsToAlarm: props.idleMinutes,
+      // An idle queue stops publishing metrics after a while: keep the last state (idle).
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+    this.idleAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.scaleToZero));
+  }
+}

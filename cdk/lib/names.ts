@@ -1,0 +1,89 @@
+import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import {
+  type BucketName,
+  deadLetterSuffix,
+  type FunctionName,
+  type PoolName,
+  physicalName,
+  type QueueName,
+  type TableName,
+} from '../../core/app/declaration.js';
+
+/**
+ * Physical names of everything openbatch deploys, derived from the environment's prefix with
+ * the declaration's `physicalName` (the local runtime uses the same function). Stacks find one
+ * another's resources by these names rather than through CloudFormation exports, so each stack
+ * deploys and updates on its own.
+ */
+export class ResourceNames {
+  constructor(
+    readonly prefix: string,
+    private readonly scope: Construct,
+  ) {}
+
+  private get stack(): Stack {
+    return Stack.of(this.scope);
+  }
+
+  stackName(role: 'data' | 'api' | 'compute' | 'portal' | 'monitoring'): string {
+    return physicalName(this.prefix, role);
+  }
+
+  /** Bucket names are global: the account and region make them unique. */
+  bucket(logical: BucketName): string {
+    return `${physicalName(this.prefix, logical)}-${this.stack.account}-${this.stack.region}`;
+  }
+
+  bucketArn(logical: BucketName): string {
+    return Arn.format({ service: 's3', region: '', account: '', resource: this.bucket(logical) }, this.stack);
+  }
+
+  table(logical: TableName): string {
+    return physicalName(this.prefix, logical);
+  }
+
+  tableArn(logical: TableName): string {
+    return Arn.format(
+      { service: 'dynamodb', resource: 'table', resourceName: this.table(logical) },
+      this.stack,
+    );
+  }
+
+  queue(logical: QueueName): string {
+    return physicalName(this.prefix, logical);
+  }
+
+  deadLetterQueue(logical: QueueName): string {
+    return `${this.queue(logical)}${deadLetterSuffix}`;
+  }
+
+  queueArn(name: string): string {
+    return Arn.format({ service: 'sqs', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME }, this.stack);
+  }
+
+  function(logical: FunctionName): string {
+    return physicalName(this.prefix, logical);
+  }
+
+  api(): string {
+    return physicalName(this.prefix, 'api');
+  }
+
+  cluster(): string {
+    return physicalName(this.prefix, 'workers');
+  }
+
+  service(pool: PoolName): string {
+    return physicalName(this.prefix, `${pool}Workers`);
+  }
+
+  capacityProvider(pool: PoolName): string {
+    return physicalName(this.prefix, `${pool}Capacity`);
+  }
+
+  /** SSM parameters through which stacks hand deploy-time values (the API's id) to one another. */
+  parameter(key: 'rest-api-id' | 'api-url'): string {
+    return `/${this.prefix}/${key}`;
+  }
+}

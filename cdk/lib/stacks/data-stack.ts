@@ -1,0 +1,141 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import {
+  type BucketName,
+  buckets,
+  type KeyAttribute,
+  type QueueName,
+  queues,
+  type TableName,
+  tables,
+} from '../../../core/app/declaration.js';
+import type { EnvironmentConfig } from '../../config.js';
+import { pascal } from '../data-plane.js';
+import { ResourceNames } from '../names.js';
+
+export interface DataStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/** SQS keeps a message at most 14 days; dead letters stay that long for inspection and redrive. */
+const deadLetterRetention = Duration.days(14);
+
+/**
+ * The stateful part of openbatch: the buckets, tables and queues of the declaration, with
+ * their physical names. Longest-lived stack; the others find these resources by name.
+ */
+export class DataStack extends Stack {
+  readonly buckets = {} as Record<BucketName, s3.Bucket>;
+  readonly tables = {} as Record<TableName, dynamodb.Table>;
+  readonly queues = {} as Record<QueueName, sqs.Queue>;
+  readonly deadLetterQueues = {} as Record<QueueName, sqs.Queue>;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const names = new ResourceNames(config.prefix, this);
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(Math.max(90, config.fileRetentionDays)) }],
+      removalPolicy,
+    });
+
+    for (const logical of Object.keys(buckets) as BucketName[]) {
+      this.buckets[logical] = new s3.Bucket(this, `${pascal(logical)}Bucket`, {
+        bucketName: names.bucket(logical),
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: `${logical}/`,
+        lifecycleRules: [
+          {
+            id: 'abort-incomplete-multipart-uploads',
+            abortIncompleteMultipartUploadAfter: Duration.days(config.abortIncompleteUploadsAfterDays),
+          },
+          { id: 'expire-files', expiration: Duration.days(config.fileRetentionDays) },
+        ],
+        // Browsers upload parts straight to S3 with pre-signed URLs and need each part's ETag
+        // to complete the upload. The signature is the authorization; CORS only lets the
+        // browser read the response.
+        cors: [
+          {
+            allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+            allowedOrigins: ['*'],
+            allowedHeaders: ['*'],
+            exposedHeaders: ['ETag'],
+            maxAge: 3600,
+          },
+        ],
+        removalPolicy,
+      });
+    }
+
+    for (const [logical, decl] of Object.entries(tables) as [TableName, (typeof tables)[TableName]][]) {
+      const table = new dynamodb.Table(this, `${pascal(logical)}Table`, {
+        tableName: names.table(logical),
+        partitionKey: attribute(decl.partitionKey),
+        ...(decl.sortKey ? { sortKey: attribute(decl.sortKey) } : {}),
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        ...(decl.ttlAttribute ? { timeToLiveAttribute: decl.ttlAttribute } : {}),
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        deletionProtection: config.retainData,
+        removalPolicy,
+      });
+      for (const index of decl.indexes ?? []) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: attribute(index.partitionKey),
+          ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      this.tables[logical] = table;
+    }
+
+    for (const [logical, decl] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
+      const dlq = new sqs.Queue(this, `${pascal(logical)}DeadLetterQueue`, {
+        queueName: names.deadLetterQueue(logical),
+        retentionPeriod: deadLetterRetention,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        removalPolicy,
+      });
+      this.deadLetterQueues[logical] = dlq;
+      this.queues[logical] = new sqs.Queue(this, `${pascal(logical)}Queue`, {
+        queueName: names.queue(logical),
+        visibilityTimeout: Duration.seconds(decl.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.seconds(decl.retentionSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: decl.maxReceiveCount },
+        removalPolicy,
+      });
+    }
+
+    for (const [logical, bucket] of Object.entries(this.buckets)) {
+      new CfnOutput(this, `${pascal(logical)}BucketName`, { value: bucket.bucketName });
+    }
+    for (const [logical, table] of Object.entries(this.tables)) {
+      new CfnOutput(this, `${pascal(logical)}TableName`, { value: table.tableName });
+    }
+    for (const [logical, queue] of Object.entries(this.queues)) {
+      new CfnOutput(this, `${pascal(logical)}QueueUrl`, { value: queue.queueUrl });
+    }
+  }
+}
+
+const attribute = (a: KeyAttribute): dynamodb.Attribute => ({
+  name: a.name,
+  type: a.type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING,
+});
