@@ -160,6 +160,8 @@ describe('portal in a real browser', () => {
     await page.getByRole('button', { name: 'Upload and create' }).click();
 
     await page.waitForURL(/\/batches\/batch_/);
+    await page.getByText('Batch created').waitFor();
+    expect(await a11yViolations(page)).toEqual([]); // toasts included
     const batchId = (await page.getByTestId('batch-id').innerText()).trim();
     await page.getByTestId('batch-status').filter({ hasText: 'Completed' }).waitFor({ timeout: 60_000 });
     const total = Number(await page.getByTestId('count-total').innerText());

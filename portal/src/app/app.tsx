@@ -98,7 +98,13 @@ function Authenticated(props: { config: RuntimeConfig; router?: ReturnType<typeo
           }}
         />
       )}
-      <Toaster position="bottom-right" richColors closeButton toastOptions={{ className: 'font-sans' }} />
+      <Toaster
+        position="bottom-right"
+        theme="system"
+        closeButton
+        // Plain toasts (coloured icon, ink text) keep AA contrast; sonner's rich colours do not.
+        toastOptions={{ classNames: { toast: 'font-sans', description: 'text-muted!' } }}
+      />
     </>
   );
 }

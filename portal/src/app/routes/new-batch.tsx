@@ -14,7 +14,9 @@ function NewBatchRoute() {
         crumbs={[
           { label: 'Dashboard', to: '/' },
           { label: 'Batches', to: '/batches' },
-          { label: 'New batch' },
+          ...(from
+            ? [{ label: from, to: `/batches/${from}` }, { label: 'Clone' }]
+            : [{ label: 'New batch' }]),
         ]}
         title={from ? 'Clone batch' : 'New batch'}
         description={

@@ -13,6 +13,7 @@ import { ChevronLeft, ChevronRight, Zap } from 'lucide-react';
 import { Badge } from '../../../components/ui/badge';
 import { Button } from '../../../components/ui/button';
 import { PoolSplit } from '../../../components/ui/pool-split';
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import { Unavailable } from '../../../components/ui/unavailable';
 import { formatNumber } from '../../../lib/format';
 import type { Batch, ChunkView } from '../../../types/api';
@@ -168,7 +169,7 @@ export function BatchChunks(props: {
               </p>
             ) : null}
           </div>
-          <div className="overflow-x-auto rounded-lg border border-line">
+          <ScrollArea label="Chunks" className="overflow-x-auto rounded-lg border border-line">
             <table className="w-full min-w-[720px] text-left text-[13px]">
               <thead className="border-b border-line bg-surface-2/60 text-xs text-muted">
                 {table.getHeaderGroups().map((g) => (
@@ -193,7 +194,7 @@ export function BatchChunks(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
           {table.getPageCount() > 1 ? (
             <div className="flex items-center justify-end gap-2 text-[13px] text-muted">
               <Button size="sm" onClick={() => table.previousPage()} disabled={!table.getCanPreviousPage()}>

@@ -1,9 +1,10 @@
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import type { BatchError } from '../../../types/api';
 
 /** The batch's errors (validation problems with line numbers, or why it failed). */
 export function BatchErrors({ errors }: { errors: BatchError[] }) {
   return (
-    <div className="max-h-96 overflow-auto">
+    <ScrollArea label="Batch errors" className="max-h-96 overflow-auto">
       <table className="w-full text-left text-[13px]">
         <thead className="sticky top-0 border-b border-line bg-surface text-xs text-muted">
           <tr>
@@ -35,6 +36,6 @@ export function BatchErrors({ errors }: { errors: BatchError[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollArea>
   );
 }

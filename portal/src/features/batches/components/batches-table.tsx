@@ -26,6 +26,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { Badge } from '../../../components/ui/badge';
 import { Button } from '../../../components/ui/button';
 import { RequestProgress } from '../../../components/ui/progress-bar';
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import { SlaBadge, StatusBadge } from '../../../components/ui/status-badge';
 import { BATCH_STATUSES, isCancellable, statusLabel } from '../../../lib/batch-status';
 import { formatDateTime, formatNumber, formatRelative } from '../../../lib/format';
@@ -332,7 +333,7 @@ export function BatchesTable(props: { batches: Batch[]; nowMs: number }) {
         </fieldset>
       </div>
 
-      <div className="overflow-x-auto">
+      <ScrollArea label="Batches" className="overflow-x-auto">
         <table className="w-full min-w-[860px] text-left text-sm">
           <thead className="border-b border-line bg-surface-2/60 text-xs font-medium text-muted">
             {table.getHeaderGroups().map((group) => (
@@ -391,7 +392,7 @@ export function BatchesTable(props: { batches: Batch[]; nowMs: number }) {
         {rows.length === 0 ? (
           <p className="px-4 py-10 text-center text-sm text-muted">No loaded batch matches these filters.</p>
         ) : null}
-      </div>
+      </ScrollArea>
 
       <div className="flex flex-wrap items-center justify-between gap-3 border-t border-line px-4 py-3 text-[13px] text-muted">
         <span aria-live="polite">

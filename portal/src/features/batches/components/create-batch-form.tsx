@@ -8,6 +8,7 @@ import { Card, CardBody, CardHeader } from '../../../components/ui/card';
 import { FileDropzone } from '../../../components/ui/file-dropzone';
 import { highlightJson } from '../../../components/ui/json-view';
 import { ProgressBar } from '../../../components/ui/progress-bar';
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import { Unavailable } from '../../../components/ui/unavailable';
 import { errorMessage, type UploadProgress } from '../../../lib/api-client';
 import { useRuntimeConfig } from '../../../lib/api-context';
@@ -250,17 +251,22 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
                 {preview.length > 0 ? (
                   <div>
                     <p className="mb-1.5 text-xs font-medium text-muted">First {preview.length} lines</p>
-                    <ol className="overflow-x-auto rounded-lg border border-line bg-surface-2/40 py-1.5 font-mono text-xs leading-5">
-                      {preview.map((l, i) => (
-                        // biome-ignore lint/suspicious/noArrayIndexKey: lines are positional
-                        <li key={i} className="flex gap-3 px-3">
-                          <span aria-hidden className="w-5 shrink-0 text-right text-muted/70 select-none">
-                            {i + 1}
-                          </span>
-                          <span className="truncate whitespace-pre">{highlightJson(l)}</span>
-                        </li>
-                      ))}
-                    </ol>
+                    <ScrollArea
+                      label="First lines of the file"
+                      className="overflow-x-auto rounded-lg border border-line bg-surface-2/40"
+                    >
+                      <ol className="py-1.5 font-mono text-xs leading-5">
+                        {preview.map((l, i) => (
+                          // biome-ignore lint/suspicious/noArrayIndexKey: lines are positional
+                          <li key={i} className="flex gap-3 px-3">
+                            <span aria-hidden className="w-5 shrink-0 text-right text-muted/70 select-none">
+                              {i + 1}
+                            </span>
+                            <span className="truncate whitespace-pre">{highlightJson(l)}</span>
+                          </li>
+                        ))}
+                      </ol>
+                    </ScrollArea>
                   </div>
                 ) : null}
                 <ValidationReportView report={report} checking={checking} lines={linesSeen} />

@@ -1,4 +1,5 @@
 import { CircleCheck, CircleX, LoaderCircle } from 'lucide-react';
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import { formatNumber } from '../../../lib/format';
 import type { ValidationReport } from '../utils/validate-jsonl';
 
@@ -47,7 +48,10 @@ export function ValidationReportView(props: {
         {report.errors.length === 1 ? '' : 's'} found in {formatNumber(report.requests)} requests. Fix the
         file and pick it again.
       </p>
-      <div className="max-h-72 overflow-auto border-t border-bad/20 bg-surface">
+      <ScrollArea
+        label="Problems in the file"
+        className="max-h-72 overflow-auto border-t border-bad/20 bg-surface"
+      >
         <table className="w-full text-left text-[13px]">
           <thead className="sticky top-0 bg-surface text-xs text-muted">
             <tr>
@@ -74,7 +78,7 @@ export function ValidationReportView(props: {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollArea>
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { CopyButton } from '../../../components/ui/copy-button';
 import { ErrorState } from '../../../components/ui/error-state';
 import { highlightJson, JsonView } from '../../../components/ui/json-view';
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import { Skeleton } from '../../../components/ui/spinner';
 import { useFileHead } from '../api/file-content';
 
@@ -30,29 +31,31 @@ export function FilePreview({ fileId }: { fileId: string }) {
         </span>
         <CopyButton value={lines.map((l) => l.text).join('\n')} label="Copy lines" />
       </div>
-      <ol className="max-h-[28rem] divide-y divide-line overflow-auto border-t border-line">
-        {lines.map((l) => (
-          <li key={l.number} className="group flex items-start gap-3 px-4 py-2">
-            <span
-              aria-hidden
-              className="w-6 shrink-0 pt-0.5 text-right font-mono text-xs text-muted/70 select-none"
-            >
-              {l.number}
-            </span>
-            <details className="min-w-0 flex-1">
-              <summary className="cursor-pointer list-none truncate font-mono text-xs leading-5 text-ink marker:hidden [&::-webkit-details-marker]:hidden">
-                {highlightJson(l.text)}
-              </summary>
-              <div className="mt-2 rounded-md bg-surface px-3 py-2 ring-1 ring-line">
-                <JsonView text={l.text} pretty />
+      <ScrollArea label="File lines" className="max-h-[28rem] overflow-auto border-t border-line">
+        <ol className="divide-y divide-line">
+          {lines.map((l) => (
+            <li key={l.number} className="group flex items-start gap-3 px-4 py-2">
+              <span
+                aria-hidden
+                className="w-6 shrink-0 pt-0.5 text-right font-mono text-xs text-muted/70 select-none"
+              >
+                {l.number}
+              </span>
+              <details className="min-w-0 flex-1">
+                <summary className="cursor-pointer list-none truncate font-mono text-xs leading-5 text-ink marker:hidden [&::-webkit-details-marker]:hidden">
+                  {highlightJson(l.text)}
+                </summary>
+                <div className="mt-2 rounded-md bg-surface px-3 py-2 ring-1 ring-line">
+                  <JsonView text={l.text} pretty />
+                </div>
+              </details>
+              <div className="shrink-0 opacity-60 group-hover:opacity-100 focus-within:opacity-100">
+                <CopyButton value={l.text} label={`Copy line ${l.number}`} iconOnly />
               </div>
-            </details>
-            <div className="shrink-0 opacity-60 group-hover:opacity-100 focus-within:opacity-100">
-              <CopyButton value={l.text} label={`Copy line ${l.number}`} iconOnly />
-            </div>
-          </li>
-        ))}
-      </ol>
+            </li>
+          ))}
+        </ol>
+      </ScrollArea>
     </div>
   );
 }

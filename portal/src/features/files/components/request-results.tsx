@@ -16,6 +16,7 @@ import { Badge } from '../../../components/ui/badge';
 import { Button } from '../../../components/ui/button';
 import { ErrorState } from '../../../components/ui/error-state';
 import { JsonView } from '../../../components/ui/json-view';
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import { Spinner } from '../../../components/ui/spinner';
 import { Unavailable } from '../../../components/ui/unavailable';
 import { formatNumber } from '../../../lib/format';
@@ -167,7 +168,7 @@ export function RequestResults(props: { outputFileId: string | null; errorFileId
           />
         </div>
       </div>
-      <div className="overflow-x-auto border-y border-line">
+      <ScrollArea label="Requests" className="overflow-x-auto border-y border-line">
         <table className="w-full min-w-[640px] text-left text-[13px]">
           <thead className="bg-surface-2/60 text-xs text-muted">
             {table.getHeaderGroups().map((g) => (
@@ -203,7 +204,7 @@ export function RequestResults(props: { outputFileId: string | null; errorFileId
         {filtered === 0 ? (
           <p className="px-5 py-6 text-center text-[13px] text-muted">No request matches.</p>
         ) : null}
-      </div>
+      </ScrollArea>
       <div className="flex flex-wrap items-center justify-between gap-3 px-5 pt-3 text-xs text-muted">
         <span>
           {partial
