@@ -17,12 +17,14 @@ import {
  * deploys and updates on its own.
  */
 export class ResourceNames {
+  /** `scope` is needed only for names that include the account and region (buckets, ARNs). */
   constructor(
     readonly prefix: string,
-    private readonly scope: Construct,
+    private readonly scope?: Construct,
   ) {}
 
   private get stack(): Stack {
+    if (!this.scope) throw new Error('ResourceNames needs a scope for account- and region-specific names');
     return Stack.of(this.scope);
   }
 

@@ -32,6 +32,19 @@ export interface Synthesized {
  * runs it) and the CloudFormation schema validation the CLI runs (CI's `npm run synth`).
  */
 export function synth(options: SynthOptions = {}): Synthesized {
+  // An environment as configured is synthesized once per test file.
+  const onlyEnv = Object.keys(options).every((k) => k === 'env' || k === 'target');
+  const key = `${options.env ?? 'dev'}:${options.target ?? 'aws'}`;
+  const hit = onlyEnv ? cache.get(key) : undefined;
+  if (hit) return hit;
+  const made = build(options);
+  if (onlyEnv) cache.set(key, made);
+  return made;
+}
+
+const cache = new Map<string, Synthesized>();
+
+function build(options: SynthOptions): Synthesized {
   const { env = 'dev', config, ...rest } = options;
   const app = new App({ context: cdkContext(), builtinCloudFormationValidation: false });
   const stacks = addOpenbatch(app, {

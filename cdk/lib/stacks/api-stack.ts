@@ -198,6 +198,7 @@ export class ApiStack extends Stack {
       stringValue: baseUrl,
     });
     new CfnOutput(this, 'ApiBaseUrl', { value: baseUrl, description: 'baseURL for the openai SDK' });
+    new CfnOutput(this, 'RestApiId', { value: this.api.restApiId });
   }
 }
 

@@ -17,7 +17,7 @@ import {
 import type { EnvironmentConfig } from '../../config.js';
 import { pascal } from '../data-plane.js';
 import { activeBatches, chunkDuration, slaMetrics, workerMetrics } from '../monitoring/catalog.js';
-import { OpenbatchMetrics } from '../monitoring/metrics.js';
+import { cloudWatchMetric as cw, emfSearch, OpenbatchMetrics } from '../monitoring/metrics.js';
 import { ResourceNames } from '../names.js';
 
 export interface MonitoringStackProps extends StackProps {
@@ -42,7 +42,7 @@ export class MonitoringStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const names = new ResourceNames(config.prefix, this);
-    const metrics = new OpenbatchMetrics(names, config.name);
+    const metrics = new OpenbatchMetrics(names);
 
     // CloudWatch can publish to an encrypted topic only with a customer managed key that lets it.
     const key = new kms.Key(this, 'AlarmTopicKey', {
@@ -82,14 +82,14 @@ export class MonitoringStack extends Stack {
       const m = metrics.queue(q);
       alarm(`${pascal(q)}DeadLetters`, {
         alarmDescription: `Messages reached the ${q} dead-letter queue: inspect them, fix the cause, redrive.`,
-        metric: m.deadLetters,
+        metric: cw(m.deadLetters),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       });
       alarm(`${pascal(q)}OldestMessage`, {
         alarmDescription: `The oldest ${q} message waited longer than the SLA allows (${config.alarms.maxMessageAgeSeconds[q]} s): capacity is missing or workers are stuck.`,
-        metric: m.oldestAge,
+        metric: cw(m.oldestAge),
         threshold: config.alarms.maxMessageAgeSeconds[q],
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
@@ -98,7 +98,7 @@ export class MonitoringStack extends Stack {
     for (const fn of functionNames) {
       alarm(`${pascal(fn)}Errors`, {
         alarmDescription: `${fn} failed ${config.alarms.functionErrors}+ times in 5 minutes.`,
-        metric: metrics.function(fn).errors,
+        metric: cw(metrics.function(fn).errors),
         threshold: config.alarms.functionErrors,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -106,7 +106,7 @@ export class MonitoringStack extends Stack {
     }
     alarm('ApiServerErrors', {
       alarmDescription: `The API answered ${config.alarms.api5xx}+ 5XX responses in 5 minutes.`,
-      metric: metrics.api().serverErrors,
+      metric: cw(metrics.api(config.name).serverErrors),
       threshold: config.alarms.api5xx,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -115,7 +115,7 @@ export class MonitoringStack extends Stack {
     if (expired) {
       alarm('BatchesExpired', {
         alarmDescription: 'A batch reached its completion window with work left (SLA missed).',
-        metric: metrics.emf(expired),
+        metric: cw(metrics.emf(expired)),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -132,7 +132,7 @@ export class MonitoringStack extends Stack {
       left: cloudwatch.IMetric[],
       opts: Partial<cloudwatch.GraphWidgetProps> = {},
     ) => new cloudwatch.GraphWidget({ title, left, width: w, height: 6, ...opts });
-    const api = metrics.api();
+    const api = metrics.api(config.name);
 
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
@@ -142,8 +142,8 @@ export class MonitoringStack extends Stack {
       }),
     );
     this.dashboard.addWidgets(
-      graph('API requests', [api.requests], { right: [api.clientErrors, api.serverErrors] }),
-      graph('API latency', [api.latencyP50, api.latencyP99]),
+      graph('API requests', [cw(api.requests)], { right: [cw(api.clientErrors), cw(api.serverErrors)] }),
+      graph('API latency', [cw(api.latencyP50), cw(api.latencyP99)]),
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
         alarms: this.alarms,
@@ -154,29 +154,29 @@ export class MonitoringStack extends Stack {
     this.dashboard.addWidgets(
       graph(
         'Function invocations',
-        functionNames.map((f) => metrics.function(f).invocations),
+        functionNames.map((f) => cw(metrics.function(f).invocations)),
       ),
       graph('Function errors and throttles', [
-        ...functionNames.map((f) => metrics.function(f).errors),
-        ...functionNames.map((f) => metrics.function(f).throttles),
+        ...functionNames.map((f) => cw(metrics.function(f).errors)),
+        ...functionNames.map((f) => cw(metrics.function(f).throttles)),
       ]),
       graph(
         'Function duration p99',
-        functionNames.map((f) => metrics.function(f).durationP99),
+        functionNames.map((f) => cw(metrics.function(f).durationP99)),
       ),
     );
     this.dashboard.addWidgets(
       graph(
         'Queues: visible',
-        queueNames.map((q) => metrics.queue(q).visible),
+        queueNames.map((q) => cw(metrics.queue(q).visible)),
       ),
       graph(
         'Queues: in flight',
-        queueNames.map((q) => metrics.queue(q).inFlight),
+        queueNames.map((q) => cw(metrics.queue(q).inFlight)),
       ),
       graph(
         'Queues: oldest message age (s)',
-        queueNames.map((q) => metrics.queue(q).oldestAge),
+        queueNames.map((q) => cw(metrics.queue(q).oldestAge)),
         {
           leftAnnotations: poolNames.map((p) => ({
             value: config.alarms.maxMessageAgeSeconds[workerPools[p].queue],
@@ -188,16 +188,16 @@ export class MonitoringStack extends Stack {
     this.dashboard.addWidgets(
       graph(
         'Dead-letter queues',
-        queueNames.map((q) => metrics.queue(q).deadLetters),
+        queueNames.map((q) => cw(metrics.queue(q).deadLetters)),
       ),
       graph(
         'Workers per pool',
-        poolNames.flatMap((p) => [metrics.pool(p).running, metrics.pool(p).desired]),
+        poolNames.flatMap((p) => [cw(metrics.pool(p).running), cw(metrics.pool(p).desired)]),
       ),
-      graph('Batches by status', [metrics.emfSearch(activeBatches, Duration.minutes(1))]),
+      graph('Batches by status', [emfSearch(activeBatches, 60)]),
     );
     const perPool = (name: string) =>
-      poolNames.map((p) => metrics.emf(workerMetrics.find((m) => m.name === name) ?? chunkDuration, p));
+      poolNames.map((p) => cw(metrics.emf(workerMetrics.find((m) => m.name === name) ?? chunkDuration, p)));
     this.dashboard.addWidgets(
       graph('Chunks completed / handed off', [...perPool('ChunksCompleted'), ...perPool('ChunksHandedOff')], {
         right: perPool('ChunksDuplicate'),
@@ -205,13 +205,13 @@ export class MonitoringStack extends Stack {
       graph('Requests run / failed', [...perPool('RequestsRun'), ...perPool('RequestsFailed')]),
       graph(
         'Chunk duration p90 (ms)',
-        poolNames.map((p) => metrics.emf(chunkDuration, p)),
+        poolNames.map((p) => cw(metrics.emf(chunkDuration, p))),
       ),
     );
     this.dashboard.addWidgets(
       graph(
         'SLA monitor',
-        slaMetrics.map((m) => metrics.emf(m)),
+        slaMetrics.map((m) => cw(metrics.emf(m))),
         { width: 24 },
       ),
     );

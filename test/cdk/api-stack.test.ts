@@ -1,0 +1,325 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { environments } from '../../cdk/config.js';
+import { HouseFunction } from '../../cdk/lib/constructs/house-function.js';
+import { gatewayResponses } from '../../cdk/lib/gateway-responses.js';
+import {
+  buckets,
+  type FunctionName,
+  functions,
+  physicalName,
+  type QueueName,
+  queues,
+  type TableName,
+  tables,
+  unauthorizedBody,
+} from '../../core/app/declaration.js';
+import { cdkContext, onlyResource, resourcesOf, root, synth } from './support.js';
+
+const dev = synth({ env: 'dev' });
+const staging = synth({ env: 'staging' });
+const api = dev.template(dev.stacks.api);
+const prefix = 'openbatch-dev';
+
+function lambdaOf(t: Template, name: string) {
+  return onlyResource(t, 'AWS::Lambda::Function', (p) => p.FunctionName === physicalName(prefix, name));
+}
+
+/** The statements of the policy attached to a function's role. */
+function statementsOf(name: string): { Action: string | string[]; Resource: unknown; Effect: string }[] {
+  const fn = lambdaOf(api, name);
+  const role = (fn.props.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  const policies = Object.values(resourcesOf(api, 'AWS::IAM::Policy')).filter((p) =>
+    JSON.stringify(p.Properties?.Roles).includes(`"${role}"`),
+  );
+  return policies.flatMap(
+    (p) =>
+      (p.Properties?.PolicyDocument as { Statement: ReturnType<typeof statementsOf> } | undefined)
+        ?.Statement ?? [],
+  );
+}
+
+const actionsOn = (name: string, resourceFragment: string) =>
+  statementsOf(name)
+    .filter((s) => JSON.stringify(s.Resource).includes(resourceFragment))
+    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+describe('functions', () => {
+  it.each(Object.keys(functions))(
+    '%s runs on arm64 with the Node.js LTS runtime, source maps and its own log group',
+    (name) => {
+      const { props } = lambdaOf(api, name);
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Runtime).toBe('nodejs24.x');
+      expect((props.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBe(
+        '--enable-source-maps',
+      );
+      const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resourcesOf(api, 'AWS::Logs::LogGroup')[logGroup]?.Properties).toMatchObject({
+        LogGroupName: `/aws/lambda/${physicalName(prefix, name)}`,
+        RetentionInDays: environments.dev.logRetentionDays,
+      });
+    },
+  );
+
+  it.each(Object.entries(functions))(
+    '%s gets exactly the variables naming what it uses, and the shared settings',
+    (name, decl) => {
+      const vars = (lambdaOf(api, name).props.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      const expected = new Set([
+        'NODE_OPTIONS',
+        'LOG_LEVEL',
+        'FILE_RETENTION_DAYS',
+        'MODELS',
+        ...(decl.triggers.some((t) => t.kind === 'http') ? ['ALLOWED_ORIGINS'] : []),
+        ...(decl.uses.buckets ?? []).map((b) => buckets[b].env),
+        ...(decl.uses.tables ?? []).map((t) => tables[t].env),
+        ...(decl.uses.queues ?? []).map((q) => queues[q].env),
+      ]);
+      expect(new Set(Object.keys(vars))).toEqual(expected);
+      expect(vars.LOG_LEVEL).toBe('debug');
+      expect(vars.FILE_RETENTION_DAYS).toBe(String(environments.dev.fileRetentionDays));
+      expect(vars.MODELS).toBe(environments.dev.engine.model);
+      for (const t of decl.uses.tables ?? []) expect(vars[tables[t].env]).toBe(physicalName(prefix, t));
+      for (const q of decl.uses.queues ?? [])
+        expect(JSON.stringify(vars[queues[q].env])).toContain(`/${physicalName(prefix, q)}"`);
+    },
+  );
+
+  it('hands API functions the allowed browser origins', () => {
+    const vars = (lambdaOf(api, 'filesApi').props.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(vars.ALLOWED_ORIGINS).toBe(environments.dev.allowedOrigins.join(','));
+  });
+
+  it('bundles each handler with esbuild into an ES module with source maps', () => {
+    const app = new App({ context: { ...cdkContext(), 'aws:cdk:bundling-stacks': ['**'] } });
+    const stack = new Stack(app, 'Bundle', { env: { region: 'us-east-1' } });
+    new HouseFunction(stack, 'Authorizer', {
+      functionName: 'bundle-test',
+      declaration: functions.authorizer,
+      root,
+      logRetention: 1,
+      removalPolicy: 'destroy' as never,
+    });
+    const outdir = app.synth().directory;
+    const asset = readdirSync(outdir).find(
+      (d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.mjs')),
+    );
+    expect(asset).toBeDefined();
+    const code = readFileSync(join(outdir, asset as string, 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
+    expect(code).toMatch(/export\s*\{[^}]*handler/);
+    expect(existsSync(join(outdir, asset as string, 'index.mjs.map'))).toBe(true);
+  }, 60_000);
+});
+
+describe('least privilege per function, from the declaration', () => {
+  const allTables = Object.keys(tables) as TableName[];
+  const allQueues = Object.keys(queues) as QueueName[];
+
+  it.each(Object.entries(functions))('%s can reach only what it uses', (name, decl) => {
+    const used = new Set<string>(decl.uses.tables ?? []);
+    for (const t of allTables) {
+      const actions = actionsOn(name, `:table/${physicalName(prefix, t)}"`);
+      if (used.has(t))
+        expect(actions, t).toEqual(
+          expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+        );
+      else expect(actions, t).toEqual([]);
+    }
+    const bucketActions = actionsOn(name, `${physicalName(prefix, 'files')}-`);
+    if (decl.uses.buckets?.includes('files'))
+      expect(bucketActions).toEqual(
+        expect.arrayContaining(['s3:GetObject*', 's3:PutObject', 's3:DeleteObject*']),
+      );
+    else expect(bucketActions).toEqual([]);
+
+    const trigger = decl.triggers.find((t) => t.kind === 'queue');
+    for (const q of allQueues) {
+      const actions = actionsOn(name, `:${physicalName(prefix, q)}"`);
+      if (decl.uses.queues?.includes(q)) expect(actions, q).toContain('sqs:SendMessage');
+      else expect(actions, q).not.toContain('sqs:SendMessage');
+      if (trigger?.kind === 'queue' && trigger.queue === q) expect(actions).toContain('sqs:ReceiveMessage');
+      else expect(actions, q).not.toContain('sqs:ReceiveMessage');
+    }
+  });
+
+  it('grants no action on every resource', () => {
+    for (const name of Object.keys(functions) as FunctionName[]) {
+      for (const s of statementsOf(name)) expect(s.Resource).not.toBe('*');
+    }
+  });
+
+  it('keeps DynamoDB grants to the named tables and their indexes', () => {
+    const resources = statementsOf('slaMonitor')
+      .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+      .map((r) => JSON.stringify(r))
+      .filter((r) => r.includes('dynamodb'));
+    expect(resources.map((r) => r.replace(/.*:table\//, 'table/').replace(/"\]\]\}$/, ''))).toEqual([
+      'table/openbatch-dev-batches',
+      'table/openbatch-dev-batches/index/*',
+      'table/openbatch-dev-chunks',
+    ]);
+  });
+
+  it('lets API Gateway invoke each API function once, not once per route', () => {
+    const permissions = Object.values(resourcesOf(api, 'AWS::Lambda::Permission')).filter(
+      (p) => p.Properties?.Principal === 'apigateway.amazonaws.com',
+    );
+    const httpFunctions = Object.values(functions).filter((d) => d.triggers.some((t) => t.kind === 'http'));
+    // one per API function, plus the authorizer's
+    expect(permissions).toHaveLength(httpFunctions.length + 1);
+  });
+});
+
+describe('triggers', () => {
+  it('queue functions report partial batch failures, so only failed records are retried', () => {
+    const mappings = Object.values(resourcesOf(api, 'AWS::Lambda::EventSourceMapping'));
+    const queueTriggers = Object.values(functions).flatMap((d) =>
+      d.triggers.filter((t) => t.kind === 'queue'),
+    );
+    expect(mappings).toHaveLength(queueTriggers.length);
+    for (const m of mappings)
+      expect(m.Properties?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it("a queue's visibility timeout covers its function's timeout", () => {
+    for (const decl of Object.values(functions)) {
+      for (const t of decl.triggers)
+        if (t.kind === 'queue')
+          expect(queues[t.queue].visibilityTimeoutSeconds).toBeGreaterThanOrEqual(decl.timeoutSeconds);
+    }
+  });
+
+  it('a failed scheduled sweep is not retried later; the next one comes on schedule', () => {
+    api.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
+  });
+});
+
+describe('API Gateway', () => {
+  it('is a regional REST API that passes multipart uploads through as binary', () => {
+    api.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Name: 'openbatch-dev-api',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      BinaryMediaTypes: ['multipart/form-data'],
+    });
+  });
+
+  it('authenticates Bearer keys with a cached TOKEN authorizer', () => {
+    api.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'TOKEN',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: environments.dev.api.authorizerCacheSeconds,
+      IdentityValidationExpression: Match.anyValue(),
+    });
+    const regex = new RegExp(
+      onlyResource(api, 'AWS::ApiGateway::Authorizer').props.IdentityValidationExpression as string,
+    );
+    expect(regex.test('Bearer sk-abc')).toBe(true);
+    expect(regex.test('bearer sk-abc')).toBe(true);
+    expect(regex.test('Basic dXNlcg==')).toBe(false);
+    expect(regex.test('Bearer')).toBe(false);
+  });
+
+  it('puts every declared route behind the authorizer', () => {
+    const methods = Object.values(resourcesOf(api, 'AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties?.HttpMethod !== 'OPTIONS',
+    );
+    const routes = Object.values(functions).flatMap((d) => d.triggers.filter((t) => t.kind === 'http'));
+    expect(methods).toHaveLength(routes.length);
+    for (const m of methods) {
+      expect(m.Properties?.AuthorizationType).toBe('CUSTOM');
+      expect(m.Properties?.AuthorizerId).toEqual({
+        Ref: onlyResource(api, 'AWS::ApiGateway::Authorizer').id,
+      });
+      expect((m.Properties?.Integration as { Type: string } | undefined)?.Type).toBe('AWS_PROXY');
+    }
+  });
+
+  it("answers a rejected key with OpenAI's 401 body", () => {
+    for (const type of ['UNAUTHORIZED', 'ACCESS_DENIED']) {
+      const { props } = onlyResource(api, 'AWS::ApiGateway::GatewayResponse', (p) => p.ResponseType === type);
+      expect(props.StatusCode).toBe('401');
+      expect(
+        JSON.parse((props.ResponseTemplates as Record<string, string>)['application/json'] ?? ''),
+      ).toEqual(unauthorizedBody);
+    }
+  });
+
+  it('renders every gateway error in the OpenAI error shape', () => {
+    const rendered = Object.values(resourcesOf(api, 'AWS::ApiGateway::GatewayResponse'));
+    expect(rendered).toHaveLength(Object.keys(gatewayResponses).length);
+    for (const r of rendered) {
+      const body =
+        (r.Properties?.ResponseTemplates as Record<string, string> | undefined)?.['application/json'] ?? '';
+      // API Gateway substitutes $context.error.messageString (a JSON string) before sending.
+      const parsed = JSON.parse(body.replace('$context.error.messageString', '"message"')) as {
+        error: Record<string, unknown>;
+      };
+      expect(Object.keys(parsed.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+    }
+    api.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+    });
+    api.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      StatusCode: '429',
+    });
+  });
+
+  it('writes JSON access logs with the tenant, never the key, and throttles the stage', () => {
+    const { props } = onlyResource(api, 'AWS::ApiGateway::Stage');
+    expect(props.StageName).toBe('dev');
+    const settings = props.AccessLogSetting as { Format: string; DestinationArn: unknown };
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      tenant: '$context.authorizer.principalId',
+    });
+    expect(settings.Format).not.toMatch(/Authorization|authorizationToken/i);
+    expect(JSON.stringify(settings.DestinationArn)).toContain('AccessLogs');
+    expect(props.MethodSettings).toEqual([
+      expect.objectContaining({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        MetricsEnabled: true,
+        ThrottlingRateLimit: environments.dev.api.rateLimit,
+        ThrottlingBurstLimit: environments.dev.api.burstLimit,
+      }),
+    ]);
+  });
+
+  it('answers CORS preflights only where browser origins are configured', () => {
+    const preflight = (t: Template) =>
+      Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
+        (m) => m.Properties?.HttpMethod === 'OPTIONS',
+      );
+    expect(preflight(api).length).toBeGreaterThan(0);
+    expect(JSON.stringify(preflight(api)[0])).toContain(environments.dev.allowedOrigins[0]);
+    expect(preflight(staging.template(staging.stacks.api))).toEqual([]);
+  });
+
+  it('publishes its id and URL for the portal stack and the SDK', () => {
+    api.hasResourceProperties('AWS::SSM::Parameter', { Name: '/openbatch-dev/rest-api-id' });
+    api.hasResourceProperties('AWS::SSM::Parameter', { Name: '/openbatch-dev/api-url' });
+    const url = JSON.stringify(api.findOutputs('ApiBaseUrl').ApiBaseUrl?.Value);
+    expect(url).toMatch(/^\{"Fn::Join":\["",\["https:\/\/",.*"\.execute-api\.us-east-1\.",.*"\/v1"\]\]\}$/);
+  });
+});
+
+describe('the function list', () => {
+  it('is the declaration', () => {
+    expect(Object.keys(dev.stacks.api.functions).sort()).toEqual(Object.keys(functions).sort());
+  });
+});
