@@ -138,6 +138,7 @@ function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: str
                 total={c.total}
                 completed={c.completed}
                 failed={c.failed}
+                {...(ended ? { notRun: pendingRequests(b) } : {})}
                 size="md"
                 showLegend
               />
