@@ -144,7 +144,43 @@ export interface EnvironmentConfig {
   readonly settings?: Readonly<Record<string, string>>;
 }
 
-const gpuFamilies = /^(g4dn|g5|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200)\.[0-9a-z]+$/;
+/**
+ * Memory (GiB) and NVIDIA GPUs of the instance types a pool may list. A worker task (engine
+ * plus worker) must fit on every listed type, so the configuration is checked against these
+ * figures; add a type here to allow it.
+ */
+export const gpuInstanceTypes: Readonly<Record<string, { memoryGiB: number; gpus: number }>> = {
+  'g4dn.xlarge': { memoryGiB: 16, gpus: 1 },
+  'g4dn.2xlarge': { memoryGiB: 32, gpus: 1 },
+  'g4dn.4xlarge': { memoryGiB: 64, gpus: 1 },
+  'g4dn.8xlarge': { memoryGiB: 128, gpus: 1 },
+  'g4dn.12xlarge': { memoryGiB: 192, gpus: 4 },
+  'g5.xlarge': { memoryGiB: 16, gpus: 1 },
+  'g5.2xlarge': { memoryGiB: 32, gpus: 1 },
+  'g5.4xlarge': { memoryGiB: 64, gpus: 1 },
+  'g5.8xlarge': { memoryGiB: 128, gpus: 1 },
+  'g5.12xlarge': { memoryGiB: 192, gpus: 4 },
+  'g5.24xlarge': { memoryGiB: 384, gpus: 4 },
+  'g5.48xlarge': { memoryGiB: 768, gpus: 8 },
+  'g6.xlarge': { memoryGiB: 16, gpus: 1 },
+  'g6.2xlarge': { memoryGiB: 32, gpus: 1 },
+  'g6.4xlarge': { memoryGiB: 64, gpus: 1 },
+  'g6.8xlarge': { memoryGiB: 128, gpus: 1 },
+  'g6.12xlarge': { memoryGiB: 192, gpus: 4 },
+  'g6.24xlarge': { memoryGiB: 384, gpus: 4 },
+  'g6.48xlarge': { memoryGiB: 768, gpus: 8 },
+  'g6e.xlarge': { memoryGiB: 32, gpus: 1 },
+  'g6e.2xlarge': { memoryGiB: 64, gpus: 1 },
+  'g6e.4xlarge': { memoryGiB: 128, gpus: 1 },
+  'g6e.12xlarge': { memoryGiB: 384, gpus: 4 },
+  'g6e.24xlarge': { memoryGiB: 768, gpus: 4 },
+  'g6e.48xlarge': { memoryGiB: 1536, gpus: 8 },
+  'p4d.24xlarge': { memoryGiB: 1152, gpus: 8 },
+  'p5.48xlarge': { memoryGiB: 2048, gpus: 8 },
+};
+
+/** Memory the OS and the ECS agent keep on a container instance, MiB. */
+const instanceOverheadMiB = 1024;
 
 const vllm = 'vllm/vllm-openai:v0.11.0';
 
@@ -177,8 +213,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       image: vllm,
       model: 'Qwen/Qwen2.5-1.5B-Instruct',
       gpus: 1,
-      memoryMiB: 8192,
-      sharedMemoryMiB: 4096,
+      memoryMiB: 10240,
+      sharedMemoryMiB: 2048,
       extraArgs: ['--max-model-len', '8192'],
     },
     alarms: {
@@ -207,8 +243,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       image: vllm,
       model: 'Qwen/Qwen2.5-7B-Instruct',
       gpus: 1,
-      memoryMiB: 16384,
-      sharedMemoryMiB: 8192,
+      memoryMiB: 12288,
+      sharedMemoryMiB: 4096,
       extraArgs: ['--max-model-len', '16384', '--gpu-memory-utilization', '0.92'],
     },
     network: { natGateways: 1, instanceVolumeGiB: 200 },
@@ -243,8 +279,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       image: vllm,
       model: 'Qwen/Qwen2.5-7B-Instruct',
       gpus: 1,
-      memoryMiB: 16384,
-      sharedMemoryMiB: 8192,
+      memoryMiB: 12288,
+      sharedMemoryMiB: 4096,
       extraArgs: ['--max-model-len', '16384', '--gpu-memory-utilization', '0.92'],
     },
     network: { natGateways: 2, instanceVolumeGiB: 200 },
@@ -309,8 +345,22 @@ export function configProblems(c: EnvironmentConfig): string[] {
     }
     if (pc.instanceTypes.length === 0) p.push(`pools.${pool}.instanceTypes: at least one instance type`);
     for (const t of pc.instanceTypes) {
-      if (!gpuFamilies.test(t))
-        p.push(`pools.${pool}.instanceTypes: '${t}' is not an NVIDIA GPU instance type`);
+      const spec = gpuInstanceTypes[t];
+      if (!spec) {
+        p.push(
+          `pools.${pool}.instanceTypes: '${t}' is not an NVIDIA GPU instance type listed in cdk/config.ts`,
+        );
+        continue;
+      }
+      const taskMiB = c.engine.memoryMiB + c.worker.memoryMiB;
+      if (taskMiB > spec.memoryGiB * 1024 - instanceOverheadMiB)
+        p.push(
+          `pools.${pool}.instanceTypes: a worker task (${taskMiB} MiB) does not fit on ${t} (${spec.memoryGiB} GiB)`,
+        );
+      if (c.engine.gpus > spec.gpus)
+        p.push(
+          `pools.${pool}.instanceTypes: ${t} has ${spec.gpus} GPU(s); the engine reserves ${c.engine.gpus}`,
+        );
     }
     if (new Set(pc.instanceTypes).size !== pc.instanceTypes.length)
       p.push(`pools.${pool}.instanceTypes: duplicates`);

@@ -1,7 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { pathToFileURL } from 'node:url';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../cdk/config.js';
 import { HouseFunction } from '../../cdk/lib/constructs/house-function.js';
@@ -96,25 +98,33 @@ describe('functions', () => {
     expect(vars.ALLOWED_ORIGINS).toBe(environments.dev.allowedOrigins.join(','));
   });
 
-  it('bundles each handler with esbuild into an ES module with source maps', () => {
+  it('bundles every handler with esbuild into an ES module that loads and exports its handler', async () => {
     const app = new App({ context: { ...cdkContext(), 'aws:cdk:bundling-stacks': ['**'] } });
     const stack = new Stack(app, 'Bundle', { env: { region: 'us-east-1' } });
-    new HouseFunction(stack, 'Authorizer', {
-      functionName: 'bundle-test',
-      declaration: functions.authorizer,
-      root,
-      logRetention: 1,
-      removalPolicy: 'destroy' as never,
-    });
+    const assets = new Map<string, string>();
+    for (const [name, declaration] of Object.entries(functions)) {
+      const fn = new HouseFunction(stack, name, {
+        functionName: `bundle-${name}`,
+        declaration,
+        root,
+        logRetention: 1,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      assets.set(
+        name,
+        (stack.resolve((fn.function.node.defaultChild as CfnFunction).code) as { s3Key: string }).s3Key,
+      );
+    }
     const outdir = app.synth().directory;
-    const asset = readdirSync(outdir).find(
-      (d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.mjs')),
-    );
-    expect(asset).toBeDefined();
-    const code = readFileSync(join(outdir, asset as string, 'index.mjs'), 'utf8');
-    expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
-    expect(code).toMatch(/export\s*\{[^}]*handler/);
-    expect(existsSync(join(outdir, asset as string, 'index.mjs.map'))).toBe(true);
+    for (const [name, key] of assets) {
+      const dir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(code.startsWith("import { createRequire } from 'node:module';"), name).toBe(true);
+      expect(existsSync(join(dir, 'index.mjs.map')), name).toBe(true);
+      // What Lambda does: import the module and find `handler`.
+      const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler?: unknown };
+      expect(typeof mod.handler, name).toBe('function');
+    }
   }, 60_000);
 });
 

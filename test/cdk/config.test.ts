@@ -60,7 +60,7 @@ describe('environment configuration', () => {
       /^fileRetentionDays:/,
       /^allowedOrigins:/,
       /^domain\.certificateArn: .*us-east-1/,
-      /^pools\.spot\.instanceTypes: 'm5\.large' is not an NVIDIA GPU/,
+      /^pools\.spot\.instanceTypes: 'm5\.large' is not an NVIDIA GPU instance type listed/,
       /^pools\.spot\.instanceTypes: duplicates/,
       /^pools\.spot\.maxWorkers: must be at least minWorkers/,
       /^engine\.image: .* pinned/,
@@ -85,6 +85,19 @@ describe('environment configuration', () => {
       expect((err as EnvironmentConfigError).problems).toEqual(problems);
       expect((err as Error).message).toContain("environment 'prod'");
     }
+  });
+
+  it('refuses GPU instance types a worker task does not fit on', () => {
+    const tooBig = configWith(environments.prod, (c) => {
+      c.engine = { ...c.engine, memoryMiB: 20_000, gpus: 2 };
+    });
+    const problems = configProblems(tooBig);
+    expect(problems).toContain(
+      'pools.spot.instanceTypes: a worker task (21024 MiB) does not fit on g6.xlarge (16 GiB)',
+    );
+    expect(problems).toContain(
+      'pools.dedicated.instanceTypes: g5.xlarge has 1 GPU(s); the engine reserves 2',
+    );
   });
 
   it('keeps the longest bucket name within S3 limits', () => {
