@@ -123,6 +123,13 @@ describe('data stack: tables', () => {
     });
   });
 
+  it('keys API keys by their hash: keys are never stored', () => {
+    data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'openbatch-prod-api-keys',
+      KeySchema: [{ AttributeName: 'key_hash', KeyType: 'HASH' }],
+    });
+  });
+
   it('is not deletion-protected in dev', () => {
     dev.template(dev.stacks.data).hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'openbatch-dev-batches',
