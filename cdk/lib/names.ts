@@ -37,19 +37,8 @@ export class ResourceNames {
     return `${physicalName(this.prefix, logical)}-${this.stack.account}-${this.stack.region}`;
   }
 
-  bucketArn(logical: BucketName): string {
-    return Arn.format({ service: 's3', region: '', account: '', resource: this.bucket(logical) }, this.stack);
-  }
-
   table(logical: TableName): string {
     return physicalName(this.prefix, logical);
-  }
-
-  tableArn(logical: TableName): string {
-    return Arn.format(
-      { service: 'dynamodb', resource: 'table', resourceName: this.table(logical) },
-      this.stack,
-    );
   }
 
   queue(logical: QueueName): string {

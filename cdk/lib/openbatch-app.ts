@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { physicalName } from '../../core/app/declaration.js';
 import type { EnvironmentConfig } from '../config.js';
+import { ResourceNames } from './names.js';
 import { ApiStack } from './stacks/api-stack.js';
 import { ComputeStack } from './stacks/compute-stack.js';
 import { DataStack } from './stacks/data-stack.js';
@@ -47,7 +47,8 @@ export function addOpenbatch(app: App, options: OpenbatchAppOptions): OpenbatchS
   const target = options.target ?? 'aws';
   const env: Environment = { region: config.region, ...(config.account ? { account: config.account } : {}) };
   const common = { env, config };
-  const stackName = (role: string) => physicalName(config.prefix, role);
+  const names = new ResourceNames(config.prefix);
+  const stackName = names.stackName.bind(names);
 
   const data = new DataStack(app, stackName('data'), {
     ...common,

@@ -68,16 +68,15 @@ export class WorkerPool extends Construct {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `ECS container instances of the ${pool} worker pool`,
     });
-    const [firstType, ...otherTypes] = poolConfig.instanceTypes;
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       // The ECS-optimized GPU AMI: NVIDIA driver, container toolkit, and ECS GPU support.
       machineImage: ecs.EcsOptimizedImage.amazonLinux2023(ecs.AmiHardwareType.GPU),
-      instanceType: new ec2.InstanceType(firstType as string),
+      instanceType: new ec2.InstanceType(poolConfig.instanceTypes[0] as string),
       userData: ec2.UserData.forLinux(),
       role: instanceRole,
       securityGroup: props.securityGroup,
       requireImdsv2: true,
-      // Containers (bridge network) cannot reach the instance's metadata and its role.
+      // One hop: containers on the bridge network cannot reach the instance's metadata and role.
       httpPutResponseHopLimit: 1,
       detailedMonitoring: true,
       associatePublicIpAddress: config.network.natGateways === 0,
@@ -109,8 +108,8 @@ export class WorkerPool extends Construct {
       maxCapacity: poolConfig.maxWorkers,
       mixedInstancesPolicy: {
         launchTemplate,
-        launchTemplateOverrides: [firstType, ...otherTypes].map((t) => ({
-          instanceType: new ec2.InstanceType(t as string),
+        launchTemplateOverrides: poolConfig.instanceTypes.map((t) => ({
+          instanceType: new ec2.InstanceType(t),
         })),
         instancesDistribution: spot
           ? {
@@ -133,6 +132,7 @@ export class WorkerPool extends Construct {
     this.capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', {
       capacityProviderName: names.capacityProvider(pool),
       autoScalingGroup: this.autoScalingGroup,
+      // Amazon Linux 2023 joins the cluster the same way (ECS_CLUSTER in /etc/ecs/ecs.config).
       machineImageType: ecs.MachineImageType.AMAZON_LINUX_2,
       enableManagedScaling: true,
       targetCapacityPercent: 100,
