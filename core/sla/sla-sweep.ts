@@ -4,11 +4,14 @@ import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { toUnixSeconds } from '../clock.js';
+import type { BatchStatus } from '../openai/schemas.js';
 import { isAtRisk } from './policy.js';
 
 type SweepDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'queueUrls' | 'clock' | 'sla'>;
 
 export interface SweepReport {
+  /** Running batches seen, by status. */
+  active: Partial<Record<BatchStatus, number>>;
   expired: string[];
   escalated: { batchId: string; chunks: number }[];
   finalizeRequested: string[];
@@ -23,7 +26,7 @@ const STUCK_AFTER_S = FINALIZER_LEASE_S;
  * finalization where every chunk is done but no finalizer ran (a lost message).
  */
 export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
-  const report: SweepReport = { expired: [], escalated: [], finalizeRequested: [] };
+  const report: SweepReport = { active: {}, expired: [], escalated: [], finalizeRequested: [] };
   const now = deps.clock.now();
   const nowS = toUnixSeconds(now);
   const finalize = async (ref: BatchRef) => {
@@ -32,6 +35,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
   };
 
   for (const batch of await deps.batches.listActive()) {
+    report.active[batch.status] = (report.active[batch.status] ?? 0) + 1;
     const ref = { tenant: batch.tenant, batchId: batch.id };
     if (batch.status === 'in_progress' && nowS >= batch.expires_at) {
       if (

@@ -21,8 +21,9 @@ export function queueFunction<T>(
     .handler(async (event: SQSEvent) => {
       const settled = await Promise.allSettled(
         event.Records.map(async (record: SQSRecord) => {
+          const started = Date.now();
           const outcome = await handle(parse(record.body));
-          log.info(`${name} handled`, { messageId: record.messageId, outcome });
+          log.info(`${name} handled`, { messageId: record.messageId, outcome, ms: Date.now() - started });
           return outcome;
         }),
       );

@@ -8,6 +8,13 @@ export async function handler(): Promise<void> {
   const report = await slaSweep(getDeps());
   if (report.expired.length + report.escalated.length + report.finalizeRequested.length > 0)
     log.info('sla sweep', { ...report });
+  // Every status a running batch can have, so a status that empties shows 0, not a gap.
+  for (const status of ['validating', 'in_progress', 'finalizing', 'cancelling'] as const) {
+    await emitMetrics(
+      { Function: 'sla-monitor', Status: status },
+      { ActiveBatches: report.active[status] ?? 0 },
+    );
+  }
   await emitMetrics(
     { Function: 'sla-monitor' },
     {

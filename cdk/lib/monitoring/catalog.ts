@@ -74,7 +74,7 @@ export const activeBatches: EmfMetric = {
   by: 'Status',
   unit: 'Count',
   statistic: 'Maximum',
-  emittedBy: 'requested',
+  emittedBy: slaMonitor,
 };
 
 export const allEmfMetrics: readonly EmfMetric[] = [
