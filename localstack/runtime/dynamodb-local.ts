@@ -7,6 +7,9 @@ import { type Emulator, freePort } from './emulator.js';
  * DynamoDB Local, AWS's own DynamoDB emulator (Java), for what moto cannot promise: concurrent
  * conditional writes that really exclude each other. Fetched by scripts/ensure-deps.sh.
  */
+export const dynamoDbLocalInstalled = (root = process.cwd()): boolean =>
+  existsSync(resolve(root, '.openbatch/dynamodb-local/DynamoDBLocal.jar'));
+
 export async function startDynamoDbLocal(root = process.cwd()): Promise<Emulator> {
   const dir = resolve(root, '.openbatch/dynamodb-local');
   if (!existsSync(resolve(dir, 'DynamoDBLocal.jar'))) {

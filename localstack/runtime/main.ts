@@ -14,7 +14,7 @@ console.log(`
 openbatch is running locally.
   API:      ${runtime.url}/v1        (health: ${runtime.url}/healthz)
   API key:  ${runtime.apiKey === DEFAULT_API_KEY ? `${DEFAULT_API_KEY} (dev default; set OPENBATCH_API_KEY to change)` : '(from OPENBATCH_API_KEY)'}
-  AWS:      ${runtime.env.AWS_ENDPOINT_URL}
+  AWS:      ${runtime.env.AWS_ENDPOINT_URL}${runtime.env.AWS_ENDPOINT_URL_DYNAMODB ? `, DynamoDB: ${runtime.env.AWS_ENDPOINT_URL_DYNAMODB} (DynamoDB Local)` : ''}
   Engine:   ${process.env.ENGINE_URL ?? 'built-in SIMULATED engine (set ENGINE_URL for a real OpenAI-compatible server)'}
   Worker logs: .openbatch/workers.log
 `);

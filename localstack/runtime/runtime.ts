@@ -6,6 +6,7 @@ import { type AwsClients, createAwsClients } from '../../core/adapters/aws-clien
 import { type FunctionName, physicalName, queues } from '../../core/app/declaration.js';
 import { log } from '../../core/observability/log.js';
 import { bootstrapResources } from './bootstrap.js';
+import { dynamoDbLocalInstalled, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Emulator, startEmulator } from './emulator.js';
 import { loadFunctions } from './functions.js';
 import { createGateway, send } from './gateway.js';
@@ -29,6 +30,12 @@ export interface LocalRuntimeOptions {
   env?: Record<string, string>;
   workerVisibilityTimeoutSeconds?: number;
   slaEverySeconds?: number;
+  /**
+   * Which DynamoDB to run locally: `local` (DynamoDB Local, the default when installed) or `moto`.
+   * moto rolls a failed transaction back by restoring whole-table snapshots, which wipes writes
+   * made concurrently by other requests; DynamoDB Local does not. Env: OPENBATCH_DYNAMODB.
+   */
+  dynamoDb?: 'local' | 'moto';
   /** Where worker logs go; default `.openbatch/workers.log`. */
   workerLog?: string;
   root?: string;
@@ -57,16 +64,24 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const apiKey = process.env.OPENBATCH_API_KEY ?? DEFAULT_API_KEY;
   const apiKeys = opts.apiKeys ?? { [apiKey]: 'local' };
 
-  const emulator: Emulator = await startEmulator({ endpoint: opts.awsEndpoint, root });
+  const useDynamoDbLocal =
+    !opts.awsEndpoint &&
+    (opts.dynamoDb ?? process.env.OPENBATCH_DYNAMODB ?? 'local') === 'local' &&
+    dynamoDbLocalInstalled(root);
+  const [emulator, dynamoDbLocal] = await Promise.all([
+    startEmulator({ endpoint: opts.awsEndpoint, root }),
+    useDynamoDbLocal ? startDynamoDbLocal(root) : undefined,
+  ]);
   const awsEnv = {
     AWS_ENDPOINT_URL: emulator.endpoint,
+    ...(dynamoDbLocal ? { AWS_ENDPOINT_URL_DYNAMODB: dynamoDbLocal.endpoint } : {}),
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
     AWS_EMF_ENVIRONMENT: 'Local',
   };
   Object.assign(process.env, awsEnv);
-  const aws = createAwsClients({ AWS_REGION: awsEnv.AWS_REGION, AWS_ENDPOINT_URL: emulator.endpoint });
+  const aws = createAwsClients(awsEnv);
   const prefix = opts.prefix ?? 'openbatch-local';
   const resourceEnv = await bootstrapResources(aws, {
     prefix,
@@ -133,7 +148,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     functions: fns,
     before: (req, res) => {
       if (req.url === '/healthz') {
-        send(res, 200, { status: 'ok', endpoint: emulator.endpoint, prefix });
+        send(res, 200, {
+          status: 'ok',
+          endpoint: emulator.endpoint,
+          dynamodb: dynamoDbLocal?.endpoint ?? emulator.endpoint,
+          prefix,
+        });
         return true;
       }
       return portal(req, res);
@@ -166,7 +186,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       gateway.closeAllConnections();
       await fleet.stop();
       await Promise.all(stops.map((s) => s()));
-      await emulator.stop();
+      await Promise.all([emulator.stop(), dynamoDbLocal?.stop()]);
     },
   };
 }
