@@ -48,6 +48,8 @@ export interface LocalRuntime {
   aws: AwsClients;
   fleet: WorkerFleet;
   emulator: Emulator;
+  /** DynamoDB Local, when the runtime started it. */
+  dynamoDbLocal: Emulator | undefined;
   runSlaMonitor(): Promise<void>;
   close(): Promise<void>;
 }
@@ -178,6 +180,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     aws,
     fleet,
     emulator,
+    dynamoDbLocal,
     runSlaMonitor: async () => {
       await slaRun?.();
     },

@@ -103,6 +103,7 @@ try {
   );
   const totalCalls = pipelineCallsInRuntime + workerCalls;
   const emulatorRss = rt.emulator.pid ? peakRssOf(rt.emulator.pid) : undefined;
+  const dynamoRss = rt.dynamoDbLocal?.pid ? peakRssOf(rt.dynamoDbLocal.pid) : undefined;
   const mb = (b: number) => Math.round(b / 1024 / 1024);
 
   const results = {
@@ -130,7 +131,8 @@ try {
     peakRssMb: {
       'runtime (API + scheduler + finalizer + SLA monitor)': mb(process.resourceUsage().maxRSS * 1024),
       ...Object.fromEntries(workers.map((w) => [`${w.label} (${w.pid})`, mb(w.maxRssBytes)])),
-      ...(emulatorRss ? { 'moto emulator (not ours)': mb(emulatorRss) } : {}),
+      ...(emulatorRss ? { 'moto emulator, S3 and SQS (not ours)': mb(emulatorRss) } : {}),
+      ...(dynamoRss ? { 'DynamoDB Local (not ours)': mb(dynamoRss) } : {}),
     },
   };
   console.log(JSON.stringify(results, null, 2));
