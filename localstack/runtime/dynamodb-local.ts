@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Emulator, freePort } from './emulator.js';
+import { type Emulator, freePort, serveChild } from './emulator.js';
 
 /**
  * DynamoDB Local, AWS's own DynamoDB emulator (Java), for what moto cannot promise: concurrent
@@ -29,27 +29,5 @@ export async function startDynamoDbLocal(root = process.cwd()): Promise<Emulator
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const endpoint = `http://localhost:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
-      break;
-    } catch {
-      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error('DynamoDB Local did not start within 60 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  return {
-    endpoint,
-    owned: true,
-    ...(child.pid ? { pid: child.pid } : {}),
-    stop: () =>
-      new Promise<void>((res) => {
-        if (child.exitCode !== null) return res();
-        child.once('exit', () => res());
-        child.kill('SIGTERM');
-      }),
-  };
+  return serveChild(child, `http://localhost:${port}`, 'DynamoDB Local', 60_000);
 }

@@ -52,15 +52,28 @@ export async function startEmulator(opts: { endpoint?: string; root?: string } =
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
+  return serveChild(child, `http://localhost:${port}`, 'moto', 30_000);
+}
+
+/**
+ * Waits until a spawned emulator answers at `endpoint`, failing with the end of its stderr if it
+ * exits or stays silent past `timeoutMs`; the result stops it with SIGTERM.
+ */
+export async function serveChild(
+  child: ChildProcess,
+  endpoint: string,
+  name: string,
+  timeoutMs: number,
+): Promise<Emulator> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const endpoint = `http://localhost:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   while (!(await reachable(endpoint))) {
-    if (child.exitCode !== null) throw new Error(`moto exited with ${child.exitCode}: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`moto did not start within 30 s: ${stderr}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} did not start within ${timeoutMs / 1000} s: ${stderr}`);
     await new Promise((r) => setTimeout(r, 150));
   }
   return {
