@@ -8,7 +8,8 @@ MOTO_VERSION="5.2.1"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "openbatch: installing npm packages" >&2
-  npm ci --no-audit --no-fund >&2
+  # See .ci/run for why not `npm ci`; node-llama-cpp must not try to download or build binaries.
+  NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --no-audit --no-fund >&2
 fi
 
 if [ -z "${OPENBATCH_SKIP_EMULATOR_INSTALL:-}" ]; then
