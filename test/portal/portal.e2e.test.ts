@@ -173,6 +173,8 @@ describe('portal in a real browser', () => {
 
     // Chunks and pools (the openbatch extension): 40 lines in chunks of 10.
     await expect.poll(() => page.getByTestId('chunk-row').count()).toBe(4);
+    // The view ends on the final state: every chunk done, none left showing an earlier poll.
+    await expect.poll(() => page.getByTestId('chunk-row').filter({ hasText: 'pending' }).count()).toBe(0);
 
     // Preview the output's first lines, then download it.
     const output = page.getByTestId('file-output');

@@ -65,7 +65,7 @@ function BatchRoute() {
 
 function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: string; to?: string }[] }) {
   const now = useNow(5_000);
-  const chunks = useChunks(b.id, isActive(b));
+  const chunks = useChunks(b);
   const c = b.request_counts;
   const took = processingSeconds(b);
   const errors = b.errors?.data ?? [];

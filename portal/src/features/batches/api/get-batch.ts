@@ -40,11 +40,19 @@ export const chunksQueryOptions = (client: ApiClient, id: string) =>
     },
   });
 
-export function useChunks(id: string, active: boolean) {
+/**
+ * Chunks of a batch; polls while it is active, and fetches once more whenever the batch's status
+ * or chunk progress moves, so the view ends on the final state rather than the last poll's.
+ */
+export function useChunks(batch: Batch) {
   const client = useApiClient();
   const { enabled, intervalMs } = useAutoRefresh();
+  const options = chunksQueryOptions(client, batch.id);
+  const progress = `${batch.status}:${batch.openbatch?.chunks.done ?? 0}:${batch.openbatch?.chunks.interruptions ?? 0}`;
   return useQuery({
-    ...chunksQueryOptions(client, id),
-    refetchInterval: enabled && active ? intervalMs : false,
+    ...options,
+    queryKey: [...options.queryKey, progress],
+    placeholderData: (previous) => previous,
+    refetchInterval: enabled && isActive(batch) ? intervalMs : false,
   });
 }
