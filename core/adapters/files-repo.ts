@@ -55,7 +55,7 @@ export class FilesRepo {
       items.push(...((out.Items ?? []) as FileRecord[]));
       startKey = out.LastEvaluatedKey;
     } while (startKey && items.length <= opts.limit);
-    return { items: items.slice(0, opts.limit), hasMore: items.length > opts.limit || false };
+    return { items: items.slice(0, opts.limit), hasMore: items.length > opts.limit };
   }
 
   async delete(tenant: string, id: string): Promise<void> {
