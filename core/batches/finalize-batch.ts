@@ -2,7 +2,7 @@ import { keys } from '../adapters/blob-store.js';
 import type { FileRecord } from '../adapters/files-repo.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
-import type { ChunkRecord } from '../chunks/chunk-record.js';
+import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
 import { isBlank, splitLines } from '../lines/split-lines.js';
 import { expiredLine } from '../results/result-lines.js';
@@ -36,12 +36,7 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
 
   if (batch.status === 'in_progress') {
     chunks = await deps.batches.listChunks(ref);
-    if (
-      chunks.length < (batch.chunk_count ?? Number.POSITIVE_INFINITY) ||
-      chunks.some((c) => c.status !== 'done')
-    ) {
-      return 'not-ready';
-    }
+    if (!allChunksDone(batch, chunks)) return 'not-ready';
     const moved = await deps.batches.transition(
       ref,
       'finalizing',

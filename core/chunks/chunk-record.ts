@@ -27,3 +27,12 @@ export interface ChunkOutcome {
   errorKey: string | undefined;
   pool: 'spot' | 'dedicated';
 }
+
+/**
+ * Whether every chunk of a batch is done, judged from the chunk records (the source of truth),
+ * never from the batch's counters. A batch without a chunk count has not been fanned out yet.
+ */
+export const allChunksDone = (batch: { chunk_count?: number }, chunks: readonly ChunkRecord[]): boolean =>
+  batch.chunk_count !== undefined &&
+  chunks.length === batch.chunk_count &&
+  chunks.every((c) => c.status === 'done');

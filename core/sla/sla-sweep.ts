@@ -3,6 +3,7 @@ import { queueUrl } from '../app/deps.js';
 import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
+import { allChunksDone } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import { isAtRisk } from './policy.js';
@@ -54,11 +55,11 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     if (batch.status !== 'in_progress') continue;
 
     const chunks = await deps.batches.listChunks(ref);
-    const pending = chunks.filter((c) => c.status !== 'done');
-    if (pending.length === 0 && chunks.length === batch.chunk_count) {
+    if (allChunksDone(batch, chunks)) {
       await finalize(ref);
       continue;
     }
+    const pending = chunks.filter((c) => c.status !== 'done');
     const elapsedS = Math.max(1, nowS - (batch.in_progress_at ?? nowS));
     const doneRequests = chunks.reduce((n, c) => n + (c.status === 'done' ? c.requests : 0), 0);
     const atRisk = isAtRisk(

@@ -4,6 +4,7 @@ import { keys } from '../../core/adapters/blob-store.js';
 import type { Deps } from '../../core/app/deps.js';
 import { queueUrl } from '../../core/app/deps.js';
 import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
+import { allChunksDone } from '../../core/chunks/chunk-record.js';
 import { isBlank, splitLines } from '../../core/lines/split-lines.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
 import { errorLine, failedResponseLine, isSuccess, successLine } from '../../core/results/result-lines.js';
@@ -132,7 +133,7 @@ export async function runChunk(
 
   // Whether the batch is done is read from the chunk records, never from the counter.
   const chunks = await deps.batches.listChunks(ref);
-  const allDone = chunks.length === batch.chunk_count && chunks.every((c) => c.status === 'done');
+  const allDone = allChunksDone(batch, chunks);
   if (allDone) await deps.queue.send(queueUrl(deps, 'finalizing'), ref);
   return {
     outcome: 'completed',
