@@ -184,6 +184,16 @@ const instanceOverheadMiB = 1024;
 
 const vllm = 'vllm/vllm-openai:v0.11.0';
 
+/** The engine staging and prod share, so staging tests what prod runs. */
+const qwen7b: EngineConfig = {
+  image: vllm,
+  model: 'Qwen/Qwen2.5-7B-Instruct',
+  gpus: 1,
+  memoryMiB: 12288,
+  sharedMemoryMiB: 4096,
+  extraArgs: ['--max-model-len', '16384', '--gpu-memory-utilization', '0.92'],
+};
+
 const base = {
   region: 'us-east-1',
   abortIncompleteUploadsAfterDays: 1,
@@ -239,14 +249,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       },
       dedicated: { instanceTypes: ['g6.xlarge', 'g5.xlarge'], minWorkers: 0, maxWorkers: 2 },
     },
-    engine: {
-      image: vllm,
-      model: 'Qwen/Qwen2.5-7B-Instruct',
-      gpus: 1,
-      memoryMiB: 12288,
-      sharedMemoryMiB: 4096,
-      extraArgs: ['--max-model-len', '16384', '--gpu-memory-utilization', '0.92'],
-    },
+    engine: qwen7b,
     network: { natGateways: 1, instanceVolumeGiB: 200 },
     alarms: {
       maxMessageAgeSeconds: { scheduling: 900, spot: 6 * 3600, dedicated: 3600, finalizing: 900 },
@@ -275,14 +278,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
         maxWorkers: 6,
       },
     },
-    engine: {
-      image: vllm,
-      model: 'Qwen/Qwen2.5-7B-Instruct',
-      gpus: 1,
-      memoryMiB: 12288,
-      sharedMemoryMiB: 4096,
-      extraArgs: ['--max-model-len', '16384', '--gpu-memory-utilization', '0.92'],
-    },
+    engine: qwen7b,
     network: { natGateways: 2, instanceVolumeGiB: 200 },
     alarms: {
       maxMessageAgeSeconds: { scheduling: 600, spot: 4 * 3600, dedicated: 1800, finalizing: 600 },
