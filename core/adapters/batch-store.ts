@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { BatchRecord } from '../batches/batch-record.js';
-import { predecessorsOf, timestampField } from '../batches/lifecycle.js';
+import { isTerminal, predecessorsOf, timestampField } from '../batches/lifecycle.js';
 import { type BatchRef, batchKey } from '../chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from '../chunks/chunk-record.js';
 import type { ChunkRange } from '../chunks/plan-chunks.js';
@@ -20,6 +20,20 @@ const isConditionFailure = (err: unknown): boolean =>
   (err instanceof Error && err.name === 'ConditionalCheckFailedException') ||
   (err instanceof TransactionCanceledException &&
     (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+/** `SET #a = :a, …` for the defined fields, every name aliased (many, like `status`, are reserved words). */
+function setClause(fields: Record<string, unknown>): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  return {
+    expression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+    names: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
+    values: Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
+  };
+}
 
 /** The batches and chunks tables. Every write that decides something is conditional. */
 export class BatchStore {
@@ -81,32 +95,18 @@ export class BatchStore {
     fields: Partial<BatchRecord> = {},
     from: readonly BatchStatus[] = predecessorsOf(to),
   ): Promise<BatchRecord | undefined> {
-    const terminal = to === 'completed' || to === 'failed' || to === 'expired' || to === 'cancelled';
-    const set: Record<string, unknown> = { ...fields, status: to, [timestampField[to]]: nowS };
-    const names: Record<string, string> = {
-      '#status': 'status',
-      ...(terminal ? { '#active': 'active' } : {}),
-    };
-    const values: Record<string, unknown> = {};
-    const assignments: string[] = [];
-    for (const [k, v] of Object.entries(set)) {
-      if (v === undefined) continue;
-      names[`#${k}`] = k;
-      values[`:${k}`] = v;
-      assignments.push(`#${k} = :${k}`);
-    }
-    from.forEach((s, i) => {
-      values[`:from${i}`] = s;
-    });
+    const terminal = isTerminal(to);
+    const set = setClause({ ...fields, status: to, [timestampField[to]]: nowS });
+    const fromValues = Object.fromEntries(from.map((s, i) => [`:from${i}`, s]));
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.batchesTable,
           Key: { tenant: ref.tenant, id: ref.batchId },
-          UpdateExpression: `SET ${assignments.join(', ')}${terminal ? ' REMOVE #active' : ''}`,
-          ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          UpdateExpression: `${set.expression}${terminal ? ' REMOVE #active' : ''}`,
+          ConditionExpression: `#status IN (${Object.keys(fromValues).join(', ')})`,
+          ExpressionAttributeNames: { ...set.names, ...(terminal ? { '#active': 'active' } : {}) },
+          ExpressionAttributeValues: { ...set.values, ...fromValues },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -118,14 +118,14 @@ export class BatchStore {
   }
 
   async update(ref: BatchRef, fields: Partial<BatchRecord>): Promise<void> {
-    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const set = setClause(fields);
     await this.doc.send(
       new UpdateCommand({
         TableName: this.batchesTable,
         Key: { tenant: ref.tenant, id: ref.batchId },
-        UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
-        ExpressionAttributeValues: Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
+        UpdateExpression: set.expression,
+        ExpressionAttributeNames: set.names,
+        ExpressionAttributeValues: set.values,
       }),
     );
   }
