@@ -2,7 +2,11 @@ import type { ResultLine } from '../openai/schemas.js';
 
 /** Output and error lines exactly as OpenAI's Batch API writes them. */
 
-export const successLine = (
+/**
+ * A request the engine answered, whatever the status: a 2xx goes to the output file, anything
+ * else to the error file, kept with the engine's status and body.
+ */
+export const responseLine = (
   id: string,
   customId: string,
   requestId: string,
@@ -14,9 +18,6 @@ export const successLine = (
   response: { status_code: statusCode, request_id: requestId, body },
   error: null,
 });
-
-/** A request the engine answered with an error status: kept with the engine's status and body. */
-export const failedResponseLine = successLine;
 
 /** A request that never got a response (engine unreachable after retries). */
 export const errorLine = (id: string, customId: string, code: string, message: string): ResultLine => ({

@@ -7,7 +7,7 @@ import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import { allChunksDone } from '../../core/chunks/chunk-record.js';
 import { isBlank, splitLines } from '../../core/lines/split-lines.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
-import { errorLine, failedResponseLine, isSuccess, successLine } from '../../core/results/result-lines.js';
+import { errorLine, isSuccess, responseLine } from '../../core/results/result-lines.js';
 import type { Pool } from '../../core/sla/policy.js';
 import { type Engine, type EngineResponse, isRetryableStatus } from './engine/engine.js';
 
@@ -173,11 +173,11 @@ async function runRequest(
       });
     });
     // A non-retryable error status (say 400) is the request's answer: kept with the engine's status and body.
-    return successLine(lineId, request.custom_id, deps.ids.requestId(), res.status, res.body);
+    return responseLine(lineId, request.custom_id, deps.ids.requestId(), res.status, res.body);
   } catch (err) {
     if (signal.aborted) return undefined;
     if (err instanceof RetryableResponse) {
-      return failedResponseLine(
+      return responseLine(
         lineId,
         request.custom_id,
         deps.ids.requestId(),

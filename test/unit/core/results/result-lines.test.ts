@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  errorLine,
-  expiredLine,
-  failedResponseLine,
-  isSuccess,
-  successLine,
-} from '../../../../core/results/result-lines.js';
+import { errorLine, expiredLine, isSuccess, responseLine } from '../../../../core/results/result-lines.js';
 
 const body = { id: 'chatcmpl-1', object: 'chat.completion', choices: [] };
 
 describe('result lines', () => {
   it("writes a success line in OpenAI's BatchRequestOutput shape", () => {
-    const line = successLine('batch_req_1', 'custom-1', 'req_1', 200, body);
+    const line = responseLine('batch_req_1', 'custom-1', 'req_1', 200, body);
     expect(line).toEqual({
       id: 'batch_req_1',
       custom_id: 'custom-1',
@@ -25,7 +19,7 @@ describe('result lines', () => {
 
   it("keeps an engine's error status and body in the response", () => {
     const errorBody = { error: { message: 'bad', type: 'invalid_request_error', param: null, code: null } };
-    expect(failedResponseLine('batch_req_2', 'c', 'req_2', 400, errorBody)).toEqual({
+    expect(responseLine('batch_req_2', 'c', 'req_2', 400, errorBody)).toEqual({
       id: 'batch_req_2',
       custom_id: 'c',
       response: { status_code: 400, request_id: 'req_2', body: errorBody },
@@ -64,7 +58,7 @@ describe('result lines', () => {
     [429, false],
     [500, false],
   ])('isSuccess for status %i is %s', (status, expected) => {
-    expect(isSuccess(successLine('i', 'c', 'r', status, body))).toBe(expected);
+    expect(isSuccess(responseLine('i', 'c', 'r', status, body))).toBe(expected);
   });
 
   it('isSuccess is false for a line without response', () => {
