@@ -4,6 +4,7 @@ import type { BatchRef, ChunkMessage } from '../chunks/chunk-message.js';
 import type { ChunkRange } from '../chunks/plan-chunks.js';
 import { planChunks } from '../chunks/plan-chunks.js';
 import { toUnixSeconds } from '../clock.js';
+import type { BatchError } from '../openai/schemas.js';
 import { choosePool, isAtRisk } from '../sla/policy.js';
 import type { BatchRecord } from './batch-record.js';
 
@@ -46,19 +47,22 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
   }
   if (batch.status !== 'validating') return 'not-validating';
 
-  const nowS = toUnixSeconds(deps.clock.now());
-  const fail = async (code: string, message: string) => {
-    await deps.batches.transition(ref, 'failed', nowS, {
-      errors: [{ code, message, param: null, line: null }],
-    });
+  const fail = async (errors: BatchError[]) => {
+    await deps.batches.transition(ref, 'failed', toUnixSeconds(deps.clock.now()), { errors });
     return 'failed' as const;
   };
+  const fileError = (code: string, message: string): BatchError[] => [
+    { code, message, param: null, line: null },
+  ];
   const file = await deps.files.get(ref.tenant, batch.input_file_id);
-  if (!file) return fail('invalid_file', `The input file ${batch.input_file_id} no longer exists.`);
+  if (!file)
+    return fail(fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`));
   if (file.bytes > deps.limits.MAX_BATCH_FILE_BYTES) {
     return fail(
-      'file_too_large',
-      `The input file is larger than the maximum of ${deps.limits.MAX_BATCH_FILE_BYTES} bytes.`,
+      fileError(
+        'file_too_large',
+        `The input file is larger than the maximum of ${deps.limits.MAX_BATCH_FILE_BYTES} bytes.`,
+      ),
     );
   }
 
@@ -66,10 +70,7 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
     endpoint: batch.endpoint,
     limits: deps.limits,
   });
-  if (!plan.ok) {
-    await deps.batches.transition(ref, 'failed', toUnixSeconds(deps.clock.now()), { errors: plan.errors });
-    return 'failed';
-  }
+  if (!plan.ok) return fail(plan.errors);
 
   await deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400);
   const started = await deps.batches.transition(
