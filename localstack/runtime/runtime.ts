@@ -3,7 +3,13 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createAwsClients } from '../../core/adapters/aws-clients.js';
-import { type FunctionName, physicalName, queues } from '../../core/app/declaration.js';
+import {
+  type FunctionName,
+  type PoolName,
+  physicalName,
+  queues,
+  workerPools,
+} from '../../core/app/declaration.js';
 import { log } from '../../core/observability/log.js';
 import { bootstrapResources } from './bootstrap.js';
 import { dynamoDbLocalInstalled, startDynamoDbLocal } from './dynamodb-local.js';
@@ -126,20 +132,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   const fleet = new WorkerFleet(
     root,
-    { ...process.env, ...env, RECEIVE_WAIT_SECONDS: '1' },
+    {
+      ...process.env,
+      ...env,
+      RECEIVE_WAIT_SECONDS: '1',
+      ...(opts.workerVisibilityTimeoutSeconds
+        ? { VISIBILITY_TIMEOUT_SECONDS: String(opts.workerVisibilityTimeoutSeconds) }
+        : {}),
+    },
     openLog(opts.workerLog ?? resolve(stateDir, 'workers.log')),
   );
   const workers = opts.workers ?? { spot: 1, dedicated: 1 };
-  fleet.start('spot', workers.spot, resourceEnv[queues.spot.env] ?? '', {
-    ...(opts.workerVisibilityTimeoutSeconds
-      ? { VISIBILITY_TIMEOUT_SECONDS: String(opts.workerVisibilityTimeoutSeconds) }
-      : {}),
-  });
-  fleet.start('dedicated', workers.dedicated, resourceEnv[queues.dedicated.env] ?? '', {
-    ...(opts.workerVisibilityTimeoutSeconds
-      ? { VISIBILITY_TIMEOUT_SECONDS: String(opts.workerVisibilityTimeoutSeconds) }
-      : {}),
-  });
+  for (const [pool, decl] of Object.entries(workerPools) as [PoolName, (typeof workerPools)[PoolName]][]) {
+    fleet.start(pool, workers[pool], resourceEnv[queues[decl.queue].env] ?? '');
+  }
 
   let url = '';
   const portal = portalHandler(resolve(root, 'portal/dist'), () => ({

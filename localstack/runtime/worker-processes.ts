@@ -22,15 +22,15 @@ export class WorkerFleet {
     private readonly logStream?: WriteStream,
   ) {}
 
-  start(pool: PoolName, count: number, queueUrl: string, extraEnv: NodeJS.ProcessEnv = {}): void {
+  start(pool: PoolName, count: number, queueUrl: string): void {
     for (let i = 0; i < count; i++) {
-      const w: WorkerProcess = { pool, index: i, child: this.spawn(pool, queueUrl, extraEnv) };
+      const w: WorkerProcess = { pool, index: i, child: this.spawn(pool, queueUrl) };
       this.workers.push(w);
-      this.watch(w, queueUrl, extraEnv);
+      this.watch(w, queueUrl);
     }
   }
 
-  private spawn(pool: PoolName, queueUrl: string, extraEnv: NodeJS.ProcessEnv): ChildProcess {
+  private spawn(pool: PoolName, queueUrl: string): ChildProcess {
     // OPENBATCH_WORKER_NODE_ARGS passes flags such as --cpu-prof, which NODE_OPTIONS refuses.
     const nodeArgs = (this.env.OPENBATCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
@@ -38,7 +38,7 @@ export class WorkerFleet {
       [...nodeArgs, '--import', 'tsx', resolve(this.root, 'gpu-worker/src/main.ts')],
       {
         cwd: this.root,
-        env: { ...this.env, ...extraEnv, POOL: pool, QUEUE_URL: queueUrl },
+        env: { ...this.env, POOL: pool, QUEUE_URL: queueUrl },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -48,7 +48,7 @@ export class WorkerFleet {
     return child;
   }
 
-  private watch(w: WorkerProcess, queueUrl: string, extraEnv: NodeJS.ProcessEnv, failures = 0): void {
+  private watch(w: WorkerProcess, queueUrl: string, failures = 0): void {
     const startedAt = Date.now();
     w.child.once('exit', (code, signal) => {
       if (this.stopping) return;
@@ -58,8 +58,8 @@ export class WorkerFleet {
       log.warn('worker exited; restarting', { pool: w.pool, index: w.index, code, signal, delayMs: delay });
       setTimeout(() => {
         if (this.stopping) return;
-        w.child = this.spawn(w.pool, queueUrl, extraEnv);
-        this.watch(w, queueUrl, extraEnv, crashed ? failures + 1 : 0);
+        w.child = this.spawn(w.pool, queueUrl);
+        this.watch(w, queueUrl, crashed ? failures + 1 : 0);
       }, delay);
     });
   }
