@@ -1,22 +1,22 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { actionsOf, bucketActions, objectActions } from '../../core/app/access.js';
 import {
   type BucketName,
-  buckets,
-  type FunctionDeclaration,
   type QueueName,
-  queues,
   type TableName,
   tables,
+  type Uses,
 } from '../../core/app/declaration.js';
-import { acknowledgeFindings, grantReason, resourceFinding, s3GrantActions } from './nag.js';
+import { resourceEnvironment } from '../../core/app/resources.js';
+import { acknowledgeFindings, grantReason, resourceFinding } from './nag.js';
 import type { ResourceNames } from './names.js';
 
-/** What a function or worker declares it touches (the declaration's `uses`). */
-export type Uses = FunctionDeclaration['uses'];
+export type { Uses } from '../../core/app/declaration.js';
 
 /**
  * The data stack's buckets, tables and queues as seen from another stack: imported by their
@@ -78,34 +78,51 @@ export class DataPlaneRefs {
   }
 
   /**
-   * Grants `grantee` exactly what `uses` names (objects of the named buckets, items of the
-   * named tables and their indexes, sending to the named queues) and returns the environment
-   * variables, named by the declaration, through which the code finds those resources.
+   * Grants `grantee` exactly the IAM actions that `uses` names (core/app/access.ts, the same
+   * table the local runtime enforces): item actions on the named tables and their indexes,
+   * object actions on the named buckets' objects (and listing where a function deletes a
+   * prefix), SendMessage on the named queues. Returns the environment variables, named by the
+   * declaration, through which the code finds those resources.
    *
    * The wildcards these grants need (object keys, index names) are acknowledged to cdk-nag on
    * `owner` finding by finding, so any other wildcard is still reported.
    */
   bind(grantee: IGrantable, uses: Uses, owner: IConstruct): Record<string, string> {
-    const env: Record<string, string> = {};
     const findings: string[] = [];
-    for (const b of uses.buckets ?? []) {
-      const bucket = this.bucket(b);
-      bucket.grantReadWrite(grantee);
-      env[buckets[b].env] = bucket.bucketName;
-      findings.push(resourceFinding(owner, bucket.arnForObjects('*')));
-    }
-    if ((uses.buckets ?? []).length > 0) findings.push(...s3GrantActions);
-    for (const t of uses.tables ?? []) {
-      const table = this.table(t);
-      table.grantReadWriteData(grantee);
-      env[tables[t].env] = table.tableName;
-      if (tables[t].indexes?.length) findings.push(resourceFinding(owner, `${table.tableArn}/index/*`));
-    }
-    for (const q of uses.queues ?? []) {
-      const queue = this.queue(q);
-      queue.grantSendMessages(grantee);
-      env[queues[q].env] = queue.queueUrl;
-    }
+    const env = resourceEnvironment(uses, (b) => {
+      const actions = [...actionsOf(b)];
+      switch (b.kind) {
+        case 'bucket': {
+          const bucket = this.bucket(b.logical);
+          const objects = bucket.arnForObjects('*');
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: [...objectActions[b.access]],
+            resourceArns: [objects],
+          });
+          if (bucketActions[b.access].length > 0)
+            iam.Grant.addToPrincipal({
+              grantee,
+              actions: [...bucketActions[b.access]],
+              resourceArns: [bucket.bucketArn],
+            });
+          findings.push(resourceFinding(owner, objects));
+          return bucket.bucketName;
+        }
+        case 'table': {
+          const table = this.table(b.logical);
+          const indexes = tables[b.logical].indexes?.length ? [`${table.tableArn}/index/*`] : [];
+          iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn, ...indexes] });
+          findings.push(...indexes.map((i) => resourceFinding(owner, i)));
+          return table.tableName;
+        }
+        case 'queue': {
+          const queue = this.queue(b.logical);
+          iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [queue.queueArn] });
+          return queue.queueUrl;
+        }
+      }
+    });
     acknowledgeFindings(owner, 'AwsSolutions-IAM5', [...new Set(findings)], grantReason);
     return env;
   }

@@ -1,14 +1,24 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyRepo } from '../ports.js';
+import { nameOf, type ResourceName } from './resource-name.js';
 
 /** API keys are stored only as SHA-256 hashes; the table maps a hash to its tenant. */
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-export class ApiKeysRepo {
+export class ApiKeysRepo implements ApiKeyRepo {
+  private readonly tableName: () => string;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
+    table: ResourceName,
+  ) {
+    this.tableName = nameOf(table);
+  }
+
+  private get table(): string {
+    return this.tableName();
+  }
 
   async tenantFor(apiKey: string): Promise<string | undefined> {
     const out = await this.doc.send(

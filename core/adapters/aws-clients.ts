@@ -13,6 +13,18 @@ export class CallCounter {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
+  /** Adds counts made elsewhere (a function running in its own thread). */
+  add(counts: Record<string, number>): void {
+    for (const [k, v] of Object.entries(counts)) this.counts.set(k, (this.counts.get(k) ?? 0) + v);
+  }
+
+  /** The counts so far, and a fresh start. */
+  drain(): Record<string, number> {
+    const out = this.snapshot();
+    this.counts.clear();
+    return out;
+  }
+
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
@@ -37,6 +49,21 @@ export interface AwsClients {
 
 type Stackable = { middlewareStack: S3Client['middlewareStack'] };
 
+/** Middleware that checks or observes every SDK call, keyed by the service it applies to. */
+export type ClientMiddleware = (
+  service: 'S3' | 'SQS' | 'DynamoDB',
+) => Parameters<S3Client['middlewareStack']['use']>[0];
+
+const extraMiddleware: ClientMiddleware[] = [];
+
+/**
+ * Adds middleware to every client built from now on in this process. The local runtime uses
+ * it to refuse calls a principal's declaration does not grant, as IAM would on AWS.
+ */
+export function addClientMiddleware(m: ClientMiddleware): void {
+  extraMiddleware.push(m);
+}
+
 function countCalls(client: Stackable, service: string, counter: CallCounter): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -56,7 +83,11 @@ function countCalls(client: Stackable, service: string, counter: CallCounter): v
  * Builds the SDK clients once per process. The endpoint comes from the standard
  * AWS_ENDPOINT_URL setting (unset on AWS), so the same code runs on AWS, LocalStack and moto.
  */
-export function createAwsClients(settings: AwsSettings, counter: CallCounter = awsCalls): AwsClients {
+export function createAwsClients(
+  settings: AwsSettings,
+  counter: CallCounter = awsCalls,
+  middleware: readonly ClientMiddleware[] = extraMiddleware,
+): AwsClients {
   const common = {
     region: settings.AWS_REGION,
     ...(settings.AWS_ENDPOINT_URL ? { endpoint: settings.AWS_ENDPOINT_URL } : {}),
@@ -78,5 +109,10 @@ export function createAwsClients(settings: AwsSettings, counter: CallCounter = a
   countCalls(s3 as unknown as Stackable, 'S3', counter);
   countCalls(sqs as unknown as Stackable, 'SQS', counter);
   countCalls(dynamo as unknown as Stackable, 'DynamoDB', counter);
+  for (const m of middleware) {
+    (s3 as unknown as Stackable).middlewareStack.use(m('S3'));
+    (sqs as unknown as Stackable).middlewareStack.use(m('SQS'));
+    (dynamo as unknown as Stackable).middlewareStack.use(m('DynamoDB'));
+  }
   return { s3, sqs, dynamo, doc };
 }

@@ -15,6 +15,8 @@ import { type BatchRef, batchKey } from '../chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from '../chunks/chunk-record.js';
 import type { ChunkRange } from '../chunks/plan-chunks.js';
 import type { BatchStatus } from '../openai/schemas.js';
+import type { BatchRepo } from '../ports.js';
+import { nameOf, type ResourceName } from './resource-name.js';
 
 const isConditionFailure = (err: unknown): boolean =>
   (err instanceof Error && err.name === 'ConditionalCheckFailedException') ||
@@ -36,12 +38,26 @@ function setClause(fields: Record<string, unknown>): {
 }
 
 /** The batches and chunks tables. Every write that decides something is conditional. */
-export class BatchStore {
+export class BatchStore implements BatchRepo {
+  private readonly batchesName: () => string;
+  private readonly chunksName: () => string;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
-    private readonly batchesTable: string,
-    private readonly chunksTable: string,
-  ) {}
+    batchesTable: ResourceName,
+    chunksTable: ResourceName,
+  ) {
+    this.batchesName = nameOf(batchesTable);
+    this.chunksName = nameOf(chunksTable);
+  }
+
+  private get batchesTable(): string {
+    return this.batchesName();
+  }
+
+  private get chunksTable(): string {
+    return this.chunksName();
+  }
 
   async create(record: BatchRecord): Promise<void> {
     await this.doc.send(

@@ -9,13 +9,23 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { BlobStorePort } from '../ports.js';
+import { nameOf, type ResourceName } from './resource-name.js';
 
 /** S3 access for files, chunk parts and checkpoints. One bucket, keys always start with the tenant. */
-export class BlobStore {
+export class BlobStore implements BlobStorePort {
+  private readonly bucketName: () => string;
+
   constructor(
     private readonly s3: S3Client,
-    private readonly bucket: string,
-  ) {}
+    bucket: ResourceName,
+  ) {
+    this.bucketName = nameOf(bucket);
+  }
+
+  private get bucket(): string {
+    return this.bucketName();
+  }
 
   async put(key: string, body: Buffer | string, contentType = 'application/jsonl'): Promise<void> {
     await this.s3.send(

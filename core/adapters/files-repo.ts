@@ -6,23 +6,24 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 
-/** A file as stored in the files table. */
-export interface FileRecord {
-  tenant: string;
-  id: string;
-  filename: string;
-  purpose: string;
-  bytes: number;
-  created_at: number;
-  expires_at: number | null;
-  s3_key: string;
-}
+import type { FileRecord, FileRepo } from '../ports.js';
+import { nameOf, type ResourceName } from './resource-name.js';
 
-export class FilesRepo {
+export type { FileRecord } from '../ports.js';
+
+export class FilesRepo implements FileRepo {
+  private readonly tableName: () => string;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
+    table: ResourceName,
+  ) {
+    this.tableName = nameOf(table);
+  }
+
+  private get table(): string {
+    return this.tableName();
+  }
 
   async put(record: FileRecord): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.table, Item: record }));

@@ -1,14 +1,23 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueName } from '../app/declaration.js';
+import type { QueuePort } from '../ports.js';
 
-/** Sends JSON messages, ten to a call. */
-export class WorkQueue {
-  constructor(private readonly sqs: SQSClient) {}
+/** Sends JSON messages, ten to a call, to queues named by their logical names. */
+export class WorkQueue implements QueuePort {
+  constructor(
+    private readonly sqs: SQSClient,
+    /** Resolves a logical queue name to its URL (throws for a queue the principal did not declare). */
+    private readonly urlOf: (queue: QueueName) => string,
+  ) {}
 
-  async send(queueUrl: string, body: unknown): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
+  async send(queue: QueueName, body: unknown): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.urlOf(queue), MessageBody: JSON.stringify(body) }),
+    );
   }
 
-  async sendAll(queueUrl: string, bodies: readonly unknown[]): Promise<void> {
+  async sendAll(queue: QueueName, bodies: readonly unknown[]): Promise<void> {
+    const queueUrl = this.urlOf(queue);
     for (let i = 0; i < bodies.length; i += 10) {
       let entries = bodies
         .slice(i, i + 10)
@@ -19,7 +28,7 @@ export class WorkQueue {
         );
         const failed = new Set((out.Failed ?? []).map((f) => f.Id));
         if (failed.size === 0) break;
-        if (attempt >= 4) throw new Error(`SQS refused ${failed.size} messages to ${queueUrl}`);
+        if (attempt >= 4) throw new Error(`SQS refused ${failed.size} messages to ${queue}`);
         entries = entries.filter((e) => failed.has(e.Id));
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }

@@ -56,6 +56,24 @@ export type Trigger =
   | { readonly kind: 'schedule'; readonly everySeconds: number }
   | { readonly kind: 'authorizer' };
 
+/**
+ * How much of a resource a function may touch. The CDK app grants exactly these IAM actions
+ * (core/app/access.ts) and the local runtime refuses any other call, so a missing grant shows
+ * up in the tests rather than on AWS.
+ * - tables: `read` (get, query, batch get) or `readWrite` (and put, update, delete, transact).
+ * - buckets: `read` (get objects), `readWrite` (and put, multipart), `readWriteDelete` (and
+ *   delete and list, for removing a prefix).
+ * - queues: the named queues are sent to; consuming a queue comes from its trigger or pool.
+ */
+export type TableAccess = 'read' | 'readWrite';
+export type BucketAccess = 'read' | 'readWrite' | 'readWriteDelete';
+
+export interface Uses {
+  readonly buckets?: Readonly<Partial<Record<BucketName, BucketAccess>>>;
+  readonly tables?: Readonly<Partial<Record<TableName, TableAccess>>>;
+  readonly queues?: readonly QueueName[];
+}
+
 export interface FunctionDeclaration {
   /** Module (relative to the repository root) exporting `handler`. */
   readonly entry: string;
@@ -63,11 +81,7 @@ export interface FunctionDeclaration {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly triggers: readonly Trigger[];
-  readonly uses: {
-    readonly buckets?: readonly BucketName[];
-    readonly tables?: readonly TableName[];
-    readonly queues?: readonly QueueName[];
-  };
+  readonly uses: Uses;
 }
 
 export interface WorkerPoolDeclaration {
@@ -139,13 +153,13 @@ export const workerPools: Readonly<Record<PoolName, WorkerPoolDeclaration>> = {
 };
 
 /**
- * What a gpu-worker touches besides receiving from its pool's queue: it reads chunk lines and
- * writes result parts, completes chunks, hands interrupted work to the dedicated queue and
- * asks for finalization. The CDK app grants a worker's task role exactly this.
+ * What a gpu-worker touches besides consuming its pool's queue: it reads chunk lines and writes
+ * result parts and checkpoints (never deletes), completes chunks, hands reclaimed work to the
+ * dedicated queue and asks for finalization. The CDK app grants a worker's task role exactly this.
  */
-export const workerUses: FunctionDeclaration['uses'] = {
-  buckets: ['files'],
-  tables: ['batches', 'chunks'],
+export const workerUses: Uses = {
+  buckets: { files: 'readWrite' },
+  tables: { batches: 'readWrite', chunks: 'readWrite' },
   queues: ['dedicated', 'finalizing'],
 };
 
@@ -156,7 +170,7 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     timeoutSeconds: 5,
     memoryMb: 256,
     triggers: [{ kind: 'authorizer' }],
-    uses: { tables: ['apiKeys'] },
+    uses: { tables: { apiKeys: 'read' } },
   },
   filesApi: {
     entry: 'lambdas/files-api/handler.ts',
@@ -170,7 +184,7 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       { kind: 'http', method: 'DELETE', path: '/v1/files/{file_id}' },
       { kind: 'http', method: 'GET', path: '/v1/files/{file_id}/content' },
     ],
-    uses: { buckets: ['files'], tables: ['files'] },
+    uses: { buckets: { files: 'readWriteDelete' }, tables: { files: 'readWrite' } },
   },
   batchesApi: {
     entry: 'lambdas/batches-api/handler.ts',
@@ -185,7 +199,10 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       // Extension beside the OpenAI contract: per-chunk progress, pools and escalations.
       { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/chunks' },
     ],
-    uses: { tables: ['files', 'batches', 'chunks'], queues: ['scheduling', 'finalizing'] },
+    uses: {
+      tables: { files: 'read', batches: 'readWrite', chunks: 'read' },
+      queues: ['scheduling', 'finalizing'],
+    },
   },
   scheduler: {
     entry: 'lambdas/scheduler/handler.ts',
@@ -193,7 +210,11 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     triggers: [{ kind: 'queue', queue: 'scheduling', batchSize: 1 }],
-    uses: { buckets: ['files'], tables: ['files', 'batches', 'chunks'], queues: ['spot', 'dedicated'] },
+    uses: {
+      buckets: { files: 'read' },
+      tables: { batches: 'readWrite', chunks: 'readWrite' },
+      queues: ['spot', 'dedicated'],
+    },
   },
   finalizer: {
     entry: 'lambdas/finalizer/handler.ts',
@@ -201,7 +222,10 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     triggers: [{ kind: 'queue', queue: 'finalizing', batchSize: 1 }],
-    uses: { buckets: ['files'], tables: ['files', 'batches', 'chunks'] },
+    uses: {
+      buckets: { files: 'readWriteDelete' },
+      tables: { files: 'readWrite', batches: 'readWrite', chunks: 'read' },
+    },
   },
   slaMonitor: {
     entry: 'lambdas/sla-monitor/handler.ts',
@@ -209,7 +233,7 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     timeoutSeconds: 300,
     memoryMb: 512,
     triggers: [{ kind: 'schedule', everySeconds: 60 }],
-    uses: { tables: ['batches', 'chunks'], queues: ['dedicated', 'finalizing'] },
+    uses: { tables: { batches: 'readWrite', chunks: 'readWrite' }, queues: ['dedicated', 'finalizing'] },
   },
 };
 

@@ -7,56 +7,71 @@ import { WorkQueue } from '../adapters/work-queue.js';
 import { type Clock, systemClock } from '../clock.js';
 import { awsSchema, type Limits, limitsSchema, readConfig, type SlaSettings, slaSchema } from '../config.js';
 import { createIdSource, type IdSource } from '../ids.js';
-import type { QueueName } from './declaration.js';
-import { buckets, queues, tables } from './declaration.js';
+import type { ApiKeyRepo, BatchRepo, BlobStorePort, FileRepo, QueuePort } from '../ports.js';
+import { type FunctionName, functions, type Uses, workerUses } from './declaration.js';
+import { resolveResources } from './resources.js';
 
-/** Everything the domain services need, handed in so tests can replace any part. */
+/** Everything the domain flows need, as ports, so tests can replace any part. */
 export interface Deps {
   clock: Clock;
   ids: IdSource;
   limits: Limits;
   sla: SlaSettings;
-  blobs: BlobStore;
-  files: FilesRepo;
-  batches: BatchStore;
-  apiKeys: ApiKeysRepo;
-  queue: WorkQueue;
-  /** Queue URLs by logical name; only those the deployment handed in. */
-  queueUrls: Partial<Record<QueueName, string>>;
+  blobs: BlobStorePort;
+  files: FileRepo;
+  batches: BatchRepo;
+  apiKeys: ApiKeyRepo;
+  queue: QueuePort;
 }
 
-/** Resolves resource names from the environment variables the declaration names. */
-export function createDeps(env: NodeJS.ProcessEnv = process.env, clients?: AwsClients): Deps {
+/** Who runs: a declared function, or the gpu-worker. */
+export type Principal = FunctionName | 'worker';
+
+export const usesOf = (principal: Principal): Uses =>
+  principal === 'worker' ? workerUses : functions[principal].uses;
+
+/**
+ * Builds `principal`'s dependencies from exactly the resources its declaration names: a
+ * declared resource whose variable is missing fails here, at start-up; an undeclared one
+ * fails with a WiringError the moment a flow touches it, as it would lack a grant on AWS.
+ */
+export function createDeps(
+  principal: Principal,
+  env: NodeJS.ProcessEnv = process.env,
+  clients?: AwsClients,
+): Deps {
+  return depsFor(principal, usesOf(principal), env, clients);
+}
+
+/** As createDeps, for a principal given by its `uses` (tests that inspect every table). */
+export function depsFor(principal: string, uses: Uses, env: NodeJS.ProcessEnv, clients?: AwsClients): Deps {
+  const resources = resolveResources(principal, uses, env);
   const aws = clients ?? createAwsClients(readConfig(awsSchema, env));
-  const name = (v: string) => env[v] ?? '';
-  const queueUrls: Partial<Record<QueueName, string>> = {};
-  for (const [q, decl] of Object.entries(queues) as [QueueName, { env: string }][]) {
-    if (env[decl.env]) queueUrls[q] = env[decl.env];
-  }
   const clock = systemClock;
   return {
     clock,
     ids: createIdSource(() => clock.now()),
     limits: readConfig(limitsSchema, env),
     sla: readConfig(slaSchema, env),
-    blobs: new BlobStore(aws.s3, name(buckets.files.env)),
-    files: new FilesRepo(aws.doc, name(tables.files.env)),
-    batches: new BatchStore(aws.doc, name(tables.batches.env), name(tables.chunks.env)),
-    apiKeys: new ApiKeysRepo(aws.doc, name(tables.apiKeys.env)),
-    queue: new WorkQueue(aws.sqs),
-    queueUrls,
+    blobs: new BlobStore(aws.s3, () => resources.bucket('files')),
+    files: new FilesRepo(aws.doc, () => resources.table('files')),
+    batches: new BatchStore(
+      aws.doc,
+      () => resources.table('batches'),
+      () => resources.table('chunks'),
+    ),
+    apiKeys: new ApiKeysRepo(aws.doc, () => resources.table('apiKeys')),
+    queue: new WorkQueue(aws.sqs, (q) => resources.queue(q)),
   };
 }
 
-export function queueUrl(deps: Pick<Deps, 'queueUrls'>, q: QueueName): string {
-  const url = deps.queueUrls[q];
-  if (!url) throw new Error(`Queue ${q} is not configured (${queues[q].env})`);
-  return url;
-}
-
-let cached: Deps | undefined;
+const cached = new Map<Principal, Deps>();
 /** One set of clients and repositories per Lambda container or process. */
-export const getDeps = (): Deps => {
-  cached ??= createDeps();
-  return cached;
+export const getDeps = (principal: Principal): Deps => {
+  let deps = cached.get(principal);
+  if (!deps) {
+    deps = createDeps(principal);
+    cached.set(principal, deps);
+  }
+  return deps;
 };

@@ -8,6 +8,9 @@ export interface BatchRecord {
   id: string;
   endpoint: string;
   input_file_id: string;
+  /** The input file's S3 key and size, resolved once at create: the flows never look the file up again. */
+  input_key: string;
+  input_bytes: number;
   completion_window: string;
   status: BatchStatus;
   created_at: number;
@@ -52,6 +55,8 @@ export function newBatchRecord(input: {
   id: string;
   endpoint: string;
   inputFileId: string;
+  inputKey: string;
+  inputBytes: number;
   completionWindow: string;
   windowMs: number;
   metadata: Record<string, string> | null | undefined;
@@ -63,6 +68,8 @@ export function newBatchRecord(input: {
     id: input.id,
     endpoint: input.endpoint,
     input_file_id: input.inputFileId,
+    input_key: input.inputKey,
+    input_bytes: input.inputBytes,
     completion_window: input.completionWindow,
     status: 'validating',
     created_at: toUnixSeconds(input.nowMs),

@@ -1,5 +1,4 @@
 import type { Deps } from '../app/deps.js';
-import { queueUrl } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { toUnixSeconds } from '../clock.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
@@ -14,7 +13,7 @@ import {
 import { type BatchRecord, completionWindowMs, newBatchRecord, toBatchObject } from './batch-record.js';
 import { cancelOutcome } from './lifecycle.js';
 
-type BatchDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'queueUrls' | 'clock' | 'ids' | 'limits'>;
+type BatchDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'clock' | 'ids' | 'limits'>;
 
 export async function createBatch(
   deps: BatchDeps,
@@ -47,6 +46,8 @@ export async function createBatch(
     id: deps.ids.batchId(),
     endpoint: body.endpoint,
     inputFileId: body.input_file_id,
+    inputKey: file.s3_key,
+    inputBytes: file.bytes,
     completionWindow: body.completion_window,
     windowMs,
     metadata: body.metadata,
@@ -54,7 +55,7 @@ export async function createBatch(
     nowMs: deps.clock.now(),
   });
   await deps.batches.create(record);
-  await deps.queue.send(queueUrl(deps, 'scheduling'), { tenant, batchId: record.id } satisfies BatchRef);
+  await deps.queue.send('scheduling', { tenant, batchId: record.id } satisfies BatchRef);
   return toBatchObject(record);
 }
 
@@ -119,6 +120,6 @@ export async function cancelBatch(deps: BatchDeps, ref: BatchRef): Promise<Batch
     end_reason: 'cancelled',
   });
   if (!updated) return cancelBatch(deps, ref); // it moved on meanwhile: answer for its new status
-  await deps.queue.send(queueUrl(deps, 'finalizing'), ref);
+  await deps.queue.send('finalizing', ref);
   return toBatchObject(updated);
 }

@@ -1,10 +1,10 @@
 import { keys } from '../adapters/blob-store.js';
-import type { FileRecord } from '../adapters/files-repo.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
 import { isBlank, splitLines } from '../lines/split-lines.js';
+import type { FileRecord } from '../ports.js';
 import { expiredLine } from '../results/result-lines.js';
 import type { BatchRecord } from './batch-record.js';
 import type { EndReason } from './lifecycle.js';
@@ -61,7 +61,6 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
   const completed = done.reduce((n, c) => n + (c.completed ?? 0), 0);
   const failedInChunks = done.reduce((n, c) => n + (c.failed ?? 0), 0);
   const expired = unfinished.reduce((n, c) => n + c.requests, 0);
-  const file = await deps.files.get(ref.tenant, batch.input_file_id);
 
   const outputFileId =
     completed > 0
@@ -77,7 +76,7 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
       : undefined;
   const errorFileId =
     failedInChunks + expired > 0
-      ? await writeResultFile(deps, batch, 'error', errorLines(deps, done, unfinished, file?.s3_key))
+      ? await writeResultFile(deps, batch, 'error', errorLines(deps, done, unfinished, batch.input_key))
       : undefined;
 
   const final = reason === 'cancelled' ? 'cancelled' : reason;
@@ -136,13 +135,12 @@ async function* errorLines(
   deps: Pick<Deps, 'blobs' | 'ids'>,
   done: readonly ChunkRecord[],
   unfinished: readonly ChunkRecord[],
-  inputKey: string | undefined,
+  inputKey: string,
 ): AsyncGenerator<Buffer> {
   yield* concatParts(
     deps,
     done.map((c) => c.error_key),
   );
-  if (!inputKey) return;
   for (const c of unfinished) {
     const source = await deps.blobs.stream(inputKey, { start: c.byteStart, end: c.byteEnd });
     const out: string[] = [];

@@ -1,5 +1,4 @@
 import type { Deps } from '../app/deps.js';
-import { queueUrl } from '../app/deps.js';
 import type { BatchRef, ChunkMessage } from '../chunks/chunk-message.js';
 import type { ChunkRange } from '../chunks/plan-chunks.js';
 import { planChunks } from '../chunks/plan-chunks.js';
@@ -8,25 +7,20 @@ import type { BatchError } from '../openai/schemas.js';
 import { choosePool, isAtRisk } from '../sla/policy.js';
 import type { BatchRecord } from './batch-record.js';
 
-type SchedulerDeps = Pick<
-  Deps,
-  'batches' | 'files' | 'blobs' | 'queue' | 'queueUrls' | 'clock' | 'limits' | 'sla'
->;
+type SchedulerDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'clock' | 'limits' | 'sla'>;
 
 export type ScheduleOutcome = 'scheduled' | 'failed' | 'resent' | 'not-validating';
 
-export const chunkMessage = (batch: BatchRecord, key: string, c: ChunkRange, attempt = 1): ChunkMessage => ({
+export const chunkMessage = (batch: BatchRecord, c: ChunkRange, attempt = 1): ChunkMessage => ({
   v: 1,
   tenant: batch.tenant,
   batchId: batch.id,
   chunk: c.chunk,
-  key,
+  key: batch.input_key,
   byteStart: c.byteStart,
   byteEnd: c.byteEnd,
   lineStart: c.lineStart,
   lineEnd: c.lineEnd,
-  endpoint: batch.endpoint,
-  deadline: batch.expires_at * 1000,
   attempt,
 });
 
@@ -40,9 +34,8 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
   const batch = await deps.batches.get(ref);
   if (!batch) return 'not-validating';
   if (batch.status === 'in_progress' && !batch.enqueued) {
-    const file = await deps.files.get(ref.tenant, batch.input_file_id);
     const pending = (await deps.batches.listChunks(ref)).filter((c) => c.status === 'pending');
-    if (file) await enqueue(deps, batch, file.s3_key, pending);
+    await enqueue(deps, batch, pending);
     return 'resent';
   }
   if (batch.status !== 'validating') return 'not-validating';
@@ -54,10 +47,7 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
   const fileError = (code: string, message: string): BatchError[] => [
     { code, message, param: null, line: null },
   ];
-  const file = await deps.files.get(ref.tenant, batch.input_file_id);
-  if (!file)
-    return fail(fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`));
-  if (file.bytes > deps.limits.MAX_BATCH_FILE_BYTES) {
+  if (batch.input_bytes > deps.limits.MAX_BATCH_FILE_BYTES) {
     return fail(
       fileError(
         'file_too_large',
@@ -66,7 +56,13 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
     );
   }
 
-  const plan = await planChunks(await deps.blobs.stream(file.s3_key), {
+  const input = await deps.blobs.stream(batch.input_key).catch((err: unknown) => {
+    if ((err as Error).name === 'NoSuchKey') return undefined;
+    throw err;
+  });
+  if (!input)
+    return fail(fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`));
+  const plan = await planChunks(input, {
     endpoint: batch.endpoint,
     limits: deps.limits,
   });
@@ -81,14 +77,13 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
     ['validating'],
   );
   if (!started) return 'not-validating'; // cancelled while validating: the finalizer ends it
-  await enqueue(deps, started, file.s3_key, plan.chunks);
+  await enqueue(deps, started, plan.chunks);
   return 'scheduled';
 }
 
 async function enqueue(
   deps: SchedulerDeps,
   batch: BatchRecord,
-  key: string,
   chunks: readonly ChunkRange[],
 ): Promise<void> {
   const atRisk = isAtRisk(
@@ -102,8 +97,8 @@ async function enqueue(
   );
   const pool = choosePool(batch.priority, atRisk);
   await deps.queue.sendAll(
-    queueUrl(deps, pool),
-    chunks.map((c) => chunkMessage(batch, key, c)),
+    pool,
+    chunks.map((c) => chunkMessage(batch, c)),
   );
   await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true });
 }

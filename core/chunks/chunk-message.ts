@@ -12,9 +12,6 @@ export const chunkMessageSchema = z.object({
   byteEnd: z.number().int().positive(),
   lineStart: z.number().int().positive(),
   lineEnd: z.number().int().positive(),
-  endpoint: z.string().min(1),
-  /** Unix ms by which the batch must be done. */
-  deadline: z.number().int(),
   attempt: z.number().int().min(1),
 });
 export type ChunkMessage = z.infer<typeof chunkMessageSchema>;

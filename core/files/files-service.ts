@@ -1,9 +1,9 @@
 import { keys } from '../adapters/blob-store.js';
-import type { FileRecord } from '../adapters/files-repo.js';
 import type { Deps } from '../app/deps.js';
 import { toUnixSeconds } from '../clock.js';
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import type { FileObject, ListPage } from '../openai/schemas.js';
+import type { FileRecord } from '../ports.js';
 
 export const toFileObject = (r: FileRecord): FileObject => ({
   id: r.id,

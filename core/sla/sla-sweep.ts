@@ -1,5 +1,4 @@
 import type { Deps } from '../app/deps.js';
-import { queueUrl } from '../app/deps.js';
 import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
@@ -8,7 +7,7 @@ import { toUnixSeconds } from '../clock.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import { isAtRisk } from './policy.js';
 
-type SweepDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'queueUrls' | 'clock' | 'sla'>;
+type SweepDeps = Pick<Deps, 'batches' | 'queue' | 'clock' | 'sla'>;
 
 export interface SweepReport {
   /** Running batches seen, by status. */
@@ -31,7 +30,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const nowS = toUnixSeconds(now);
   const finalize = async (ref: BatchRef) => {
-    await deps.queue.send(queueUrl(deps, 'finalizing'), ref);
+    await deps.queue.send('finalizing', ref);
     report.finalizeRequested.push(ref.batchId);
   };
 
@@ -73,13 +72,11 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     );
     const toEscalate = pending.filter((c) => !c.escalated);
     if (!atRisk || toEscalate.length === 0) continue;
-    const file = await deps.files.get(batch.tenant, batch.input_file_id);
-    if (!file) continue;
     // Dedicated workers take copies of the chunks; spot workers skip escalated ones, and a chunk
     // that both run still completes once.
     await deps.queue.sendAll(
-      queueUrl(deps, 'dedicated'),
-      toEscalate.map((c) => chunkMessage(batch, file.s3_key, c)),
+      'dedicated',
+      toEscalate.map((c) => chunkMessage(batch, c)),
     );
     await deps.batches.markEscalated(
       ref,

@@ -14,7 +14,7 @@ import { runChunk } from './run-chunk.js';
 
 const settings = readConfig(workerSchema);
 const clients = createAwsClients(readConfig(awsSchema));
-const deps = createDeps(process.env, clients);
+const deps = createDeps('worker', process.env, clients);
 const engine: Engine = settings.ENGINE_URL
   ? new HttpEngine(settings.ENGINE_URL, {
       apiKey: settings.ENGINE_API_KEY,

@@ -2,7 +2,6 @@ import pLimit from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import { keys } from '../../core/adapters/blob-store.js';
 import type { Deps } from '../../core/app/deps.js';
-import { queueUrl } from '../../core/app/deps.js';
 import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import { allChunksDone } from '../../core/chunks/chunk-record.js';
 import { isBlank, splitLines } from '../../core/lines/split-lines.js';
@@ -11,7 +10,7 @@ import { errorLine, isSuccess, responseLine } from '../../core/results/result-li
 import type { Pool } from '../../core/sla/policy.js';
 import { type Engine, type EngineResponse, isRetryableStatus } from './engine/engine.js';
 
-type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'queueUrls' | 'ids'>;
+type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'ids'>;
 
 export interface ChunkRunOptions {
   pool: Pool;
@@ -134,7 +133,7 @@ export async function runChunk(
   // Whether the batch is done is read from the chunk records, never from the counter.
   const chunks = await deps.batches.listChunks(ref);
   const allDone = allChunksDone(batch, chunks);
-  if (allDone) await deps.queue.send(queueUrl(deps, 'finalizing'), ref);
+  if (allDone) await deps.queue.send('finalizing', ref);
   return {
     outcome: 'completed',
     ran,
@@ -215,7 +214,7 @@ async function handOff(
   }
   if (!(await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint))) return; // completed elsewhere meanwhile
   // Interrupted work resumes on capacity that will not be taken away again.
-  await deps.queue.send(queueUrl(deps, 'dedicated'), {
+  await deps.queue.send('dedicated', {
     ...msg,
     attempt: msg.attempt + 1,
   } satisfies ChunkMessage);

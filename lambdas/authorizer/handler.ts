@@ -7,7 +7,7 @@ import { resolveTenant } from './resolve-tenant.js';
  * too, so a key costs one DynamoDB read per container and cache period.
  */
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const tenant = await resolveTenant(getDeps().apiKeys, event.authorizationToken);
+  const tenant = await resolveTenant(getDeps('authorizer').apiKeys, event.authorizationToken);
   // API Gateway answers 401 (with OpenAI's error body, from the gateway response) for this exact message.
   if (!tenant) throw new Error('Unauthorized');
   // Allow every method of this API: the answer is cached per key, not per route.

@@ -19,7 +19,11 @@ export const handler = httpApi([
     handler: async (event: HttpEvent) =>
       json(
         200,
-        await createBatch(getDeps(), tenantOf(event), parseWith(createBatchBodySchema, jsonBody(event))),
+        await createBatch(
+          getDeps('batchesApi'),
+          tenantOf(event),
+          parseWith(createBatchBodySchema, jsonBody(event)),
+        ),
       ),
   },
   {
@@ -29,7 +33,7 @@ export const handler = httpApi([
       json(
         200,
         await listBatches(
-          getDeps(),
+          getDeps('batchesApi'),
           tenantOf(event),
           parseWith(listQuerySchema, event.queryStringParameters ?? {}),
         ),
@@ -39,16 +43,16 @@ export const handler = httpApi([
     method: 'GET',
     path: '/v1/batches/{batch_id}',
     handler: async (event: HttpEvent) =>
-      json(200, toBatchObject(await getBatchRecord(getDeps(), ref(event)))),
+      json(200, toBatchObject(await getBatchRecord(getDeps('batchesApi'), ref(event)))),
   },
   {
     method: 'POST',
     path: '/v1/batches/{batch_id}/cancel',
-    handler: async (event: HttpEvent) => json(200, await cancelBatch(getDeps(), ref(event))),
+    handler: async (event: HttpEvent) => json(200, await cancelBatch(getDeps('batchesApi'), ref(event))),
   },
   {
     method: 'GET',
     path: '/v1/openbatch/batches/{batch_id}/chunks',
-    handler: async (event: HttpEvent) => json(200, await listChunkViews(getDeps(), ref(event))),
+    handler: async (event: HttpEvent) => json(200, await listChunkViews(getDeps('batchesApi'), ref(event))),
   },
 ]);

@@ -24,7 +24,7 @@ export const handler = httpApi([
     method: 'POST',
     path: '/v1/files',
     handler: async (event: HttpEvent) => {
-      const deps = getDeps();
+      const deps = getDeps('filesApi');
       const upload = await parseMultipartUpload(event, deps.limits.MAX_API_UPLOAD_BYTES);
       return json(200, await createFile(deps, tenantOf(event), upload));
     },
@@ -36,7 +36,7 @@ export const handler = httpApi([
       json(
         200,
         await listFiles(
-          getDeps(),
+          getDeps('filesApi'),
           tenantOf(event),
           parseWith(listFilesQuerySchema, event.queryStringParameters ?? {}),
         ),
@@ -46,19 +46,22 @@ export const handler = httpApi([
     method: 'GET',
     path: '/v1/files/{file_id}',
     handler: async (event: HttpEvent) =>
-      json(200, toFileObject(await getFileRecord(getDeps(), tenantOf(event), pathParam(event, 'file_id')))),
+      json(
+        200,
+        toFileObject(await getFileRecord(getDeps('filesApi'), tenantOf(event), pathParam(event, 'file_id'))),
+      ),
   },
   {
     method: 'DELETE',
     path: '/v1/files/{file_id}',
     handler: async (event: HttpEvent) =>
-      json(200, await deleteFile(getDeps(), tenantOf(event), pathParam(event, 'file_id'))),
+      json(200, await deleteFile(getDeps('filesApi'), tenantOf(event), pathParam(event, 'file_id'))),
   },
   {
     method: 'GET',
     path: '/v1/files/{file_id}/content',
     handler: async (event: HttpEvent): Promise<HttpResult> => {
-      const content = await fileContent(getDeps(), tenantOf(event), pathParam(event, 'file_id'));
+      const content = await fileContent(getDeps('filesApi'), tenantOf(event), pathParam(event, 'file_id'));
       if ('redirect' in content)
         return { statusCode: 302, headers: { location: content.redirect }, body: '' };
       return {

@@ -5,7 +5,7 @@ import { slaSweep } from '../../core/sla/sla-sweep.js';
 
 /** Runs on a schedule (EventBridge on AWS, a timer locally). */
 export async function handler(): Promise<void> {
-  const report = await slaSweep(getDeps());
+  const report = await slaSweep(getDeps('slaMonitor'));
   if (report.expired.length + report.escalated.length + report.finalizeRequested.length > 0)
     log.info('sla sweep', { ...report });
   // Every status a running batch can have, so a status that empties shows 0, not a gap.

@@ -1,7 +1,18 @@
+import { limitsSchema, slaSchema, workerSchema } from '../../core/config.js';
 import { log } from '../../core/observability/log.js';
 import { DEFAULT_API_KEY, startLocalRuntime } from './runtime.js';
 
+// The deployment's settings (limits, SLA, engine) a developer sets in the shell, as the CDK
+// config sets them per environment. Functions and workers get these and their own resources only.
+const settingNames = [limitsSchema, slaSchema, workerSchema]
+  .flatMap((s) => Object.keys(s.shape))
+  .filter((k) => k !== 'POOL' && k !== 'QUEUE_URL');
+const settings = Object.fromEntries(
+  settingNames.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k] as string]] : [])),
+);
+
 const runtime = await startLocalRuntime({
+  env: settings,
   port: Number(process.env.PORT ?? 8080),
   ...(process.env.AWS_ENDPOINT_URL ? { awsEndpoint: process.env.AWS_ENDPOINT_URL } : {}),
   workers: {

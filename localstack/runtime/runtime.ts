@@ -14,7 +14,8 @@ import { log } from '../../core/observability/log.js';
 import { bootstrapResources } from './bootstrap.js';
 import { dynamoDbLocalInstalled, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Emulator, startEmulator } from './emulator.js';
-import { loadFunctions } from './functions.js';
+import { functionEnvironment, platformEnvironment, workerEnvironment } from './environments.js';
+import { type FunctionSet, startFunctions } from './functions.js';
 import { createGateway, send } from './gateway.js';
 import { startQueueTrigger, startScheduleTrigger } from './queue-trigger.js';
 import { portalHandler } from './static-portal.js';
@@ -50,7 +51,10 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
   url: string;
   apiKey: string;
+  /** The emulator's endpoint and credentials, and every resource's variable (for tests to inspect). */
   env: Record<string, string>;
+  /** Exactly the environment `name` runs with. */
+  functionEnv(name: FunctionName): Record<string, string>;
   aws: AwsClients;
   fleet: WorkerFleet;
   emulator: Emulator;
@@ -88,6 +92,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
     AWS_EMF_ENVIRONMENT: 'Local',
   };
+  // This process plays AWS's services (event sources, gateway): its own clients use the emulator.
   Object.assign(process.env, awsEnv);
   const aws = createAwsClients(awsEnv);
   const prefix = opts.prefix ?? 'openbatch-local';
@@ -99,10 +104,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       : {}),
   });
   const env: Record<string, string> = { ...awsEnv, ...resourceEnv, ...(opts.env ?? {}) };
-  // Functions run in this process and read their configuration from its environment, as on Lambda.
-  Object.assign(process.env, env);
-
-  const fns = await loadFunctions(root);
+  const inputs = {
+    platform: platformEnvironment(awsEnv),
+    settings: opts.env ?? {},
+    resources: resourceEnv,
+    prefix,
+  };
+  const functionEnv = (name: FunctionName) => functionEnvironment(name, inputs);
+  // Each function runs in a thread of its own with exactly its environment and grants.
+  const functionSet: FunctionSet = await startFunctions(root, functionEnv);
+  const fns = functionSet.functions;
   const stops: (() => Promise<void>)[] = [];
   let slaRun: (() => Promise<void>) | undefined;
   for (const fn of fns.values()) {
@@ -124,7 +135,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       }
       if (t.kind === 'schedule') {
         const trigger = startScheduleTrigger(fn, opts.slaEverySeconds ?? t.everySeconds);
-        if ((fn.name as FunctionName) === 'slaMonitor') slaRun = trigger.runNow;
+        if (fn.name === 'slaMonitor') slaRun = trigger.runNow;
         stops.push(trigger.stop);
       }
     }
@@ -133,8 +144,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const fleet = new WorkerFleet(
     root,
     {
-      ...process.env,
-      ...env,
+      ...workerEnvironment(inputs),
       RECEIVE_WAIT_SECONDS: '1',
       ...(opts.workerVisibilityTimeoutSeconds
         ? { VISIBILITY_TIMEOUT_SECONDS: String(opts.workerVisibilityTimeoutSeconds) }
@@ -183,6 +193,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     url,
     apiKey,
     env,
+    functionEnv,
     aws,
     fleet,
     emulator,
@@ -195,6 +206,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       gateway.closeAllConnections();
       await fleet.stop();
       await Promise.all(stops.map((s) => s()));
+      await functionSet.close();
       await Promise.all([emulator.stop(), dynamoDbLocal?.stop()]);
     },
   };

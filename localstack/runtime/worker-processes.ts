@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { PoolName } from '../../core/app/declaration.js';
 import { log } from '../../core/observability/log.js';
 
@@ -35,7 +36,15 @@ export class WorkerFleet {
     const nodeArgs = (this.env.OPENBATCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
       process.execPath,
-      [...nodeArgs, '--import', 'tsx', resolve(this.root, 'gpu-worker/src/main.ts')],
+      [
+        ...nodeArgs,
+        '--import',
+        'tsx',
+        // IAM's part: the worker's AWS calls are refused unless its task role would allow them.
+        '--import',
+        pathToFileURL(resolve(this.root, 'localstack/runtime/worker-guard.ts')).href,
+        resolve(this.root, 'gpu-worker/src/main.ts'),
+      ],
       {
         cwd: this.root,
         env: { ...this.env, POOL: pool, QUEUE_URL: queueUrl },

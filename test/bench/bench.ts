@@ -39,7 +39,7 @@ const rt = await startLocalRuntime({
 });
 try {
   const client = sdk(rt.url, 'sk-bench');
-  const deps = createDeps({ ...process.env, ...rt.env }, rt.aws);
+  const deps = createDeps('filesApi', rt.functionEnv('filesApi'), rt.aws);
 
   // 100,000 lines (~14 MB) is more than a direct upload through API Gateway can carry, and the
   // Uploads API is not built yet, so the bench registers the input the way the upload path

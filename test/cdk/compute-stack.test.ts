@@ -316,10 +316,10 @@ describe('the worker task role: least privilege from the declaration', () => {
     expect(text(':openbatch-prod-scheduling"')).toEqual([]);
     for (const t of Object.keys(tables)) {
       const actions = text(`:table/openbatch-prod-${t.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}"`);
-      if ((workerUses.tables ?? []).includes(t as never)) expect(actions).toContain('dynamodb:UpdateItem');
+      if (t in (workerUses.tables ?? {})) expect(actions).toContain('dynamodb:UpdateItem');
       else expect(actions, t).toEqual([]);
     }
-    expect(text('openbatch-prod-files-')).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject']));
+    expect(text('openbatch-prod-files-')).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject']));
   });
 });
 

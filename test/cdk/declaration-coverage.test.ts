@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { validateTriggers } from '../../cdk/lib/stacks/api-stack.js';
+import { bindingsOf } from '../../core/app/access.js';
 import {
   buckets,
   deadLetterSuffix,
@@ -186,9 +187,7 @@ describe('every declared resource', () => {
     const worker = containers.find((c) => c.Name === 'worker');
     const env = new Set(worker?.Environment.map((e) => e.Name));
     for (const name of ['POOL', 'QUEUE_URL', 'ENGINE_URL']) expect(env.has(name), name).toBe(true);
-    for (const b of workerUses.buckets ?? []) expect(env.has(buckets[b].env)).toBe(true);
-    for (const t of workerUses.tables ?? []) expect(env.has(tables[t].env)).toBe(true);
-    for (const q of workerUses.queues ?? []) expect(env.has(queues[q].env)).toBe(true);
+    for (const b of bindingsOf(workerUses)) expect(env.has(b.env), b.env).toBe(true);
     const asg = Object.values(resourcesOf(compute, 'AWS::AutoScaling::AutoScalingGroup')).map(
       (a) =>
         (

@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { environments } from '../../cdk/config.js';
 import {
+  type BucketName,
   buckets,
   physicalName,
   queues,
+  type TableName,
   tables,
   workerPools,
   workerUses,
@@ -58,9 +60,10 @@ describe('localstack/compose.yaml', () => {
       expect(env.POOL).toBe(pool);
       expect(env.QUEUE_URL).toBe(queueUrl(decl.queue));
       expect(env.AWS_ENDPOINT_URL).toBe('http://localstack:4566');
-      for (const b of workerUses.buckets ?? [])
+      for (const b of Object.keys(workerUses.buckets ?? {}) as BucketName[])
         expect(env[buckets[b].env]).toBe(`${physicalName(prefix, b)}-${account}-${region}`);
-      for (const t of workerUses.tables ?? []) expect(env[tables[t].env]).toBe(physicalName(prefix, t));
+      for (const t of Object.keys(workerUses.tables ?? {}) as TableName[])
+        expect(env[tables[t].env]).toBe(physicalName(prefix, t));
       for (const q of workerUses.queues ?? []) expect(env[queues[q].env]).toBe(queueUrl(q));
       expect(env.VISIBILITY_TIMEOUT_SECONDS).toBe(String(queues[decl.queue].visibilityTimeoutSeconds));
       // The worker's own configuration schema accepts it.

@@ -92,15 +92,15 @@ describe('resilience of the batch path', () => {
 
   it('writes each request once although every chunk message is delivered twice', async () => {
     const id = await start(300, 'twice');
-    const deps = createDeps({ ...process.env, ...rt.env }, rt.aws);
+    // What the SLA monitor may do: send copies of chunks to the dedicated queue.
+    const deps = createDeps('slaMonitor', rt.functionEnv('slaMonitor'), rt.aws);
     const ref = { tenant: 'tenant-r', batchId: id };
     const batch = await deps.batches.get(ref);
-    const file = await deps.files.get('tenant-r', batch?.input_file_id ?? '');
     const chunks = await deps.batches.listChunks(ref);
     // A second copy of every chunk, on the other pool's queue, so two workers race for each.
     await deps.queue.sendAll(
-      rt.env.DEDICATED_QUEUE_URL as string,
-      chunks.map((c) => chunkMessage(batch as NonNullable<typeof batch>, file?.s3_key ?? '', c)),
+      'dedicated',
+      chunks.map((c) => chunkMessage(batch as NonNullable<typeof batch>, c)),
     );
     await expectExactlyOnce(id, 300, 'twice');
   });

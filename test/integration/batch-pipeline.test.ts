@@ -1,6 +1,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../core/app/deps.js';
+import type { Principal } from '../../core/app/deps.js';
 import { cancelBatch, createBatch } from '../../core/batches/batches-service.js';
 import { finalizeBatch } from '../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../core/batches/schedule-batch.js';
@@ -52,24 +52,27 @@ async function drainRefs(url: string): Promise<number> {
   }
 }
 
-async function startBatch(content: string, deps: Deps = t.deps, window = '24h') {
-  const file = await createFile(deps, tenant, {
+/** Each flow runs as its function would on AWS: exactly its declared resources and grants. */
+const as = (principal: Principal) => t.depsOf(principal);
+
+async function startBatch(content: string, window = '24h') {
+  const file = await createFile(as('filesApi'), tenant, {
     filename: 'in.jsonl',
     purpose: 'batch',
     content: Buffer.from(content),
   });
-  const batch = await createBatch(deps, tenant, {
+  const batch = await createBatch(as('batchesApi'), tenant, {
     input_file_id: file.id,
     endpoint: '/v1/chat/completions',
     completion_window: window,
   });
   await drainRefs(t.env.SCHEDULING_QUEUE_URL as string);
   const ref = { tenant, batchId: batch.id };
-  return { ref, outcome: await scheduleBatch(deps, ref) };
+  return { ref, outcome: await scheduleBatch(as('scheduler'), ref) };
 }
 
 const run = (msg: ChunkMessage, engine: Engine, extra: Partial<Parameters<typeof runChunk>[2]> = {}) =>
-  runChunk(t.deps, msg, {
+  runChunk(as('worker'), msg, {
     pool: 'spot',
     engine,
     concurrency: 8,
@@ -129,7 +132,7 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect(results.map((r) => r.outcome)).toEqual(['completed', 'completed', 'completed']);
     expect(results.at(-1)?.finalizeRequested || results.some((r) => r.finalizeRequested)).toBe(true);
 
-    expect(await finalizeBatch(t.deps, ref)).toBe('finalized');
+    expect(await finalizeBatch(as('finalizer'), ref)).toBe('finalized');
     const batch = await t.deps.batches.get(ref);
     expect(batch?.status).toBe('completed');
     const output = await fileLines(batch?.output_file_id);
@@ -151,7 +154,7 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect((await run(msg as ChunkMessage, engine)).outcome).toBe('completed');
     expect((await run(msg as ChunkMessage, engine)).outcome).toBe('duplicate');
     expect(engine.calls).toBe(30);
-    await finalizeBatch(t.deps, ref);
+    await finalizeBatch(as('finalizer'), ref);
     const batch = await t.deps.batches.get(ref);
     expect((await fileLines(batch?.output_file_id)).length).toBe(30);
     expect(batch?.completed).toBe(30);
@@ -170,7 +173,7 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect(second.outcome).toBe('completed');
     expect(second.ran).toBe(25);
     expect(engine.calls).toBe(40);
-    await finalizeBatch(t.deps, ref);
+    await finalizeBatch(as('finalizer'), ref);
     const batch = await t.deps.batches.get(ref);
     const ids = (await fileLines(batch?.output_file_id)).map((l) => l.custom_id);
     expect(ids).toEqual(Array.from({ length: 40 }, (_, i) => `int-${i}`));
@@ -183,14 +186,14 @@ describe('a batch through scheduler, workers and finalizer', () => {
     const messages = await drain(t.env.SPOT_QUEUE_URL as string);
     await run(messages[0] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }));
     const later: Clock = { now: () => Date.now() + 25 * 3_600_000 };
-    const report = await slaSweep({ ...t.deps, clock: later });
+    const report = await slaSweep({ ...as('slaMonitor'), clock: later });
     expect(report.expired).toContain(ref.batchId);
     // The finalizer message the sweep sent, and a late worker that must not count any more.
     expect(await drainRefs(t.env.FINALIZING_QUEUE_URL as string)).toBeGreaterThan(0);
     expect(
       (await run(messages[1] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }))).outcome,
     ).toBe('skipped');
-    expect(await finalizeBatch(t.deps, ref)).toBe('finalized');
+    expect(await finalizeBatch(as('finalizer'), ref)).toBe('finalized');
     const batch = await t.deps.batches.get(ref);
     expect(batch?.status).toBe('expired');
     expect([batch?.completed, batch?.failed]).toEqual([40, 50]);
@@ -204,18 +207,18 @@ describe('a batch through scheduler, workers and finalizer', () => {
     const { ref } = await startBatch(chatLines(80, { prefix: 'can' }));
     const messages = await drain(t.env.SPOT_QUEUE_URL as string);
     await run(messages[0] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }));
-    const cancelling = await cancelBatch(t.deps, ref);
+    const cancelling = await cancelBatch(as('batchesApi'), ref);
     expect(cancelling.status).toBe('cancelling');
     expect(
       (await run(messages[1] as ChunkMessage, new SimulatedEngine({ latencyMs: 0, failureRate: 0 }))).outcome,
     ).toBe('skipped');
     await drainRefs(t.env.FINALIZING_QUEUE_URL as string);
-    await finalizeBatch(t.deps, ref);
+    await finalizeBatch(as('finalizer'), ref);
     const batch = await t.deps.batches.get(ref);
     expect(batch?.status).toBe('cancelled');
     expect([batch?.total, batch?.completed, batch?.failed]).toEqual([80, 40, 0]);
     expect((await fileLines(batch?.output_file_id)).length).toBe(40);
-    await expect(cancelBatch(t.deps, ref)).resolves.toMatchObject({ status: 'cancelled' });
+    await expect(cancelBatch(as('batchesApi'), ref)).resolves.toMatchObject({ status: 'cancelled' });
   });
 
   it('fails a malformed file with line-numbered errors and queues nothing', async () => {
@@ -244,11 +247,11 @@ describe('a batch through scheduler, workers and finalizer', () => {
   });
 
   it('escalates the pending chunks of an at-risk batch to dedicated, and spot then leaves them', async () => {
-    const { ref } = await startBatch(chatLines(80, { prefix: 'risk' }), t.deps, '1h');
+    const { ref } = await startBatch(chatLines(80, { prefix: 'risk' }), '1h');
     const spotCopies = await drain(t.env.SPOT_QUEUE_URL as string);
     // 20 s before the deadline, 80 requests at the assumed 5 req/s need 16 s: more than half the time left.
     const late: Clock = { now: () => Date.now() + 3_600_000 - 20_000 };
-    const report = await slaSweep({ ...t.deps, clock: late });
+    const report = await slaSweep({ ...as('slaMonitor'), clock: late });
     expect(report.escalated).toEqual([{ batchId: ref.batchId, chunks: 2 }]);
     const dedicatedCopies = await drain(t.env.DEDICATED_QUEUE_URL as string);
     expect(dedicatedCopies.map((m) => m.chunk)).toEqual([0, 1]);
@@ -261,7 +264,7 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect(batch?.at_risk).toBe(true);
     expect(batch?.chunks_escalated).toBe(2);
     // A second sweep does not send the same chunks again.
-    expect((await slaSweep({ ...t.deps, clock: late })).escalated).toEqual([]);
+    expect((await slaSweep({ ...as('slaMonitor'), clock: late })).escalated).toEqual([]);
   });
 });
 
@@ -274,7 +277,7 @@ describe('after finalization', () => {
     const [resumed] = await drain(t.env.DEDICATED_QUEUE_URL as string);
     await run(resumed as ChunkMessage, engine, { pool: 'dedicated' });
     await run(second as ChunkMessage, engine);
-    expect(await finalizeBatch(t.deps, ref)).toBe('finalized');
+    expect(await finalizeBatch(as('finalizer'), ref)).toBe('finalized');
     expect(await t.deps.blobs.deletePrefix(`${tenant}/batches/${ref.batchId}/`)).toBe(0);
     const batch = await t.deps.batches.get(ref);
     expect((await fileLines(batch?.output_file_id)).length).toBe(50);

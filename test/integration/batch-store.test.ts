@@ -23,6 +23,8 @@ async function runningBatch(chunks: number) {
     id,
     endpoint: '/v1/chat/completions',
     inputFileId: 'file-x',
+    inputKey: 'tenant-a/files/file-x.jsonl',
+    inputBytes: 1000,
     completionWindow: '24h',
     windowMs: 86_400_000,
     metadata: null,

@@ -24,7 +24,7 @@ describe('queues created from the declaration', () => {
   it('sends more than ten messages in batches of ten', async () => {
     const url = t.env.SCHEDULING_QUEUE_URL as string;
     await t.deps.queue.sendAll(
-      url,
+      'scheduling',
       Array.from({ length: 23 }, (_, i) => ({ n: i })),
     );
     const attrs = await t.aws.sqs.send(
@@ -36,7 +36,7 @@ describe('queues created from the declaration', () => {
   it('moves a message to the dead-letter queue after maxReceiveCount failed receives', async () => {
     const url = t.env.FINALIZING_QUEUE_URL as string;
     const dlq = t.env.FINALIZING_QUEUE_DLQ_URL as string;
-    await t.deps.queue.send(url, { poison: true });
+    await t.deps.queue.send('finalizing', { poison: true });
     for (let i = 0; i < queues.finalizing.maxReceiveCount; i++) {
       const [m] = await receive(url);
       expect(m, `receive ${i + 1}`).toBeDefined();

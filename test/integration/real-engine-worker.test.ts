@@ -30,21 +30,25 @@ const tenant = 'tenant-real';
 
 async function runBatch(endpoint: '/v1/chat/completions' | '/v1/completions', lines: object[]) {
   const content = Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n'));
-  const file = await createFile(t.deps, tenant, { filename: 'real.jsonl', purpose: 'batch', content });
-  const batch = await createBatch(t.deps, tenant, {
+  const file = await createFile(t.depsOf('filesApi'), tenant, {
+    filename: 'real.jsonl',
+    purpose: 'batch',
+    content,
+  });
+  const batch = await createBatch(t.depsOf('batchesApi'), tenant, {
     input_file_id: file.id,
     endpoint,
     completion_window: '24h',
   });
   const ref = { tenant, batchId: batch.id };
-  expect(await scheduleBatch(t.deps, ref)).toBe('scheduled');
+  expect(await scheduleBatch(t.depsOf('scheduler'), ref)).toBe('scheduled');
   const engine = new HttpEngine(model.baseURL, { timeoutMs: 30_000 });
   const queueUrl = t.env.SPOT_QUEUE_URL as string;
   const received = await t.aws.sqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
   );
   for (const m of received.Messages ?? []) {
-    const result = await runChunk(t.deps, parseChunkMessage(m.Body ?? ''), {
+    const result = await runChunk(t.depsOf('worker'), parseChunkMessage(m.Body ?? ''), {
       pool: 'spot',
       engine,
       concurrency: 2,
@@ -54,7 +58,7 @@ async function runBatch(endpoint: '/v1/chat/completions' | '/v1/completions', li
     expect(result.outcome).toBe('completed');
     await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
   }
-  expect(await finalizeBatch(t.deps, ref)).toBe('finalized');
+  expect(await finalizeBatch(t.depsOf('finalizer'), ref)).toBe('finalized');
   const record = await t.deps.batches.get(ref);
   const read = async (id: string | undefined) =>
     id

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type AwsClients, createAwsClients } from '../../core/adapters/aws-clients.js';
-import { createDeps, type Deps } from '../../core/app/deps.js';
+import { type AwsClients, awsCalls, createAwsClients } from '../../core/adapters/aws-clients.js';
+import { buckets, queues, tables, type Uses } from '../../core/app/declaration.js';
+import { createDeps, type Deps, depsFor, type Principal, usesOf } from '../../core/app/deps.js';
+import { accessGuard, permissionsOf } from '../../localstack/runtime/access-guard.js';
 import { bootstrapResources } from '../../localstack/runtime/bootstrap.js';
 import { startDynamoDbLocal } from '../../localstack/runtime/dynamodb-local.js';
 import { type Emulator, startEmulator } from '../../localstack/runtime/emulator.js';
@@ -9,7 +11,13 @@ export interface TestAws {
   emulator: Emulator;
   aws: AwsClients;
   env: Record<string, string>;
+  /** Full access, for a test to arrange and inspect state; flows run with `depsOf` instead. */
   deps: Deps;
+  /**
+   * Exactly what `principal` declares, with the local runtime's IAM check on its clients: a
+   * flow that touches anything else, or writes where it may only read, fails.
+   */
+  depsOf(principal: Principal): Deps;
   close(): Promise<void>;
 }
 
@@ -35,17 +43,30 @@ export async function startTestAws(
   const aws = createAwsClients(settings);
   const prefix = `t${randomBytes(3).toString('hex')}`;
   const env = await bootstrapResources(aws, { prefix, apiKeys: {} });
-  const deps = createDeps({ ...env, ...settings, ...extraEnv }, aws);
+  const fullEnv = { ...env, ...settings, ...extraEnv };
+  const deps = depsFor('test', everything, fullEnv, aws);
   return {
     emulator,
     aws,
     env,
     deps,
+    depsOf: (principal) => {
+      const permissions = permissionsOf(usesOf(principal), fullEnv);
+      const guarded = createAwsClients(settings, awsCalls, [accessGuard(principal, permissions)]);
+      return createDeps(principal, fullEnv, guarded);
+    },
     close: async () => {
       await Promise.all([emulator.stop(), dynamo?.stop()]);
     },
   };
 }
+
+/** Read-write access to every declared resource: what a test needs to arrange and inspect. */
+const everything: Uses = {
+  buckets: Object.fromEntries(Object.keys(buckets).map((b) => [b, 'readWriteDelete'])),
+  tables: Object.fromEntries(Object.keys(tables).map((t) => [t, 'readWrite'])),
+  queues: Object.keys(queues) as (keyof typeof queues)[],
+};
 
 /** A JSONL batch input of `n` chat requests. */
 export function chatLines(n: number, opts: { prefix?: string; model?: string } = {}): string {

@@ -18,8 +18,6 @@ const valid: ChunkMessage = {
   byteEnd: 1234,
   lineStart: 1,
   lineEnd: 20,
-  endpoint: '/v1/chat/completions',
-  deadline: 1_700_000_000_000,
   attempt: 1,
 };
 
@@ -47,8 +45,6 @@ describe('parseChunkMessage', () => {
     ['a zero byteEnd', { byteEnd: 0 }],
     ['a zero lineStart', { lineStart: 0 }],
     ['a zero lineEnd', { lineEnd: 0 }],
-    ['an empty endpoint', { endpoint: '' }],
-    ['a fractional deadline', { deadline: 1.5 }],
     ['attempt 0', { attempt: 0 }],
     ['a numeric string where a number is due', { byteStart: '0' }],
   ])('rejects %s', (_name, change) => {

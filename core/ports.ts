@@ -1,0 +1,89 @@
+import type { QueueName } from './app/declaration.js';
+import type { BatchRecord } from './batches/batch-record.js';
+import type { BatchRef } from './chunks/chunk-message.js';
+import type { ChunkOutcome, ChunkRecord } from './chunks/chunk-record.js';
+import type { ChunkRange } from './chunks/plan-chunks.js';
+import type { BatchStatus } from './openai/schemas.js';
+
+/**
+ * The small interfaces the flows (schedule, run chunk, finalize, SLA sweep, the API services)
+ * depend on. The AWS adapters in core/adapters implement them with one SDK client each; tests
+ * hand in the in-memory fakes of test/support/fakes.ts instead.
+ */
+
+/** A file as stored in the files table. */
+export interface FileRecord {
+  tenant: string;
+  id: string;
+  filename: string;
+  purpose: string;
+  bytes: number;
+  created_at: number;
+  expires_at: number | null;
+  s3_key: string;
+}
+
+export interface FileRepo {
+  put(record: FileRecord): Promise<void>;
+  get(tenant: string, id: string): Promise<FileRecord | undefined>;
+  list(
+    tenant: string,
+    opts: { after?: string; limit: number; order: 'asc' | 'desc'; purpose?: string },
+  ): Promise<{ items: FileRecord[]; hasMore: boolean }>;
+  delete(tenant: string, id: string): Promise<void>;
+}
+
+export interface BlobStorePort {
+  put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
+  /** Streams an object, or the byte range [start, end) of it. */
+  stream(key: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>>;
+  read(key: string): Promise<Buffer>;
+  /** Writes a stream of unknown length; returns the bytes written. */
+  upload(key: string, source: AsyncIterable<Buffer>, contentType?: string): Promise<number>;
+  delete(key: string): Promise<void>;
+  deletePrefix(prefix: string): Promise<number>;
+  presignedGetUrl(key: string, filename: string, expiresInSeconds?: number): Promise<string>;
+}
+
+/** Sends JSON messages to the declared queues, by logical name. */
+export interface QueuePort {
+  send(queue: QueueName, body: unknown): Promise<void>;
+  sendAll(queue: QueueName, bodies: readonly unknown[]): Promise<void>;
+}
+
+/** The batches and chunks tables. Every write that decides something is conditional. */
+export interface BatchRepo {
+  create(record: BatchRecord): Promise<void>;
+  get(ref: BatchRef): Promise<BatchRecord | undefined>;
+  list(
+    tenant: string,
+    opts: { after?: string; limit: number },
+  ): Promise<{ items: BatchRecord[]; hasMore: boolean }>;
+  /** Moves a batch to `to` if it is in one of `from`; the updated record, or undefined if it was not. */
+  transition(
+    ref: BatchRef,
+    to: BatchStatus,
+    nowS: number,
+    fields?: Partial<BatchRecord>,
+    from?: readonly BatchStatus[],
+  ): Promise<BatchRecord | undefined>;
+  update(ref: BatchRef, fields: Partial<BatchRecord>): Promise<void>;
+  claimFinalization(ref: BatchRef, nowS: number, untilS: number): Promise<boolean>;
+  putChunks(ref: BatchRef, chunks: readonly ChunkRange[], ttl: number): Promise<void>;
+  getBatchAndChunk(ref: BatchRef, chunk: number): Promise<{ batch?: BatchRecord; chunk?: ChunkRecord }>;
+  /** Completes a chunk exactly once; false for a duplicate or a batch no longer running. */
+  completeChunk(ref: BatchRef, chunk: number, outcome: ChunkOutcome): Promise<boolean>;
+  listChunks(ref: BatchRef): Promise<ChunkRecord[]>;
+  saveCheckpoint(
+    ref: BatchRef,
+    chunk: number,
+    checkpoint: { key: string; lines: number } | undefined,
+  ): Promise<boolean>;
+  markEscalated(ref: BatchRef, chunks: readonly number[]): Promise<void>;
+  listActive(): Promise<BatchRecord[]>;
+}
+
+export interface ApiKeyRepo {
+  tenantFor(apiKey: string): Promise<string | undefined>;
+  register(apiKey: string, tenant: string): Promise<void>;
+}

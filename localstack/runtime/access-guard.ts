@@ -1,0 +1,82 @@
+import { type ClientMiddleware, addClientMiddleware } from '../../core/adapters/aws-clients.js';
+import {
+  actionsOf,
+  bindingsOf,
+  type Need,
+  needsOf,
+  queueActions,
+  type ResourceKind,
+} from '../../core/app/access.js';
+import type { Uses } from '../../core/app/declaration.js';
+
+/** One IAM permission: an action on one resource (table name, bucket name or queue URL). */
+export interface Permission {
+  action: string;
+  kind: ResourceKind;
+  resource: string;
+}
+
+/** What AWS answers when IAM refuses a call; the message names the principal and what it lacked. */
+export class AccessDenied extends Error {
+  override readonly name = 'AccessDenied';
+  readonly $metadata = { httpStatusCode: 403 };
+}
+
+/**
+ * The permissions a principal gets from its declaration: what the CDK app grants it, resolved
+ * against the physical names in its environment. `consumes` adds receiving from a queue (a
+ * worker's own pool queue).
+ */
+export function permissionsOf(
+  uses: Uses,
+  env: Record<string, string | undefined>,
+  consumes?: string,
+): Permission[] {
+  const out: Permission[] = [];
+  for (const b of bindingsOf(uses)) {
+    const resource = env[b.env];
+    if (!resource) continue;
+    for (const action of actionsOf(b)) out.push({ action, kind: b.kind, resource });
+  }
+  if (consumes)
+    for (const action of queueActions.consume) out.push({ action, kind: 'queue', resource: consumes });
+  return out;
+}
+
+const describe = (n: Need) => `${n.action} on ${n.kind} ${n.resource}`;
+
+/**
+ * SDK middleware that refuses any call the permissions do not cover, before it leaves the
+ * process: the local runtime is never more forgiving than IAM on AWS.
+ */
+export function accessGuard(principal: string, permissions: readonly Permission[]): ClientMiddleware {
+  const allowed = new Set(permissions.map((p) => `${p.kind}|${p.resource}|${p.action}`));
+  return (service) => ({
+    applyToStack: (stack) => {
+      stack.add(
+        (next, context) => async (args) => {
+          const command = context.commandName ?? 'Unknown';
+          const needs = needsOf(service, command, args.input as Record<string, unknown>);
+          if (!needs) {
+            throw new AccessDenied(
+              `${principal} may not call ${service} ${command}: no declaration grants it`,
+            );
+          }
+          const missing = needs.filter((n) => !allowed.has(`${n.kind}|${n.resource}|${n.action}`));
+          if (missing.length > 0) {
+            throw new AccessDenied(
+              `${principal} is not authorized to perform ${missing.map(describe).join(', ')} (not in its declaration's uses, core/app/declaration.ts)`,
+            );
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'openbatchAccessGuard', priority: 'high' },
+      );
+    },
+  });
+}
+
+/** Installs the guard on every AWS client this process builds from now on. */
+export function guardThisProcess(principal: string, permissions: readonly Permission[]): void {
+  addClientMiddleware(accessGuard(principal, permissions));
+}
