@@ -1,6 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal } from '../../core/app/deps.js';
+import { depsFor, type Principal } from '../../core/app/deps.js';
+import { WiringError } from '../../core/app/resources.js';
 import { cancelBatch, createBatch } from '../../core/batches/batches-service.js';
 import { finalizeBatch } from '../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../core/batches/schedule-batch.js';
@@ -265,6 +266,42 @@ describe('a batch through scheduler, workers and finalizer', () => {
     expect(batch?.chunks_escalated).toBe(2);
     // A second sweep does not send the same chunks again.
     expect((await slaSweep({ ...as('slaMonitor'), clock: late })).escalated).toEqual([]);
+  });
+});
+
+describe('wiring: each flow runs with exactly its declaration', () => {
+  it('runs the SLA escalation path with only the SLA monitor’s variables and grants (above), and names what an undeclared use touched', async () => {
+    const { ref } = await startBatch(chatLines(80, { prefix: 'wire' }), '1h');
+    await drain(t.env.SPOT_QUEUE_URL as string);
+    const late: Clock = { now: () => Date.now() + 3_600_000 - 20_000 };
+    // The SLA monitor as first declared (no chunks table): on AWS it would lack the variable and
+    // the grant; here the sweep fails at once, naming the function and the table.
+    const narrow = depsFor(
+      'slaMonitor',
+      { tables: { batches: 'readWrite' }, queues: ['dedicated', 'finalizing'] },
+      { ...t.env, AWS_REGION: 'us-east-1' },
+      t.aws,
+    );
+    await expect(slaSweep({ ...narrow, clock: late })).rejects.toThrow(
+      new WiringError("slaMonitor uses table 'chunks' but does not declare it (core/app/declaration.ts)"),
+    );
+    expect((await slaSweep({ ...as('slaMonitor'), clock: late })).escalated).toContainEqual({
+      batchId: ref.batchId,
+      chunks: 2,
+    });
+    expect((await drain(t.env.DEDICATED_QUEUE_URL as string)).map((m) => m.batchId)).toEqual([
+      ref.batchId,
+      ref.batchId,
+    ]);
+  });
+
+  it('refuses a write where the declaration grants only reads', async () => {
+    await expect(as('scheduler').blobs.put(`${tenant}/files/x.jsonl`, 'x')).rejects.toThrow(
+      'scheduler is not authorized to perform s3:PutObject',
+    );
+    await expect(as('authorizer').apiKeys.register('sk-x', 'tenant-x')).rejects.toThrow(
+      'authorizer is not authorized to perform dynamodb:PutItem',
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type AwsClients, awsCalls, createAwsClients } from '../../core/adapters/aws-clients.js';
 import { buckets, queues, tables, type Uses } from '../../core/app/declaration.js';
 import { createDeps, type Deps, depsFor, type Principal, usesOf } from '../../core/app/deps.js';
+import { resourceEnvironment } from '../../core/app/resources.js';
 import { accessGuard, permissionsOf } from '../../localstack/runtime/access-guard.js';
 import { bootstrapResources } from '../../localstack/runtime/bootstrap.js';
 import { startDynamoDbLocal } from '../../localstack/runtime/dynamodb-local.js';
@@ -51,9 +52,15 @@ export async function startTestAws(
     env,
     deps,
     depsOf: (principal) => {
-      const permissions = permissionsOf(usesOf(principal), fullEnv);
+      // Only the variables of what it declares, as the CDK app hands them out.
+      const own = {
+        ...settings,
+        ...extraEnv,
+        ...resourceEnvironment(usesOf(principal), (b) => env[b.env] ?? ''),
+      };
+      const permissions = permissionsOf(usesOf(principal), own);
       const guarded = createAwsClients(settings, awsCalls, [accessGuard(principal, permissions)]);
-      return createDeps(principal, fullEnv, guarded);
+      return createDeps(principal, own, guarded);
     },
     close: async () => {
       await Promise.all([emulator.stop(), dynamo?.stop()]);

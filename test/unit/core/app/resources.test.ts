@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { functions } from '../../../../core/app/declaration.js';
+import { createDeps } from '../../../../core/app/deps.js';
+import { resolveResources, WiringError } from '../../../../core/app/resources.js';
+import { ConfigError } from '../../../../core/config.js';
+
+const slaEnv = {
+  BATCHES_TABLE: 'p-batches',
+  CHUNKS_TABLE: 'p-chunks',
+  DEDICATED_QUEUE_URL: 'http://sqs/p-dedicated',
+  FINALIZING_QUEUE_URL: 'http://sqs/p-finalizing',
+};
+
+describe('resolveResources', () => {
+  it('names each declared resource from its variable', () => {
+    const r = resolveResources('slaMonitor', functions.slaMonitor.uses, slaEnv);
+    expect(r.table('chunks')).toBe('p-chunks');
+    expect(r.queue('dedicated')).toBe('http://sqs/p-dedicated');
+  });
+
+  it('fails fast, naming every missing variable at once', () => {
+    expect(() => resolveResources('slaMonitor', functions.slaMonitor.uses, { BATCHES_TABLE: 'x' })).toThrow(
+      new ConfigError(
+        'slaMonitor: missing CHUNKS_TABLE (table chunks), DEDICATED_QUEUE_URL (queue dedicated), FINALIZING_QUEUE_URL (queue finalizing)',
+      ),
+    );
+  });
+
+  it('refuses an undeclared resource with an error naming the principal and the resource', () => {
+    // Even when the variable happens to be in the environment (one shared env, locally).
+    const r = resolveResources('slaMonitor', functions.slaMonitor.uses, {
+      ...slaEnv,
+      FILES_TABLE: 'p-files',
+    });
+    expect(() => r.table('files')).toThrow(WiringError);
+    expect(() => r.table('files')).toThrow("slaMonitor uses table 'files' but does not declare it");
+    expect(() => r.bucket('files')).toThrow("slaMonitor uses bucket 'files'");
+    expect(() => r.queue('scheduling')).toThrow("slaMonitor uses queue 'scheduling'");
+  });
+});
+
+describe('createDeps', () => {
+  const aws = { AWS_REGION: 'us-east-1' };
+
+  it('builds a function’s deps from exactly its declaration', async () => {
+    const deps = createDeps('slaMonitor', { ...aws, ...slaEnv });
+    await expect(deps.files.get('t', 'f')).rejects.toThrow("slaMonitor uses table 'files'");
+    await expect(deps.blobs.read('k')).rejects.toThrow("slaMonitor uses bucket 'files'");
+    await expect(deps.queue.send('scheduling', {})).rejects.toThrow("slaMonitor uses queue 'scheduling'");
+  });
+
+  it('fails at start-up when a declared variable is missing', () => {
+    expect(() => createDeps('scheduler', aws)).toThrow(/scheduler: missing FILES_BUCKET/);
+  });
+});
