@@ -1,0 +1,284 @@
+import type { QueueName } from '../../core/app/declaration.js';
+import type { Deps } from '../../core/app/deps.js';
+import type { BatchRecord } from '../../core/batches/batch-record.js';
+import { isTerminal, predecessorsOf, timestampField } from '../../core/batches/lifecycle.js';
+import { type BatchRef, batchKey } from '../../core/chunks/chunk-message.js';
+import type { ChunkOutcome, ChunkRecord } from '../../core/chunks/chunk-record.js';
+import type { ChunkRange } from '../../core/chunks/plan-chunks.js';
+import type { Clock } from '../../core/clock.js';
+import { limitsSchema, slaSchema } from '../../core/config.js';
+import { createSequentialIdSource } from '../../core/ids.js';
+import type { BatchStatus } from '../../core/openai/schemas.js';
+import type {
+  ApiKeyRepo,
+  BatchRepo,
+  BlobStorePort,
+  FileRecord,
+  FileRepo,
+  QueuePort,
+} from '../../core/ports.js';
+
+/**
+ * In-memory implementations of the ports, for unit tests of the flows: no emulator, no network.
+ * They keep the adapters' contracts (conditional writes, exactly-once completion) so a flow
+ * tested against them behaves the same against DynamoDB; the emulator suites check that.
+ */
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export class FakeClock implements Clock {
+  constructor(public ms: number = Date.UTC(2026, 0, 1)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+export class InMemoryBatchRepo implements BatchRepo {
+  readonly batches = new Map<string, BatchRecord>();
+  readonly chunks = new Map<string, Map<number, ChunkRecord>>();
+
+  private key = (ref: BatchRef) => batchKey(ref);
+
+  async create(record: BatchRecord): Promise<void> {
+    const k = this.key({ tenant: record.tenant, batchId: record.id });
+    if (this.batches.has(k))
+      throw Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException' });
+    this.batches.set(k, clone(record));
+  }
+
+  async get(ref: BatchRef): Promise<BatchRecord | undefined> {
+    const b = this.batches.get(this.key(ref));
+    return b && clone(b);
+  }
+
+  async list(tenant: string, opts: { after?: string; limit: number }) {
+    const all = [...this.batches.values()]
+      .filter((b) => b.tenant === tenant && (!opts.after || b.id < opts.after))
+      .sort((a, b) => b.id.localeCompare(a.id));
+    return { items: all.slice(0, opts.limit).map(clone), hasMore: all.length > opts.limit };
+  }
+
+  async transition(
+    ref: BatchRef,
+    to: BatchStatus,
+    nowS: number,
+    fields: Partial<BatchRecord> = {},
+    from: readonly BatchStatus[] = predecessorsOf(to),
+  ): Promise<BatchRecord | undefined> {
+    const b = this.batches.get(this.key(ref));
+    if (!b || !from.includes(b.status)) return undefined;
+    Object.assign(b, fields, { status: to, [timestampField[to]]: nowS });
+    if (isTerminal(to)) delete b.active;
+    return clone(b);
+  }
+
+  async update(ref: BatchRef, fields: Partial<BatchRecord>): Promise<void> {
+    const b = this.batches.get(this.key(ref));
+    if (b) Object.assign(b, fields);
+  }
+
+  async claimFinalization(ref: BatchRef, nowS: number, untilS: number): Promise<boolean> {
+    const b = this.batches.get(this.key(ref));
+    if (!b) return false;
+    if (b.finalizer_lease !== undefined && b.finalizer_lease >= nowS) return false;
+    b.finalizer_lease = untilS;
+    return true;
+  }
+
+  async putChunks(ref: BatchRef, ranges: readonly ChunkRange[], ttl: number): Promise<void> {
+    const k = this.key(ref);
+    const map = this.chunks.get(k) ?? new Map<number, ChunkRecord>();
+    for (const c of ranges) map.set(c.chunk, { ...c, batch_key: k, status: 'pending', ttl });
+    this.chunks.set(k, map);
+  }
+
+  async getBatchAndChunk(ref: BatchRef, chunk: number) {
+    const c = this.chunks.get(this.key(ref))?.get(chunk);
+    return { batch: await this.get(ref), chunk: c && clone(c) };
+  }
+
+  async completeChunk(ref: BatchRef, chunk: number, outcome: ChunkOutcome): Promise<boolean> {
+    const b = this.batches.get(this.key(ref));
+    const c = this.chunks.get(this.key(ref))?.get(chunk);
+    if (!b || !c || c.status !== 'pending' || b.status !== 'in_progress') return false;
+    Object.assign(c, {
+      status: 'done',
+      completed: outcome.completed,
+      failed: outcome.failed,
+      output_key: outcome.outputKey,
+      pool: outcome.pool,
+      ...(outcome.errorKey ? { error_key: outcome.errorKey } : {}),
+    });
+    b.completed += outcome.completed;
+    b.failed += outcome.failed;
+    b.chunks_done = (b.chunks_done ?? 0) + 1;
+    const pool = `${outcome.pool}_requests` as const;
+    b[pool] = (b[pool] ?? 0) + outcome.completed + outcome.failed;
+    return true;
+  }
+
+  async listChunks(ref: BatchRef): Promise<ChunkRecord[]> {
+    return [...(this.chunks.get(this.key(ref))?.values() ?? [])].sort((a, b) => a.chunk - b.chunk).map(clone);
+  }
+
+  async saveCheckpoint(ref: BatchRef, chunk: number, checkpoint: { key: string; lines: number } | undefined) {
+    const c = this.chunks.get(this.key(ref))?.get(chunk);
+    const b = this.batches.get(this.key(ref));
+    if (c?.status !== 'pending') return false;
+    if (checkpoint) Object.assign(c, { checkpoint_key: checkpoint.key, checkpoint_lines: checkpoint.lines });
+    c.interruptions = (c.interruptions ?? 0) + 1;
+    if (b) b.interruptions = (b.interruptions ?? 0) + 1;
+    return true;
+  }
+
+  async markEscalated(ref: BatchRef, chunks: readonly number[]): Promise<void> {
+    for (const n of chunks) {
+      const c = this.chunks.get(this.key(ref))?.get(n);
+      if (c) c.escalated = true;
+    }
+    const b = this.batches.get(this.key(ref));
+    if (b) Object.assign(b, { at_risk: true, chunks_escalated: (b.chunks_escalated ?? 0) + chunks.length });
+  }
+
+  async listActive(): Promise<BatchRecord[]> {
+    return [...this.batches.values()]
+      .filter((b) => b.active === 'yes')
+      .sort((a, b) => a.expires_at - b.expires_at)
+      .map(clone);
+  }
+}
+
+export class InMemoryFileRepo implements FileRepo {
+  readonly files = new Map<string, FileRecord>();
+  async put(record: FileRecord) {
+    this.files.set(`${record.tenant}#${record.id}`, clone(record));
+  }
+  async get(tenant: string, id: string) {
+    const f = this.files.get(`${tenant}#${id}`);
+    return f && clone(f);
+  }
+  async list(
+    tenant: string,
+    opts: { after?: string; limit: number; order: 'asc' | 'desc'; purpose?: string },
+  ) {
+    const all = [...this.files.values()]
+      .filter((f) => f.tenant === tenant && (!opts.purpose || f.purpose === opts.purpose))
+      .sort((a, b) => (opts.order === 'asc' ? a.id.localeCompare(b.id) : b.id.localeCompare(a.id)));
+    const start = opts.after ? all.findIndex((f) => f.id === opts.after) + 1 : 0;
+    const page = all.slice(start);
+    return { items: page.slice(0, opts.limit), hasMore: page.length > opts.limit };
+  }
+  async delete(tenant: string, id: string) {
+    this.files.delete(`${tenant}#${id}`);
+  }
+}
+
+export class NoSuchKey extends Error {
+  override readonly name = 'NoSuchKey';
+}
+
+export class InMemoryBlobStore implements BlobStorePort {
+  readonly objects = new Map<string, Buffer>();
+  async put(key: string, body: Buffer | string) {
+    this.objects.set(key, Buffer.from(body));
+  }
+  async stream(key: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>> {
+    const body = this.objects.get(key);
+    if (!body) throw new NoSuchKey(key);
+    const bytes = range ? body.subarray(range.start, range.end) : body;
+    // Small pieces, so line splitting across piece boundaries is exercised.
+    return (async function* () {
+      for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7);
+    })();
+  }
+  async read(key: string) {
+    const body = this.objects.get(key);
+    if (!body) throw new NoSuchKey(key);
+    return Buffer.from(body);
+  }
+  async upload(key: string, source: AsyncIterable<Buffer>) {
+    const parts: Buffer[] = [];
+    for await (const b of source) parts.push(Buffer.from(b));
+    const body = Buffer.concat(parts);
+    this.objects.set(key, body);
+    return body.length;
+  }
+  async delete(key: string) {
+    this.objects.delete(key);
+  }
+  async deletePrefix(prefix: string) {
+    const doomed = [...this.objects.keys()].filter((k) => k.startsWith(prefix));
+    for (const k of doomed) this.objects.delete(k);
+    return doomed.length;
+  }
+  async presignedGetUrl(key: string, filename: string) {
+    return `https://blobs.invalid/${key}?filename=${encodeURIComponent(filename)}`;
+  }
+  text(key: string): string {
+    return this.objects.get(key)?.toString('utf8') ?? '';
+  }
+}
+
+export class RecordingQueue implements QueuePort {
+  readonly sent: { queue: QueueName; body: unknown }[] = [];
+  async send(queue: QueueName, body: unknown) {
+    this.sent.push({ queue, body: clone(body) });
+  }
+  async sendAll(queue: QueueName, bodies: readonly unknown[]) {
+    for (const b of bodies) await this.send(queue, b);
+  }
+  /** Takes (and removes) what was sent to `queue`. */
+  take<T = unknown>(queue: QueueName): T[] {
+    const mine = this.sent.filter((m) => m.queue === queue);
+    for (const m of mine) this.sent.splice(this.sent.indexOf(m), 1);
+    return mine.map((m) => m.body as T);
+  }
+}
+
+export class InMemoryApiKeys implements ApiKeyRepo {
+  readonly keys = new Map<string, string>();
+  async tenantFor(apiKey: string) {
+    return this.keys.get(apiKey);
+  }
+  async register(apiKey: string, tenant: string) {
+    this.keys.set(apiKey, tenant);
+  }
+}
+
+export interface FakeDeps extends Deps {
+  clock: FakeClock;
+  blobs: InMemoryBlobStore;
+  files: InMemoryFileRepo;
+  batches: InMemoryBatchRepo;
+  apiKeys: InMemoryApiKeys;
+  queue: RecordingQueue;
+}
+
+/** A whole set of in-memory deps; `env` overrides limits and SLA settings by variable name. */
+export function fakeDeps(env: Record<string, string> = {}): FakeDeps {
+  return {
+    clock: new FakeClock(),
+    ids: createSequentialIdSource(),
+    limits: limitsSchema.parse(env),
+    sla: slaSchema.parse(env),
+    blobs: new InMemoryBlobStore(),
+    files: new InMemoryFileRepo(),
+    batches: new InMemoryBatchRepo(),
+    apiKeys: new InMemoryApiKeys(),
+    queue: new RecordingQueue(),
+  };
+}
+
+/** A JSONL input of `n` chat requests, ids `<prefix>-0` … */
+export const jsonlOf = (n: number, prefix = 'req'): string =>
+  Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      custom_id: `${prefix}-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'm', messages: [{ role: 'user', content: `q${i}` }] },
+    }),
+  ).join('\n');

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { createBatch } from '../../../../core/batches/batches-service.js';
+import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
+import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
+import { createFile } from '../../../../core/files/files-service.js';
+import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+
+const tenant = 'acme';
+
+async function created(deps: FakeDeps, content: string, body: { priority?: 'high' } = {}) {
+  const file = await createFile(deps, tenant, {
+    filename: 'in.jsonl',
+    purpose: 'batch',
+    content: Buffer.from(content),
+  });
+  const batch = await createBatch(deps, tenant, {
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+    ...body,
+  });
+  deps.queue.take('scheduling');
+  return { file, ref: { tenant, batchId: batch.id } };
+}
+
+describe('scheduleBatch (in-memory ports, fake clock)', () => {
+  it('plans chunks, starts the batch and sends one descriptor per chunk to spot', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '4' });
+    const { file, ref } = await created(deps, jsonlOf(10));
+    expect(await scheduleBatch(deps, ref)).toBe('scheduled');
+    const batch = await deps.batches.get(ref);
+    expect(batch).toMatchObject({ status: 'in_progress', total: 10, chunk_count: 3, enqueued: true });
+    const sent = deps.queue.take<ChunkMessage>('spot');
+    expect(sent.map((m) => [m.chunk, m.lineStart, m.lineEnd])).toEqual([
+      [0, 1, 4],
+      [1, 5, 8],
+      [2, 9, 10],
+    ]);
+    // The key was resolved at create; the descriptor carries no payload.
+    expect(sent.every((m) => m.key === `${tenant}/files/${file.id}.jsonl`)).toBe(true);
+    expect(deps.queue.sent).toEqual([]);
+  });
+
+  it('reads the input only through the key stored on the batch, not the files table', async () => {
+    const deps = fakeDeps();
+    const { file, ref } = await created(deps, jsonlOf(3));
+    await deps.files.delete(tenant, file.id); // record gone, object still there
+    expect(await scheduleBatch(deps, ref)).toBe('scheduled');
+  });
+
+  it('fails the batch with invalid_file when the input object is gone', async () => {
+    const deps = fakeDeps();
+    const { file, ref } = await created(deps, jsonlOf(3));
+    await deps.blobs.delete(`${tenant}/files/${file.id}.jsonl`);
+    expect(await scheduleBatch(deps, ref)).toBe('failed');
+    expect((await deps.batches.get(ref))?.errors?.[0]?.code).toBe('invalid_file');
+    expect(deps.queue.sent).toEqual([]);
+  });
+
+  it('fails a malformed file with line-numbered errors and sends nothing', async () => {
+    const deps = fakeDeps();
+    const { ref } = await created(deps, `${jsonlOf(1)}\nnot json\n`);
+    expect(await scheduleBatch(deps, ref)).toBe('failed');
+    const batch = await deps.batches.get(ref);
+    expect(batch?.status).toBe('failed');
+    expect(batch?.errors?.[0]?.line).toBe(2);
+    expect(deps.queue.sent).toEqual([]);
+  });
+
+  it('sends high-priority work to dedicated', async () => {
+    const deps = fakeDeps();
+    const { ref } = await created(deps, jsonlOf(2), { priority: 'high' });
+    await scheduleBatch(deps, ref);
+    expect(deps.queue.take('dedicated')).toHaveLength(1);
+  });
+
+  it('resends the pending chunks of a batch whose fan-out was cut short, and is a no-op after', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '2' });
+    const { ref } = await created(deps, jsonlOf(6));
+    await scheduleBatch(deps, ref);
+    deps.queue.take('spot');
+    await deps.batches.update(ref, { enqueued: false }); // crashed before marking the send done
+    expect(await scheduleBatch(deps, ref)).toBe('resent');
+    expect(deps.queue.take('spot')).toHaveLength(3);
+    expect(await scheduleBatch(deps, ref)).toBe('not-validating');
+  });
+});

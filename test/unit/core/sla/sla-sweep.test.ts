@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createBatch } from '../../../../core/batches/batches-service.js';
+import { FINALIZER_LEASE_S } from '../../../../core/batches/finalize-batch.js';
+import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
+import type { BatchRef, ChunkMessage } from '../../../../core/chunks/chunk-message.js';
+import { createFile } from '../../../../core/files/files-service.js';
+import { slaSweep } from '../../../../core/sla/sla-sweep.js';
+import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+
+const tenant = 'acme';
+const HOUR = 3_600_000;
+
+async function scheduled(deps: FakeDeps, n: number, window = '1h'): Promise<BatchRef> {
+  const file = await createFile(deps, tenant, {
+    filename: 'in.jsonl',
+    purpose: 'batch',
+    content: Buffer.from(jsonlOf(n)),
+  });
+  const batch = await createBatch(deps, tenant, {
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: window,
+  });
+  const ref = { tenant, batchId: batch.id };
+  await scheduleBatch(deps, ref);
+  deps.queue.take('scheduling');
+  deps.queue.take('spot');
+  return ref;
+}
+
+const settings = { COMPLETION_WINDOWS: '24h,1h', CHUNK_MAX_LINES: '40' };
+
+describe('slaSweep (in-memory ports, fake clock)', () => {
+  it('leaves a batch on track alone', async () => {
+    const deps = fakeDeps(settings);
+    await scheduled(deps, 80);
+    const report = await slaSweep(deps);
+    expect(report).toMatchObject({
+      active: { in_progress: 1 },
+      expired: [],
+      escalated: [],
+      finalizeRequested: [],
+    });
+    expect(deps.queue.sent).toEqual([]);
+  });
+
+  it('escalates the pending chunks of an at-risk batch to dedicated once, with the stored input key', async () => {
+    const deps = fakeDeps(settings);
+    const ref = await scheduled(deps, 80);
+    // 20 s before the deadline, 80 requests at the assumed 5 req/s need 16 s: over half the time left.
+    deps.clock.advance(HOUR - 20_000);
+    expect((await slaSweep(deps)).escalated).toEqual([{ batchId: ref.batchId, chunks: 2 }]);
+    const copies = deps.queue.take<ChunkMessage>('dedicated');
+    expect(copies.map((c) => c.chunk)).toEqual([0, 1]);
+    expect(copies[0]?.key).toBe((await deps.batches.get(ref))?.input_key);
+    expect((await slaSweep(deps)).escalated).toEqual([]);
+  });
+
+  it('does not look up the input file to escalate (the SLA monitor has no files table)', async () => {
+    const deps = fakeDeps(settings);
+    await scheduled(deps, 80);
+    deps.files.files.clear();
+    deps.clock.advance(HOUR - 20_000);
+    expect((await slaSweep(deps)).escalated).toHaveLength(1);
+  });
+
+  it('expires a batch at its window and asks the finalizer to write what it has', async () => {
+    const deps = fakeDeps(settings);
+    const ref = await scheduled(deps, 10);
+    deps.clock.advance(HOUR);
+    expect((await slaSweep(deps)).expired).toEqual([ref.batchId]);
+    expect(await deps.batches.get(ref)).toMatchObject({ status: 'finalizing', end_reason: 'expired' });
+    expect(deps.queue.take('finalizing')).toEqual([ref]);
+  });
+
+  it('re-requests finalization for a batch stuck in finalizing past the finalizer lease', async () => {
+    const deps = fakeDeps(settings);
+    const ref = await scheduled(deps, 10);
+    await deps.batches.transition(ref, 'finalizing', Math.floor(deps.clock.now() / 1000), {}, [
+      'in_progress',
+    ]);
+    expect((await slaSweep(deps)).finalizeRequested).toEqual([]);
+    deps.clock.advance(FINALIZER_LEASE_S * 1000);
+    expect((await slaSweep(deps)).finalizeRequested).toEqual([ref.batchId]);
+  });
+});

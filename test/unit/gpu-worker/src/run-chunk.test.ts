@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { createBatch } from '../../../../core/batches/batches-service.js';
+import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
+import type { BatchRef, ChunkMessage } from '../../../../core/chunks/chunk-message.js';
+import { createFile } from '../../../../core/files/files-service.js';
+import type { Engine } from '../../../../gpu-worker/src/engine/engine.js';
+import { runChunk } from '../../../../gpu-worker/src/run-chunk.js';
+import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+
+const tenant = 'acme';
+const stop = new AbortController().signal;
+
+/** An engine that answers every request at once; `fail` names custom ids to answer with 400. */
+const engine = (fail: (body: Record<string, unknown>) => boolean = () => false): Engine => ({
+  name: 'fake',
+  send: async (_url, body) =>
+    fail(body)
+      ? { status: 400, body: { error: { message: 'bad', type: 'invalid_request_error' } } }
+      : { status: 200, body: { id: 'x', object: 'chat.completion', choices: [] } },
+});
+
+async function scheduled(deps: FakeDeps, n: number): Promise<{ ref: BatchRef; msgs: ChunkMessage[] }> {
+  const file = await createFile(deps, tenant, {
+    filename: 'in.jsonl',
+    purpose: 'batch',
+    content: Buffer.from(jsonlOf(n)),
+  });
+  const batch = await createBatch(deps, tenant, {
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+  });
+  const ref = { tenant, batchId: batch.id };
+  await scheduleBatch(deps, ref);
+  return { ref, msgs: deps.queue.take<ChunkMessage>('spot') };
+}
+
+const opts = { pool: 'spot' as const, concurrency: 4, maxRetries: 0, stop, retryMinTimeoutMs: 1 };
+
+describe('runChunk (in-memory ports)', () => {
+  it('writes the chunk’s parts in line order, completes it once and asks for finalization on the last', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '5' });
+    const { ref, msgs } = await scheduled(deps, 8);
+    const failing = (b: Record<string, unknown>) =>
+      JSON.stringify(b.messages).includes('q3') || JSON.stringify(b.messages).includes('q6');
+    const first = await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine(failing) });
+    expect(first).toMatchObject({
+      outcome: 'completed',
+      ran: 5,
+      completed: 4,
+      failed: 1,
+      finalizeRequested: false,
+    });
+    const second = await runChunk(deps, msgs[1] as ChunkMessage, { ...opts, engine: engine(failing) });
+    expect(second).toMatchObject({ outcome: 'completed', finalizeRequested: true });
+    expect(deps.queue.take('finalizing')).toEqual([ref]);
+    const [c0] = await deps.batches.listChunks(ref);
+    const out = deps.blobs
+      .text(c0?.output_key ?? '')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).custom_id);
+    expect(out).toEqual(['req-0', 'req-1', 'req-2', 'req-4']);
+    expect((await deps.batches.get(ref))?.completed).toBe(6);
+  });
+
+  it('answers a duplicate delivery of a done chunk without running anything', async () => {
+    const deps = fakeDeps();
+    const { msgs } = await scheduled(deps, 3);
+    await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() });
+    const again = await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() });
+    expect(again).toMatchObject({ outcome: 'duplicate', ran: 0 });
+  });
+
+  it('checkpoints an interrupted chunk and hands the rest to dedicated; the next attempt skips what was done', async () => {
+    const deps = fakeDeps();
+    const { ref, msgs } = await scheduled(deps, 10);
+    const first = await runChunk(deps, msgs[0] as ChunkMessage, {
+      ...opts,
+      concurrency: 1,
+      engine: engine(),
+      simulateInterruptionAfter: 4,
+    });
+    expect(first.outcome).toBe('handed-off');
+    const [resumed] = deps.queue.take<ChunkMessage>('dedicated');
+    expect(resumed).toMatchObject({ chunk: 0, attempt: 2 });
+    const second = await runChunk(deps, resumed as ChunkMessage, {
+      ...opts,
+      pool: 'dedicated',
+      engine: engine(),
+    });
+    expect(second).toMatchObject({ outcome: 'completed', ran: 6, completed: 10 });
+    expect((await deps.batches.listChunks(ref))[0]).toMatchObject({ interruptions: 1, checkpoint_lines: 4 });
+  });
+
+  it('skips a chunk whose batch is no longer running', async () => {
+    const deps = fakeDeps();
+    const { ref, msgs } = await scheduled(deps, 2);
+    await deps.batches.transition(ref, 'cancelling', 0);
+    expect((await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() })).outcome).toBe(
+      'skipped',
+    );
+  });
+});
