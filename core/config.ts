@@ -91,10 +91,3 @@ export function readConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   }
   return parsed.data;
 }
-
-/** Reads a required environment variable (a resource name or URL handed in by the deployment). */
-export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`Missing required environment variable ${name}`);
-  return value;
-}

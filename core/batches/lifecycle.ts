@@ -37,8 +37,6 @@ export const timestampField = {
 /** How a batch that reached `finalizing` or `cancelling` ends. */
 export type EndReason = 'completed' | 'expired' | 'cancelled';
 
-export const finalStatusFor = (reason: EndReason): BatchStatus => reason;
-
 /** Cancel is accepted while work can still be stopped; repeating it is harmless. */
 export function cancelOutcome(status: BatchStatus): 'cancel' | 'already-cancelling' | 'conflict' {
   if (status === 'cancelling' || status === 'cancelled') return 'already-cancelling';

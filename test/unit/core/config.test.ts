@@ -4,7 +4,6 @@ import {
   ConfigError,
   limitsSchema,
   readConfig,
-  requireEnv,
   slaSchema,
   workerSchema,
 } from '../../../core/config.js';
@@ -129,18 +128,4 @@ describe('readConfig', () => {
     );
     expect(() => readConfig(awsSchema, { AWS_ENDPOINT_URL: 'localhost' })).toThrow(/AWS_ENDPOINT_URL/);
   });
-});
-
-describe('requireEnv', () => {
-  it('returns a set variable', () => {
-    expect(requireEnv('FILES_TABLE', { FILES_TABLE: 'files' })).toBe('files');
-  });
-
-  it.each([{}, { FILES_TABLE: '' }])(
-    'throws a ConfigError naming the variable when it is unset or empty (%j)',
-    (env) => {
-      const err = configErrorOf(() => requireEnv('FILES_TABLE', env));
-      expect(err.message).toContain('FILES_TABLE');
-    },
-  );
 });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   cancelOutcome,
   canTransition,
-  finalStatusFor,
   isTerminal,
   predecessorsOf,
   TERMINAL_STATUSES,
@@ -83,14 +82,6 @@ describe('timestampField', () => {
     expect(timestampField.validating).toBe('created_at');
     for (const s of ALL.filter((x) => x !== 'validating')) expect(timestampField[s]).toBe(`${s}_at`);
     expect(new Set(Object.values(timestampField)).size).toBe(ALL.length);
-  });
-});
-
-describe('finalStatusFor', () => {
-  it('maps each end reason to the status of the same name', () => {
-    expect(finalStatusFor('completed')).toBe('completed');
-    expect(finalStatusFor('expired')).toBe('expired');
-    expect(finalStatusFor('cancelled')).toBe('cancelled');
   });
 });
 
