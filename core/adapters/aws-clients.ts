@@ -64,7 +64,12 @@ export function addClientMiddleware(m: ClientMiddleware): void {
   extraMiddleware.push(m);
 }
 
-function countCalls(client: Stackable, service: string, counter: CallCounter): void {
+/** Counts `client`'s calls under `service` (the clients built here are counted already). */
+export function countCalls(client: unknown, service: string, counter: CallCounter = awsCalls): void {
+  addCounter(client as Stackable, service, counter);
+}
+
+function addCounter(client: Stackable, service: string, counter: CallCounter): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
@@ -106,9 +111,9 @@ export function createAwsClients(
     ...(settings.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: settings.AWS_ENDPOINT_URL_DYNAMODB } : {}),
   });
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  countCalls(s3 as unknown as Stackable, 'S3', counter);
-  countCalls(sqs as unknown as Stackable, 'SQS', counter);
-  countCalls(dynamo as unknown as Stackable, 'DynamoDB', counter);
+  addCounter(s3 as unknown as Stackable, 'S3', counter);
+  addCounter(sqs as unknown as Stackable, 'SQS', counter);
+  addCounter(dynamo as unknown as Stackable, 'DynamoDB', counter);
   for (const m of middleware) {
     (s3 as unknown as Stackable).middlewareStack.use(m('S3'));
     (sqs as unknown as Stackable).middlewareStack.use(m('SQS'));

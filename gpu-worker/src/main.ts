@@ -1,4 +1,4 @@
-import type { Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { createAwsClients } from '../../core/adapters/aws-clients.js';
 import { createDeps } from '../../core/app/deps.js';
@@ -10,11 +10,16 @@ import { reportPeriodically } from './call-report.js';
 import type { Engine } from './engine/engine.js';
 import { HttpEngine } from './engine/http-engine.js';
 import { SimulatedEngine } from './engine/simulated-engine.js';
+import { handOffFor, spotNotice } from './reclaim.js';
 import { runChunk } from './run-chunk.js';
+import { EcsTaskProtection } from './task-protection.js';
+import { protectionFor } from './task-protection-setup.js';
 
 const settings = readConfig(workerSchema);
-const clients = createAwsClients(readConfig(awsSchema));
+const aws = readConfig(awsSchema);
+const clients = createAwsClients(aws);
 const deps = createDeps('worker', process.env, clients);
+const protection = await protectionFor(process.env, aws.AWS_REGION);
 const engine: Engine = settings.ENGINE_URL
   ? new HttpEngine(settings.ENGINE_URL, {
       apiKey: settings.ENGINE_API_KEY,
@@ -28,8 +33,24 @@ const engine: Engine = settings.ENGINE_URL
 const stop = new AbortController();
 const flushReport = reportPeriodically(process.env.OPENBATCH_REPORT_DIR, `worker-${settings.POOL}`);
 
+// Asked once per stop: a SIGTERM on a spot task is a reclaim unless the instance says otherwise.
+let handOff: ReturnType<typeof decideHandOff> | undefined;
+const decideHandOff = async () =>
+  handOffFor(settings.POOL, settings.POOL === 'spot' ? await spotNotice(process.env) : 'no-notice');
+
+/** Makes a released chunk visible again at once, for another task of this pool. */
+const releaseMessage = (message: Message) =>
+  clients.sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: settings.QUEUE_URL,
+      ReceiptHandle: message.ReceiptHandle,
+      VisibilityTimeout: 0,
+    }),
+  );
+
 async function handle(message: Message): Promise<boolean> {
   const started = Date.now();
+  await protection.hold();
   try {
     const msg = parseChunkMessage(message.Body ?? '');
     const lines = msg.lineEnd - msg.lineStart + 1;
@@ -40,6 +61,10 @@ async function handle(message: Message): Promise<boolean> {
       concurrency: settings.ENGINE_CONCURRENCY,
       maxRetries: settings.ENGINE_MAX_RETRIES,
       stop: stop.signal,
+      handOffTo: () => {
+        handOff ??= decideHandOff();
+        return handOff;
+      },
       ...(interrupt ? { simulateInterruptionAfter: Math.max(1, Math.floor(lines / 2)) } : {}),
     });
     log.info('chunk handled', {
@@ -55,17 +80,24 @@ async function handle(message: Message): Promise<boolean> {
       {
         ChunksCompleted: result.outcome === 'completed' ? 1 : 0,
         ChunksHandedOff: result.outcome === 'handed-off' ? 1 : 0,
+        ChunksReleased: result.outcome === 'released' ? 1 : 0,
         ChunksDuplicate: result.outcome === 'duplicate' ? 1 : 0,
         RequestsRun: result.ran,
         RequestsFailed: result.failed,
         ChunkDuration: { value: Date.now() - started, unit: 'Milliseconds' },
       },
     );
+    if (result.outcome === 'released') {
+      await releaseMessage(message);
+      return false;
+    }
     return true;
   } catch (err) {
     // Left on the queue: SQS redelivers it, and after maxReceiveCount it goes to the DLQ.
     log.error('chunk failed', { err, messageId: message.MessageId, pool: settings.POOL });
     return false;
+  } finally {
+    await protection.release();
   }
 }
 
@@ -85,11 +117,11 @@ const consumer = Consumer.create({
 consumer.on('error', (err) => log.error('queue error', { err, pool: settings.POOL }));
 consumer.on('processing_error', (err) => log.error('processing error', { err, pool: settings.POOL }));
 
-// Spot interruption (ECS sends SIGTERM, then SIGKILL after the stop timeout): stop receiving,
-// let in-flight chunks checkpoint and hand off, then exit.
+// A spot reclaim or an instance drain (ECS sends SIGTERM, then SIGKILL after the stop timeout):
+// stop receiving, let in-flight chunks checkpoint and hand off, then exit.
 const shutdown = (signal: string) => {
   if (stop.signal.aborted) return;
-  log.info('worker stopping', { signal, pool: settings.POOL });
+  log.info('worker stopping', { signal, pool: settings.POOL, protected: protection.held });
   stop.abort(signal);
   consumer.stop();
 };
@@ -101,5 +133,10 @@ consumer.on('stopped', () => {
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
-log.info('worker started', { pool: settings.POOL, engine: engine.name, queue: settings.QUEUE_URL });
+log.info('worker started', {
+  pool: settings.POOL,
+  engine: engine.name,
+  queue: settings.QUEUE_URL,
+  scaleInProtection: protection instanceof EcsTaskProtection ? 'on' : 'off (not on ECS)',
+});
 consumer.start();

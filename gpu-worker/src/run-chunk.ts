@@ -9,6 +9,7 @@ import type { ResultLine } from '../../core/openai/schemas.js';
 import { errorLine, isSuccess, responseLine } from '../../core/results/result-lines.js';
 import type { Pool } from '../../core/sla/policy.js';
 import { type Engine, type EngineResponse, isRetryableStatus } from './engine/engine.js';
+import type { HandOff } from './reclaim.js';
 
 type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'ids'>;
 
@@ -19,12 +20,21 @@ export interface ChunkRunOptions {
   maxRetries: number;
   /** Aborted on SIGTERM (spot interruption) or shutdown: finish nothing new, checkpoint, hand off. */
   stop: AbortSignal;
+  /**
+   * Where the rest goes when `stop` aborts the chunk (a SIGTERM): to dedicated after a spot
+   * reclaim, back to the task's own pool after a drain. Default: dedicated.
+   */
+  handOffTo?: () => Promise<HandOff>;
   /** SIMULATED spot interruption for tests and local runs: interrupt after this many finished lines. */
   simulateInterruptionAfter?: number;
   retryMinTimeoutMs?: number;
 }
 
-export type ChunkOutcomeKind = 'completed' | 'duplicate' | 'skipped' | 'handed-off';
+/**
+ * `handed-off`: checkpointed and sent to the dedicated queue. `released`: checkpointed, and the
+ * caller makes the message visible again on its own queue for another task of the same pool.
+ */
+export type ChunkOutcomeKind = 'completed' | 'duplicate' | 'skipped' | 'handed-off' | 'released';
 
 export interface ChunkRunResult {
   outcome: ChunkOutcomeKind;
@@ -49,8 +59,9 @@ class RetryableResponse extends Error {
 /**
  * Runs one chunk: reads its lines with a ranged GET, sends each request to the engine with
  * bounded concurrency and retries, writes the chunk's output and error parts, and completes the
- * chunk exactly once. Interrupted, it checkpoints the finished lines and hands the chunk to the
- * dedicated queue; the next attempt skips what was checkpointed.
+ * chunk exactly once. Interrupted, it checkpoints the finished lines and hands the rest to the
+ * dedicated queue (a reclaim) or back to its own pool (a drain); the next attempt skips what was
+ * checkpointed.
  */
 export async function runChunk(
   deps: ChunkDeps,
@@ -104,8 +115,16 @@ export async function runChunk(
   await Promise.all(tasks);
 
   if (finished.size < order.length) {
-    await handOff(deps, msg, finished, order);
-    return { outcome: 'handed-off', ran, completed: 0, failed: 0, finalizeRequested: false };
+    // A simulated interruption stands for a spot reclaim; a real stop asks where to go.
+    const to = interrupt.signal.aborted ? 'dedicated' : await (opts.handOffTo?.() ?? 'dedicated');
+    await handOff(deps, msg, finished, order, to);
+    return {
+      outcome: to === 'dedicated' ? 'handed-off' : 'released',
+      ran,
+      completed: 0,
+      failed: 0,
+      finalizeRequested: false,
+    };
   }
 
   const output: string[] = [];
@@ -198,6 +217,7 @@ async function handOff(
   msg: ChunkMessage,
   finished: Map<number, ResultLine>,
   order: number[],
+  to: HandOff,
 ): Promise<void> {
   const ref = { tenant: msg.tenant, batchId: msg.batchId };
   let checkpoint: { key: string; lines: number } | undefined;
@@ -213,7 +233,8 @@ async function handOff(
     await deps.blobs.put(checkpoint.key, body);
   }
   if (!(await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint))) return; // completed elsewhere meanwhile
-  // Interrupted work resumes on capacity that will not be taken away again.
+  if (to === 'own-pool') return; // the caller releases the message to its own queue
+  // Reclaimed work resumes on capacity that will not be taken away again.
   await deps.queue.send('dedicated', {
     ...msg,
     attempt: msg.attempt + 1,

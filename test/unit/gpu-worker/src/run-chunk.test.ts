@@ -93,6 +93,39 @@ describe('runChunk (in-memory ports)', () => {
     expect((await deps.batches.listChunks(ref))[0]).toMatchObject({ interruptions: 1, checkpoint_lines: 4 });
   });
 
+  it('on a stop, hands the rest to dedicated after a reclaim and back to its own pool after a drain', async () => {
+    for (const [to, outcome] of [
+      ['dedicated', 'handed-off'],
+      ['own-pool', 'released'],
+    ] as const) {
+      const deps = fakeDeps();
+      const { ref, msgs } = await scheduled(deps, 6);
+      const stopping = new AbortController();
+      let answered = 0;
+      const slow: Engine = {
+        name: 'fake',
+        send: async () => {
+          answered += 1;
+          if (answered === 3) stopping.abort('SIGTERM');
+          return { status: 200, body: { choices: [] } };
+        },
+      };
+      const result = await runChunk(deps, msgs[0] as ChunkMessage, {
+        ...opts,
+        concurrency: 1,
+        engine: slow,
+        stop: stopping.signal,
+        handOffTo: async () => to,
+      });
+      expect(result.outcome, to).toBe(outcome);
+      expect(deps.queue.take('dedicated').length, to).toBe(to === 'dedicated' ? 1 : 0);
+      expect((await deps.batches.listChunks(ref))[0], to).toMatchObject({
+        status: 'pending',
+        checkpoint_lines: 3,
+      });
+    }
+  });
+
   it('skips a chunk whose batch is no longer running', async () => {
     const deps = fakeDeps();
     const { ref, msgs } = await scheduled(deps, 2);
