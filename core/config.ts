@@ -14,6 +14,15 @@ export const limitsSchema = z.object({
   MAX_LINE_BYTES: positiveInt.default(10 * 1024 * 1024),
   /** Direct uploads through API Gateway + Lambda (6 MB payload, base64) top out near 4.5 MB. */
   MAX_API_UPLOAD_BYTES: positiveInt.default(4 * 1024 * 1024),
+  /** The largest Upload (OpenAI: 8 GB); batch input is further bounded by MAX_BATCH_FILE_BYTES. */
+  MAX_UPLOAD_BYTES: positiveInt.default(8 * 1024 * 1024 * 1024),
+  /**
+   * Parts added through the API are stitched by the completing request itself, within API
+   * Gateway's 29 s; above this total, uploads must use pre-signed parts (straight to S3).
+   */
+  MAX_API_PARTS_TOTAL_BYTES: positiveInt.default(512 * 1024 * 1024),
+  /** A whole-file md5 on a pre-signed upload is checked by reading the file back, up to this size. */
+  MAX_MD5_CHECK_BYTES: positiveInt.default(256 * 1024 * 1024),
   /** File content above this size is served by a redirect to a pre-signed S3 URL. */
   MAX_INLINE_CONTENT_BYTES: positiveInt.default(4 * 1024 * 1024),
   CHUNK_MAX_LINES: positiveInt.default(2_000),

@@ -8,6 +8,9 @@ import { monotonicFactory } from 'ulidx';
 export interface IdSource {
   fileId(): string;
   batchId(): string;
+  uploadId(): string;
+  /** `part_...`: a part added to an upload; time-ordered, so parts list in arrival order. */
+  partId(): string;
   /** `batch_req_...`: the per-line id in output files. */
   requestLineId(): string;
   /** `req_...`: the request id recorded in a line's `response`. */
@@ -23,6 +26,8 @@ export function createIdSource(now: () => number = Date.now): IdSource {
   return {
     fileId: () => `file-${timeOrdered()}`,
     batchId: () => `batch_${timeOrdered()}`,
+    uploadId: () => `upload_${timeOrdered()}`,
+    partId: () => `part_${timeOrdered()}`,
     requestLineId: () => `batch_req_${random()}`,
     requestId: () => `req_${random()}`,
   };
@@ -35,6 +40,8 @@ export function createSequentialIdSource(): IdSource {
   return {
     fileId: () => next('file-'),
     batchId: () => next('batch_'),
+    uploadId: () => next('upload_'),
+    partId: () => next('part_'),
     requestLineId: () => next('batch_req_'),
     requestId: () => next('req_'),
   };

@@ -4,6 +4,7 @@ import type { BatchRef } from './chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from './chunks/chunk-record.js';
 import type { ChunkRange } from './chunks/plan-chunks.js';
 import type { BatchStatus } from './openai/schemas.js';
+import type { UploadPartRecord, UploadRecord } from './uploads/upload-record.js';
 
 /**
  * The small interfaces the flows (schedule, run chunk, finalize, SLA sweep, the API services)
@@ -43,6 +44,38 @@ export interface BlobStorePort {
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<number>;
   presignedGetUrl(key: string, filename: string, expiresInSeconds?: number): Promise<string>;
+  /** S3 multipart uploads, for the pre-signed part path: bytes go straight from client to S3. */
+  createMultipart(key: string, contentType: string): Promise<string>;
+  presignedPartUrl(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+  ): Promise<string>;
+  listMultipartParts(
+    key: string,
+    uploadId: string,
+  ): Promise<{ partNumber: number; size: number; etag: string }[]>;
+  completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<void>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+}
+
+/** The uploads table: uploads and the parts added to them through the API. */
+export interface UploadRepo {
+  create(record: UploadRecord): Promise<void>;
+  get(tenant: string, id: string): Promise<UploadRecord | undefined>;
+  /** Records the S3 multipart upload of the pre-signed path, unless one is recorded already; false then. */
+  claimMultipart(tenant: string, id: string, s3UploadId: string): Promise<boolean>;
+  /** Moves a pending upload to its final status (ending its `active` flag); false if not pending. */
+  finish(tenant: string, id: string, status: UploadRecord['status'], nowS: number): Promise<boolean>;
+  putPart(part: UploadPartRecord): Promise<void>;
+  listParts(tenant: string, uploadId: string): Promise<UploadPartRecord[]>;
+  /** Pending uploads whose hour ran out by `nowS`, for the sweep. */
+  listExpired(nowS: number): Promise<UploadRecord[]>;
 }
 
 /** Sends JSON messages to the declared queues, by logical name. */

@@ -1,11 +1,16 @@
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -114,6 +119,70 @@ export class BlobStore implements BlobStorePort {
       { expiresIn: expiresInSeconds },
     );
   }
+
+  async createMultipart(key: string, contentType: string): Promise<string> {
+    const out = await this.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }),
+    );
+    if (!out.UploadId) throw new Error(`S3 returned no UploadId for ${key}`);
+    return out.UploadId;
+  }
+
+  /** A URL the client PUTs one part's bytes to, straight into S3; S3 answers with the part's ETag. */
+  async presignedPartUrl(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+  ): Promise<string> {
+    return getSignedUrl(
+      this.s3,
+      new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
+      { expiresIn: expiresInSeconds },
+    );
+  }
+
+  async listMultipartParts(
+    key: string,
+    uploadId: string,
+  ): Promise<{ partNumber: number; size: number; etag: string }[]> {
+    const parts: { partNumber: number; size: number; etag: string }[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.s3.send(
+        new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+      );
+      for (const p of out.Parts ?? [])
+        parts.push({ partNumber: p.PartNumber ?? 0, size: p.Size ?? 0, etag: p.ETag ?? '' });
+      marker = out.IsTruncated ? out.NextPartNumberMarker : undefined;
+    } while (marker);
+    return parts;
+  }
+
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<void> {
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+      }),
+    );
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.s3.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+      );
+    } catch (err) {
+      if ((err as Error).name !== 'NoSuchUpload') throw err; // aborted already: the goal is met
+    }
+  }
 }
 
 /** Object keys. Every key starts with the tenant, so one tenant's data never shares a prefix with another's. */
@@ -123,6 +192,9 @@ export const keys = {
     `${tenant}/batches/${batchId}/parts/${String(chunk).padStart(6, '0')}/${attempt}.${kind}.jsonl`,
   /** Everything a batch writes while it runs (parts, checkpoints): removed once it is final. */
   batchWork: (tenant: string, batchId: string) => `${tenant}/batches/${batchId}/`,
+  /** A part added through the API, kept until its upload completes or ends. */
+  uploadPart: (tenant: string, uploadId: string, partId: string) => `${tenant}/uploads/${uploadId}/${partId}`,
+  uploadWork: (tenant: string, uploadId: string) => `${tenant}/uploads/${uploadId}/`,
   checkpoint: (tenant: string, batchId: string, chunk: number, attempt: string) =>
     `${tenant}/batches/${batchId}/checkpoints/${String(chunk).padStart(6, '0')}/${attempt}.jsonl`,
 };

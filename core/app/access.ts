@@ -57,9 +57,10 @@ export const tableActions: Readonly<Record<TableAccess, readonly string[]>> = {
 };
 
 const objectRead = ['s3:GetObject'];
-// Multipart uploads (lib-storage's Upload) need PutObject for create/part/complete and
-// AbortMultipartUpload to clean up a failed one.
-const objectWrite = ['s3:PutObject', 's3:AbortMultipartUpload'];
+// Multipart uploads (lib-storage's Upload, pre-signed parts) need PutObject for create, part
+// and complete, ListMultipartUploadParts to see which parts arrived, and AbortMultipartUpload
+// to clean up an unfinished one.
+const objectWrite = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
 
 /** Actions on a bucket's objects (`arn:...:bucket/*`). */
 export const objectActions: Readonly<Record<BucketAccess, readonly string[]>> = {

@@ -8,7 +8,7 @@
  */
 
 export type BucketName = 'files';
-export type TableName = 'files' | 'batches' | 'chunks' | 'apiKeys';
+export type TableName = 'files' | 'batches' | 'chunks' | 'apiKeys' | 'uploads';
 export type QueueName = 'scheduling' | 'spot' | 'dedicated' | 'finalizing';
 export type FunctionName =
   | 'authorizer'
@@ -16,7 +16,9 @@ export type FunctionName =
   | 'batchesApi'
   | 'scheduler'
   | 'finalizer'
-  | 'slaMonitor';
+  | 'slaMonitor'
+  | 'uploadsApi'
+  | 'housekeeping';
 export type PoolName = 'spot' | 'dedicated';
 
 export interface BucketDeclaration {
@@ -117,6 +119,21 @@ export const tables: Readonly<Record<TableName, TableDeclaration>> = {
     ttlAttribute: 'ttl',
   },
   apiKeys: { env: 'API_KEYS_TABLE', partitionKey: stringKey('key_hash') },
+  // Uploads (`id`) and the parts added to them through the API (`<upload id>#<part id>`).
+  uploads: {
+    env: 'UPLOADS_TABLE',
+    partitionKey: stringKey('tenant'),
+    sortKey: stringKey('id'),
+    // Only pending uploads carry `active`, so the sweep reads just those past their hour.
+    indexes: [
+      {
+        name: 'pending-by-expiry',
+        partitionKey: stringKey('active'),
+        sortKey: { name: 'expires_at', type: 'N' },
+      },
+    ],
+    ttlAttribute: 'ttl',
+  },
 };
 
 export const queues: Readonly<Record<QueueName, QueueDeclaration>> = {
@@ -226,6 +243,33 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       buckets: { files: 'readWriteDelete' },
       tables: { files: 'readWrite', batches: 'readWrite', chunks: 'read' },
     },
+  },
+  uploadsApi: {
+    entry: 'lambdas/uploads-api/handler.ts',
+    description: 'OpenAI Uploads API, with pre-signed S3 part URLs beside it',
+    timeoutSeconds: 29,
+    memoryMb: 1024,
+    triggers: [
+      { kind: 'http', method: 'POST', path: '/v1/uploads' },
+      { kind: 'http', method: 'POST', path: '/v1/uploads/{upload_id}/parts' },
+      { kind: 'http', method: 'POST', path: '/v1/uploads/{upload_id}/complete' },
+      { kind: 'http', method: 'POST', path: '/v1/uploads/{upload_id}/cancel' },
+      // Extensions beside the OpenAI contract: parts straight to S3, and the state to resume from.
+      { kind: 'http', method: 'POST', path: '/v1/openbatch/uploads/{upload_id}/part_urls' },
+      { kind: 'http', method: 'GET', path: '/v1/openbatch/uploads/{upload_id}' },
+    ],
+    uses: {
+      buckets: { files: 'readWriteDelete' },
+      tables: { uploads: 'readWrite', files: 'readWrite' },
+    },
+  },
+  housekeeping: {
+    entry: 'lambdas/housekeeping/handler.ts',
+    description: 'Ends uploads past their hour and discards their parts',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    triggers: [{ kind: 'schedule', everySeconds: 300 }],
+    uses: { buckets: { files: 'readWriteDelete' }, tables: { uploads: 'readWrite' } },
   },
   slaMonitor: {
     entry: 'lambdas/sla-monitor/handler.ts',

@@ -3,11 +3,12 @@ import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
 import { BatchStore } from '../adapters/batch-store.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { FilesRepo } from '../adapters/files-repo.js';
+import { UploadsRepo } from '../adapters/uploads-repo.js';
 import { WorkQueue } from '../adapters/work-queue.js';
 import { type Clock, systemClock } from '../clock.js';
 import { awsSchema, type Limits, limitsSchema, readConfig, type SlaSettings, slaSchema } from '../config.js';
 import { createIdSource, type IdSource } from '../ids.js';
-import type { ApiKeyRepo, BatchRepo, BlobStorePort, FileRepo, QueuePort } from '../ports.js';
+import type { ApiKeyRepo, BatchRepo, BlobStorePort, FileRepo, QueuePort, UploadRepo } from '../ports.js';
 import { type FunctionName, functions, type Uses, workerUses } from './declaration.js';
 import { resolveResources } from './resources.js';
 
@@ -21,6 +22,7 @@ export interface Deps {
   files: FileRepo;
   batches: BatchRepo;
   apiKeys: ApiKeyRepo;
+  uploads: UploadRepo;
   queue: QueuePort;
 }
 
@@ -61,6 +63,7 @@ export function depsFor(principal: string, uses: Uses, env: NodeJS.ProcessEnv, c
       () => resources.table('chunks'),
     ),
     apiKeys: new ApiKeysRepo(aws.doc, () => resources.table('apiKeys')),
+    uploads: new UploadsRepo(aws.doc, () => resources.table('uploads')),
     queue: new WorkQueue(aws.sqs, (q) => resources.queue(q)),
   };
 }

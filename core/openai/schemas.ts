@@ -39,6 +39,62 @@ export const listFilesQuerySchema = z.object({
   purpose: z.string().optional(),
 });
 
+/** OpenAI's `expires_after` on files and uploads: seconds after `created_at`, 1 hour to 30 days. */
+export const expiresAfterSchema = z.object({
+  anchor: z.literal('created_at'),
+  seconds: z.number().int().min(3_600).max(2_592_000),
+});
+export type ExpiresAfter = z.infer<typeof expiresAfterSchema>;
+
+/** A name as a file system would take it: no path, no control characters, at most 255 bytes. */
+export const filenameSchema = z
+  .string()
+  .min(1)
+  .refine((s) => Buffer.byteLength(s) <= 255, 'must be at most 255 bytes')
+  .refine((s) => !/[\u0000-\u001f/\\]/.test(s), 'must not contain slashes or control characters');
+
+export const createUploadBodySchema = z.object({
+  filename: filenameSchema,
+  purpose: z.string().min(1),
+  bytes: z.number().int().min(1),
+  mime_type: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type such as application/jsonl'),
+  expires_after: expiresAfterSchema.optional(),
+});
+export type CreateUploadBody = z.infer<typeof createUploadBodySchema>;
+
+export const completeUploadBodySchema = z.object({
+  part_ids: z.array(z.string().min(1).max(128)).max(10_000),
+  md5: z
+    .string()
+    .regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hexadecimal digits')
+    .optional(),
+});
+export type CompleteUploadBody = z.infer<typeof completeUploadBodySchema>;
+
+/** openbatch extension: pre-signed S3 part URLs for an upload (part numbers 1 to 10,000, at most 1,000 a call). */
+export const partUrlsBodySchema = z.object({
+  part_numbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(1_000),
+});
+
+export interface UploadObject {
+  id: string;
+  object: 'upload';
+  bytes: number;
+  created_at: number;
+  filename: string;
+  purpose: string;
+  status: 'pending' | 'completed' | 'cancelled' | 'expired';
+  expires_at: number;
+  file: FileObject | null;
+}
+
+export interface UploadPartObject {
+  id: string;
+  object: 'upload.part';
+  created_at: number;
+  upload_id: string;
+}
+
 export const FILE_PURPOSES = ['batch', 'batch_output'] as const;
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
 

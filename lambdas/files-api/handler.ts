@@ -17,7 +17,7 @@ import {
   pathParam,
   tenantOf,
 } from '../shared/http.js';
-import { parseMultipartUpload } from './multipart.js';
+import { parseMultipartUpload } from '../shared/multipart.js';
 
 export const handler = httpApi([
   {

@@ -61,7 +61,13 @@ const batchesRW = [...on(tableWrite, T('batches')), ...on(tableWrite, `${T('batc
 const expected: Record<keyof typeof functions, string[]> = {
   authorizer: on(tableRead, T('api-keys')),
   filesApi: [
-    ...objects(['AbortMultipartUpload', 'DeleteObject', 'GetObject', 'PutObject']),
+    ...objects([
+      'AbortMultipartUpload',
+      'DeleteObject',
+      'GetObject',
+      'ListMultipartUploadParts',
+      'PutObject',
+    ]),
     's3:ListBucket s3 openbatch-prod-files',
     ...on(tableWrite, T('files')),
   ],
@@ -81,7 +87,13 @@ const expected: Record<keyof typeof functions, string[]> = {
     ...consume('scheduling'),
   ],
   finalizer: [
-    ...objects(['AbortMultipartUpload', 'DeleteObject', 'GetObject', 'PutObject']),
+    ...objects([
+      'AbortMultipartUpload',
+      'DeleteObject',
+      'GetObject',
+      'ListMultipartUploadParts',
+      'PutObject',
+    ]),
     's3:ListBucket s3 openbatch-prod-files',
     ...on(tableWrite, T('files')),
     ...batchesRW,
@@ -89,6 +101,31 @@ const expected: Record<keyof typeof functions, string[]> = {
     ...consume('finalizing'),
   ],
   slaMonitor: [...batchesRW, ...on(tableWrite, T('chunks')), ...send('dedicated'), ...send('finalizing')],
+  uploadsApi: [
+    ...objects([
+      'AbortMultipartUpload',
+      'DeleteObject',
+      'GetObject',
+      'ListMultipartUploadParts',
+      'PutObject',
+    ]),
+    's3:ListBucket s3 openbatch-prod-files',
+    ...on(tableWrite, T('uploads')),
+    ...on(tableWrite, `${T('uploads')}/index/*`),
+    ...on(tableWrite, T('files')),
+  ],
+  housekeeping: [
+    ...objects([
+      'AbortMultipartUpload',
+      'DeleteObject',
+      'GetObject',
+      'ListMultipartUploadParts',
+      'PutObject',
+    ]),
+    's3:ListBucket s3 openbatch-prod-files',
+    ...on(tableWrite, T('uploads')),
+    ...on(tableWrite, `${T('uploads')}/index/*`),
+  ],
 };
 
 describe('IAM grants per function', () => {
@@ -122,7 +159,7 @@ describe('IAM grants of the worker task role', () => {
       expect(grants).toEqual(
         [
           ...own,
-          ...objects(['AbortMultipartUpload', 'GetObject', 'PutObject']),
+          ...objects(['AbortMultipartUpload', 'GetObject', 'ListMultipartUploadParts', 'PutObject']),
           ...batchesRW,
           ...on(tableWrite, T('chunks')),
           ...send('dedicated'),

@@ -16,7 +16,9 @@ import type {
   FileRecord,
   FileRepo,
   QueuePort,
+  UploadRepo,
 } from '../../core/ports.js';
+import type { UploadPartRecord, UploadRecord } from '../../core/uploads/upload-record.js';
 
 /**
  * In-memory implementations of the ports, for unit tests of the flows: no emulator, no network.
@@ -217,6 +219,41 @@ export class InMemoryBlobStore implements BlobStorePort {
   async presignedGetUrl(key: string, filename: string) {
     return `https://blobs.invalid/${key}?filename=${encodeURIComponent(filename)}`;
   }
+  /** S3 multipart uploads in progress: upload id → key and parts by number. */
+  readonly multipart = new Map<string, { key: string; parts: Map<number, Buffer> }>();
+  private nextUpload = 0;
+  async createMultipart(key: string) {
+    const id = `mpu-${++this.nextUpload}`;
+    this.multipart.set(id, { key, parts: new Map() });
+    return id;
+  }
+  async presignedPartUrl(key: string, uploadId: string, partNumber: number, expiresInSeconds: number) {
+    return `https://blobs.invalid/${key}?uploadId=${uploadId}&partNumber=${partNumber}&ttl=${expiresInSeconds}`;
+  }
+  /** What a client's PUT to a pre-signed part URL does. */
+  putPart(uploadId: string, partNumber: number, body: Buffer | string): void {
+    const mpu = this.multipart.get(uploadId);
+    if (!mpu) throw new Error(`NoSuchUpload ${uploadId}`);
+    mpu.parts.set(partNumber, Buffer.from(body));
+  }
+  async listMultipartParts(_key: string, uploadId: string) {
+    const mpu = this.multipart.get(uploadId);
+    if (!mpu) throw Object.assign(new Error('NoSuchUpload'), { name: 'NoSuchUpload' });
+    return [...mpu.parts.entries()].map(([n, b]) => ({ partNumber: n, size: b.length, etag: `"etag-${n}"` }));
+  }
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ) {
+    const mpu = this.multipart.get(uploadId);
+    if (!mpu) throw Object.assign(new Error('NoSuchUpload'), { name: 'NoSuchUpload' });
+    this.objects.set(key, Buffer.concat(parts.map((p) => mpu.parts.get(p.partNumber) ?? Buffer.alloc(0))));
+    this.multipart.delete(uploadId);
+  }
+  async abortMultipart(_key: string, uploadId: string) {
+    this.multipart.delete(uploadId);
+  }
   text(key: string): string {
     return this.objects.get(key)?.toString('utf8') ?? '';
   }
@@ -238,6 +275,40 @@ export class RecordingQueue implements QueuePort {
   }
 }
 
+export class InMemoryUploadRepo implements UploadRepo {
+  readonly uploads = new Map<string, UploadRecord>();
+  readonly parts = new Map<string, UploadPartRecord>();
+  async create(record: UploadRecord) {
+    this.uploads.set(`${record.tenant}#${record.id}`, clone(record));
+  }
+  async get(tenant: string, id: string) {
+    const u = this.uploads.get(`${tenant}#${id}`);
+    return u && clone(u);
+  }
+  async claimMultipart(tenant: string, id: string, s3UploadId: string) {
+    const u = this.uploads.get(`${tenant}#${id}`);
+    if (!u || u.status !== 'pending' || u.s3_upload_id) return false;
+    u.s3_upload_id = s3UploadId;
+    return true;
+  }
+  async finish(tenant: string, id: string, status: UploadRecord['status'], nowS: number) {
+    const u = this.uploads.get(`${tenant}#${id}`);
+    if (!u || u.status !== 'pending') return false;
+    Object.assign(u, { status, completed_at: nowS });
+    delete u.active;
+    return true;
+  }
+  async putPart(part: UploadPartRecord) {
+    this.parts.set(`${part.tenant}#${part.id}`, clone(part));
+  }
+  async listParts(tenant: string, uploadId: string) {
+    return [...this.parts.values()].filter((p) => p.tenant === tenant && p.upload_id === uploadId).map(clone);
+  }
+  async listExpired(nowS: number) {
+    return [...this.uploads.values()].filter((u) => u.active === 'yes' && u.expires_at <= nowS).map(clone);
+  }
+}
+
 export class InMemoryApiKeys implements ApiKeyRepo {
   readonly keys = new Map<string, string>();
   async tenantFor(apiKey: string) {
@@ -254,6 +325,7 @@ export interface FakeDeps extends Deps {
   files: InMemoryFileRepo;
   batches: InMemoryBatchRepo;
   apiKeys: InMemoryApiKeys;
+  uploads: InMemoryUploadRepo;
   queue: RecordingQueue;
 }
 
@@ -268,6 +340,7 @@ export function fakeDeps(env: Record<string, string> = {}): FakeDeps {
     files: new InMemoryFileRepo(),
     batches: new InMemoryBatchRepo(),
     apiKeys: new InMemoryApiKeys(),
+    uploads: new InMemoryUploadRepo(),
     queue: new RecordingQueue(),
   };
 }

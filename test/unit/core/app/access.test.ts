@@ -26,7 +26,12 @@ describe('actionsOf', () => {
     const of = (access: 'read' | 'readWrite' | 'readWriteDelete') =>
       actionsOf({ kind: 'bucket', logical: 'files', env: 'FILES_BUCKET', access });
     expect(of('read')).toEqual(['s3:GetObject']);
-    expect(of('readWrite')).toEqual(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload']);
+    expect(of('readWrite')).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+      's3:ListMultipartUploadParts',
+      's3:AbortMultipartUpload',
+    ]);
     expect(of('readWriteDelete')).toEqual(expect.arrayContaining(['s3:DeleteObject', 's3:ListBucket']));
   });
 
