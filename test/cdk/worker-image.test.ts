@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -36,8 +36,8 @@ const packageJson = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8
 };
 
 describe('gpu-worker/Dockerfile', () => {
-  it('is multi-stage: a build stage, and a runtime stage that copies only the bundle from it', () => {
-    expect(stages.map((s) => s.name)).toEqual(['build', 'runtime']);
+  it('is multi-stage: esbuild from the lock, a build stage, and a runtime stage that copies only the bundle', () => {
+    expect(stages.map((s) => s.name)).toEqual(['esbuild', 'build', 'runtime']);
     const copies = runtime.lines.filter((l) => l.startsWith('COPY'));
     expect(copies.filter((l) => l.includes('--from=build'))).toEqual([expect.stringContaining('/src/dist/')]);
     expect(runtime.lines.some((l) => /\bnpm\b/.test(l))).toBe(false);
@@ -99,25 +99,47 @@ describe('gpu-worker/Dockerfile', () => {
       expect(ig.ignores(dropped), dropped).toBe(true);
   });
 
-  it('bundles with the esbuild version the repository locks', () => {
-    const version = /^ARG ESBUILD_VERSION=(\S+)$/m.exec(dockerfile)?.[1];
-    const installed = JSON.parse(
-      readFileSync(resolve(root, 'node_modules/esbuild/package.json'), 'utf8'),
-    ).version;
-    expect(version).toBe(installed);
+  it('bundles with the esbuild the repository locks: a pinned devDependency, installed by npm ci from the lock', () => {
+    const installed = JSON.parse(readFileSync(resolve(root, 'node_modules/esbuild/package.json'), 'utf8'))
+      .version as string;
+    expect(packageJson.devDependencies.esbuild).toBe(installed);
+    const lock = JSON.parse(readFileSync(resolve(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<
+        string,
+        { version?: string; integrity?: string; devDependencies?: Record<string, string> }
+      >;
+    };
+    expect(lock.packages['']?.devDependencies?.esbuild).toBe(installed);
+    expect(lock.packages['node_modules/esbuild']?.version).toBe(installed);
+    // Nothing fetched outside the lock file.
+    expect(dockerfile).not.toMatch(/npx\s+--yes|npx -y|npm (install|i) esbuild/);
+    const tools = stages.find((s) => s.name === 'esbuild') as { lines: string[] };
+    expect(tools.lines.at(-1)).toMatch(/\s&& npm ci --no-audit --no-fund$/);
+    // Run the stage's lock extraction here: a project pinned to the locked esbuild, with the
+    // lock's integrity hashes for esbuild and its linux-x64 binary.
+    const dir = mkdtempSync(join(tmpdir(), 'esbuild-lock-'));
+    copyFileSync(resolve(root, 'package-lock.json'), join(dir, 'repository-lock.json'));
+    const script = /^RUN node -e "(.*)"\s+&& npm ci/.exec(tools.lines.at(-1) as string)?.[1] as string;
+    execFileSync(process.execPath, ['-e', script], { cwd: dir });
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies).toEqual({
+      esbuild: installed,
+    });
+    const extracted = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as typeof lock;
+    expect(extracted.packages['node_modules/esbuild']).toEqual(lock.packages['node_modules/esbuild']);
+    expect(extracted.packages['node_modules/@esbuild/linux-x64']?.integrity).toBe(
+      lock.packages['node_modules/@esbuild/linux-x64']?.integrity,
+    );
+    expect(build.lines).toContain('COPY --from=esbuild /tools/node_modules /tools/node_modules');
   });
 });
 
 describe('the image build step, run here', () => {
   const out = mkdtempSync(join(tmpdir(), 'worker-bundle-'));
-  const esbuildLine = build.lines.find((l) => l.includes('esbuild@')) as string;
+  const esbuildLine = build.lines.find((l) => l.startsWith('RUN /tools/node_modules/.bin/esbuild')) as string;
   // The Dockerfile's own command, with the locally installed esbuild and a scratch output.
   const command = esbuildLine
     .replace(/^RUN\s+/, '')
-    .replace(
-      /npx --yes "esbuild@\$\{ESBUILD_VERSION\}"/,
-      JSON.stringify(resolve(root, 'node_modules/.bin/esbuild')),
-    )
+    .replace('/tools/node_modules/.bin/esbuild', JSON.stringify(resolve(root, 'node_modules/.bin/esbuild')))
     .replace(
       '--outfile=dist/worker.mjs',
       `--outfile=${join(out, 'worker.mjs')} --metafile=${join(out, 'meta.json')} --log-level=warning`,
