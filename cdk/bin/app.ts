@@ -8,8 +8,10 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
+import { ensurePortalBuilt } from '../../portal/scripts/ensure-built.js';
 import { configFor, environmentNames } from '../config.js';
 import { addOpenbatch, type DeployTarget } from '../lib/openbatch-app.js';
+import { ensurePortalDist } from '../lib/stacks/portal-stack.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const app = new App();
@@ -18,6 +20,9 @@ const target = String(app.node.tryGetContext('target') ?? 'aws') as DeployTarget
 if (target !== 'aws' && target !== 'localstack')
   throw new Error(`Unknown target '${target}': aws or localstack`);
 const nag = String(app.node.tryGetContext('nag') ?? 'true') !== 'false';
+// The portal stack deploys portal/dist: build it first (only when stale), so that a clean
+// checkout deploys the portal and not only config.json. LocalStack has no portal stack.
+if (target === 'aws') ensurePortalDist(root, ensurePortalBuilt);
 
 for (const name of envName === 'all' ? environmentNames : [envName]) {
   addOpenbatch(app, { config: configFor(name), root, target, nag });

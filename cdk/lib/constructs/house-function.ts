@@ -19,7 +19,7 @@ export const lambdaRuntime = lambda.Runtime.NODEJS_24_X;
 export const bundleTarget = 'node20';
 
 export interface HouseFunctionProps {
-  /** Physical function name (also names the log group). */
+  /** Physical function name. */
   readonly functionName: string;
   /** The function as declared in core/app/declaration.ts: entry, description, timeout, memory. */
   readonly declaration: FunctionDeclaration;
@@ -45,8 +45,9 @@ export class HouseFunction extends Construct {
   constructor(scope: Construct, id: string, props: HouseFunctionProps) {
     super(scope, id);
     const { declaration: decl } = props;
+    // No physical name (the function logs to it through its logging configuration): a retained
+    // group from a failed first create would otherwise block the next create.
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/lambda/${props.functionName}`,
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });

@@ -41,6 +41,7 @@ export class ApiStack extends Stack {
   readonly functions: Record<string, HouseFunction> = {};
   readonly authorizer: apigw.TokenAuthorizer;
   readonly accessLogs: logs.LogGroup;
+  readonly executionLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -68,8 +69,8 @@ export class ApiStack extends Stack {
       this.functions[name] = fn;
     }
 
+    // No physical name: a retained group from a failed first create would block the next one.
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      logGroupName: `/aws/apigateway/${names.api()}/access`,
       retention: config.logRetentionDays,
       removalPolicy,
     });
@@ -104,6 +105,16 @@ export class ApiStack extends Stack {
         : {}),
     });
     addGatewayResponses(this.api);
+
+    // API Gateway writes execution logs (level ERROR) to this group, and would create it without
+    // retention on the first logged request; the stage waits for it, so it exists first. The
+    // name carries the API's id, so a re-created API never collides with a retained group.
+    this.executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${config.name}`,
+      retention: config.logRetentionDays,
+      removalPolicy,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogs);
 
     const authorizerName = Object.entries(declared).find(([, d]) =>
       d.triggers.some((t) => t.kind === 'authorizer'),

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   CfnOutput,
   DefaultStackSynthesizer,
@@ -26,8 +28,31 @@ import { ResourceNames } from '../names.js';
 
 export interface PortalStackProps extends StackProps {
   readonly config: EnvironmentConfig;
-  /** The built portal (portal/dist). @default none: only the runtime configuration is deployed */
+  /**
+   * The built portal (portal/dist): `cdk/bin/app.ts` builds it with `ensurePortalDist` before an
+   * AWS synthesis. @default none: only the runtime configuration is deployed (tests)
+   */
   readonly portalDist?: string;
+}
+
+/**
+ * Builds portal/dist when it is missing or older than the portal's sources (Vite, as `npm run
+ * portal:build` does), so that a synthesis from a clean checkout deploys the portal and not just
+ * config.json. Throws a message that says what to run when the build fails.
+ */
+export function ensurePortalDist(root: string, build: () => void): string {
+  const dist = join(root, 'portal/dist');
+  try {
+    build();
+  } catch (err) {
+    throw new Error(
+      `The portal stack deploys ${dist}, and building it failed: ${(err as Error).message.split('\n')[0]}\n` +
+        'Run `npm install` and `npm run portal:build` to see why, or synthesize only the other stacks.',
+    );
+  }
+  if (!existsSync(join(dist, 'index.html')))
+    throw new Error(`The portal build wrote no ${join(dist, 'index.html')}; run \`npm run portal:build\`.`);
+  return dist;
 }
 
 /**
@@ -57,6 +82,10 @@ export class PortalStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const names = new ResourceNames(config.prefix, this);
+    // Only built, re-deployable files and access logs: kept where data is kept, else emptied and
+    // deleted with the stack (dev).
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const autoDeleteObjects = !config.retainData;
 
     const logs = new s3.Bucket(this, 'LogsBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -65,7 +94,8 @@ export class PortalStack extends Stack {
       // CloudFront standard logs are delivered with ACLs.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy,
+      autoDeleteObjects,
     });
     this.bucket = new s3.Bucket(this, 'SiteBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -74,8 +104,8 @@ export class PortalStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: logs,
       serverAccessLogsPrefix: 'site/',
-      // Only built, re-deployable files live here.
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy,
+      autoDeleteObjects,
     });
 
     // The API stack publishes its id; read at deploy time, so no export couples the stacks.
@@ -146,14 +176,15 @@ export class PortalStack extends Stack {
 
     const host = config.domain?.name ?? this.distribution.distributionDomainName;
     this.runtimeConfig = { apiBaseUrl: `https://${host}/v1`, environment: config.name };
+    const portalSource = props.portalDist ? s3deploy.Source.asset(props.portalDist) : undefined;
     this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
       sources: [
-        ...(props.portalDist ? [s3deploy.Source.asset(props.portalDist)] : []),
+        ...(portalSource ? [portalSource] : []),
         s3deploy.Source.jsonData('config.json', this.runtimeConfig),
       ],
-      // Without a built portal, leave whatever is deployed and only refresh config.json.
-      prune: Boolean(props.portalDist),
+      // Without a portal, leave whatever is deployed and only refresh config.json.
+      prune: Boolean(portalSource),
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
       memoryLimit: 512,
