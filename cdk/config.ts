@@ -36,11 +36,70 @@ export interface PoolConfig {
   readonly maxWorkers: number;
 }
 
+/**
+ * A container image in the deploying account's private ECR registry (the stack's account and
+ * region), so that GPU instances never pull anonymously from a public registry behind a NAT.
+ */
+export interface EcrImageConfig {
+  /**
+   * Repository name. For a pull-through cache repository: the rule's prefix, then the upstream
+   * path (`docker-hub/vllm/vllm-openai`, `ecr-public/aws-cli/aws-cli`); see docs/deploy.md.
+   */
+  readonly repository: string;
+  /** A fixed tag or a digest (`sha256:...`); `latest` is refused. */
+  readonly tag: string;
+  /**
+   * The repository is filled by an ECR pull-through cache rule on first pull: the pulling role
+   * then also needs ecr:BatchImportUpstreamImage and ecr:CreateRepository on it. @default false
+   */
+  readonly pullThroughCache?: boolean;
+}
+
+/** The GPU AMI of the worker instances. */
+export type AmiConfig =
+  /** A fixed AMI id: instances are replaced only when you change it. */
+  | { readonly id: string }
+  /**
+   * An SSM parameter holding an AMI id, read at every deploy (a new AMI behind the parameter
+   * replaces the instances on the next deploy).
+   */
+  | { readonly ssmParameter: string };
+
+/** The ECS-optimized Amazon Linux 2023 GPU AMI that AWS currently recommends. */
+export const recommendedGpuAmiParameter =
+  '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id';
+
+export interface WeightsConfig {
+  /**
+   * Size of the staged model directory (weights, tokenizer, config), GiB, rounded up. Drives the
+   * start-up arithmetic that `engineStartup` checks (docs/deploy.md).
+   */
+  readonly sizeGiB: number;
+  /** Key prefix of the model's files in the models bucket. @default the model id */
+  readonly s3Prefix?: string;
+}
+
+export interface EngineHealthConfig {
+  /** Grace period before failed checks count; ECS allows at most 300 s. */
+  readonly startPeriodSeconds: number;
+  readonly intervalSeconds: number;
+  /** Consecutive failures after the grace period that make the engine unhealthy (1-10). */
+  readonly retries: number;
+}
+
 export interface EngineConfig {
-  /** OpenAI-compatible inference server image (vLLM by default), pinned to a tag. */
-  readonly image: string;
-  /** Model the engine loads (a Hugging Face id for vLLM). */
+  /** OpenAI-compatible inference server image (vLLM by default), from private ECR. */
+  readonly image: EcrImageConfig;
+  /** Model the engine serves (a Hugging Face id for vLLM); its files are staged in S3 (docs/deploy.md). */
   readonly model: string;
+  /** The staged model files: loaded from the models bucket at task start, never from the internet. */
+  readonly weights: WeightsConfig;
+  /**
+   * Seconds the engine needs after it starts, besides reading the weights: CUDA start-up,
+   * torch.compile on an instance whose compile cache is still empty, CUDA graph capture.
+   */
+  readonly startupSeconds: number;
+  readonly health: EngineHealthConfig;
   /** Name under which the engine serves the model; batches for other models are rejected. @default model */
   readonly servedModelName?: string;
   /** GPUs reserved per task. */
@@ -52,8 +111,9 @@ export interface EngineConfig {
   /** Extra command-line arguments for the engine (after the model and port). */
   readonly extraArgs: readonly string[];
   /**
-   * The engine's whole command line, for an engine other than vLLM. It must listen on
-   * port 8000. @default vLLM's: --model, --served-model-name, --port 8000, extraArgs
+   * The engine's whole command line (entry point included), for an engine other than vLLM. It
+   * must listen on port 8000 and load the model from /models/weights/<s3Prefix>.
+   * @default `vllm serve <model directory> --served-model-name … --port 8000 …extraArgs`
    */
   readonly command?: readonly string[];
   /**
@@ -61,8 +121,6 @@ export interface EngineConfig {
    * @default GET http://localhost:8000/health with the image's python3 (vLLM)
    */
   readonly healthCheck?: string;
-  /** Secrets Manager secret holding a Hugging Face token, for gated models. @default none */
-  readonly huggingFaceTokenSecretName?: string;
 }
 
 export interface WorkerConfig {
@@ -117,8 +175,18 @@ export interface EnvironmentConfig {
   readonly network: {
     /** NAT gateways; 0 puts GPU instances in public subnets (public IP, no inbound rules) to save the NAT cost. */
     readonly natGateways: number;
-    /** Root volume of a GPU instance (images and model weights are cached there), GiB. */
-    readonly instanceVolumeGiB: number;
+  };
+  readonly instances: {
+    /** GPU AMI. @default the ECS-optimized AL2023 GPU AMI AWS recommends now (`recommendedGpuAmiParameter`) */
+    readonly ami?: AmiConfig;
+    /** Root gp3 volume (engine image, model files, vLLM compile cache), GiB. */
+    readonly volumeGiB: number;
+    /** Provisioned gp3 throughput, MiB/s (125-1000, at most 0.25 MiB/s per provisioned IOPS). */
+    readonly volumeThroughputMiBps: number;
+    /** Provisioned gp3 IOPS (3,000-16,000). */
+    readonly volumeIops: number;
+    /** Image of the init container that copies the model files from S3 to the instance volume (AWS CLI). */
+    readonly modelSyncImage: EcrImageConfig;
   };
   readonly scaling: {
     /** Minutes with neither visible nor in-flight messages before a pool scales to zero. */
@@ -149,50 +217,88 @@ export interface EnvironmentConfig {
  * plus worker) must fit on every listed type, so the configuration is checked against these
  * figures; add a type here to allow it.
  */
-export const gpuInstanceTypes: Readonly<Record<string, { memoryGiB: number; gpus: number }>> = {
-  'g4dn.xlarge': { memoryGiB: 16, gpus: 1 },
-  'g4dn.2xlarge': { memoryGiB: 32, gpus: 1 },
-  'g4dn.4xlarge': { memoryGiB: 64, gpus: 1 },
-  'g4dn.8xlarge': { memoryGiB: 128, gpus: 1 },
-  'g4dn.12xlarge': { memoryGiB: 192, gpus: 4 },
-  'g5.xlarge': { memoryGiB: 16, gpus: 1 },
-  'g5.2xlarge': { memoryGiB: 32, gpus: 1 },
-  'g5.4xlarge': { memoryGiB: 64, gpus: 1 },
-  'g5.8xlarge': { memoryGiB: 128, gpus: 1 },
-  'g5.12xlarge': { memoryGiB: 192, gpus: 4 },
-  'g5.24xlarge': { memoryGiB: 384, gpus: 4 },
-  'g5.48xlarge': { memoryGiB: 768, gpus: 8 },
-  'g6.xlarge': { memoryGiB: 16, gpus: 1 },
-  'g6.2xlarge': { memoryGiB: 32, gpus: 1 },
-  'g6.4xlarge': { memoryGiB: 64, gpus: 1 },
-  'g6.8xlarge': { memoryGiB: 128, gpus: 1 },
-  'g6.12xlarge': { memoryGiB: 192, gpus: 4 },
-  'g6.24xlarge': { memoryGiB: 384, gpus: 4 },
-  'g6.48xlarge': { memoryGiB: 768, gpus: 8 },
-  'g6e.xlarge': { memoryGiB: 32, gpus: 1 },
-  'g6e.2xlarge': { memoryGiB: 64, gpus: 1 },
-  'g6e.4xlarge': { memoryGiB: 128, gpus: 1 },
-  'g6e.12xlarge': { memoryGiB: 384, gpus: 4 },
-  'g6e.24xlarge': { memoryGiB: 768, gpus: 4 },
-  'g6e.48xlarge': { memoryGiB: 1536, gpus: 8 },
-  'p4d.24xlarge': { memoryGiB: 1152, gpus: 8 },
-  'p5.48xlarge': { memoryGiB: 2048, gpus: 8 },
-};
+export const gpuInstanceTypes: Readonly<Record<string, { memoryGiB: number; gpus: number; vcpus: number }>> =
+  {
+    'g4dn.xlarge': { memoryGiB: 16, gpus: 1, vcpus: 4 },
+    'g4dn.2xlarge': { memoryGiB: 32, gpus: 1, vcpus: 8 },
+    'g4dn.4xlarge': { memoryGiB: 64, gpus: 1, vcpus: 16 },
+    'g4dn.8xlarge': { memoryGiB: 128, gpus: 1, vcpus: 32 },
+    'g4dn.12xlarge': { memoryGiB: 192, gpus: 4, vcpus: 48 },
+    'g5.xlarge': { memoryGiB: 16, gpus: 1, vcpus: 4 },
+    'g5.2xlarge': { memoryGiB: 32, gpus: 1, vcpus: 8 },
+    'g5.4xlarge': { memoryGiB: 64, gpus: 1, vcpus: 16 },
+    'g5.8xlarge': { memoryGiB: 128, gpus: 1, vcpus: 32 },
+    'g5.12xlarge': { memoryGiB: 192, gpus: 4, vcpus: 48 },
+    'g5.24xlarge': { memoryGiB: 384, gpus: 4, vcpus: 96 },
+    'g5.48xlarge': { memoryGiB: 768, gpus: 8, vcpus: 192 },
+    'g6.xlarge': { memoryGiB: 16, gpus: 1, vcpus: 4 },
+    'g6.2xlarge': { memoryGiB: 32, gpus: 1, vcpus: 8 },
+    'g6.4xlarge': { memoryGiB: 64, gpus: 1, vcpus: 16 },
+    'g6.8xlarge': { memoryGiB: 128, gpus: 1, vcpus: 32 },
+    'g6.12xlarge': { memoryGiB: 192, gpus: 4, vcpus: 48 },
+    'g6.24xlarge': { memoryGiB: 384, gpus: 4, vcpus: 96 },
+    'g6.48xlarge': { memoryGiB: 768, gpus: 8, vcpus: 192 },
+    'g6e.xlarge': { memoryGiB: 32, gpus: 1, vcpus: 4 },
+    'g6e.2xlarge': { memoryGiB: 64, gpus: 1, vcpus: 8 },
+    'g6e.4xlarge': { memoryGiB: 128, gpus: 1, vcpus: 16 },
+    'g6e.12xlarge': { memoryGiB: 384, gpus: 4, vcpus: 48 },
+    'g6e.24xlarge': { memoryGiB: 768, gpus: 4, vcpus: 96 },
+    'g6e.48xlarge': { memoryGiB: 1536, gpus: 8, vcpus: 192 },
+    'p4d.24xlarge': { memoryGiB: 1152, gpus: 8, vcpus: 96 },
+    'p5.48xlarge': { memoryGiB: 2048, gpus: 8, vcpus: 192 },
+  };
 
 /** Memory the OS and the ECS agent keep on a container instance, MiB. */
 const instanceOverheadMiB = 1024;
 
-const vllm = 'vllm/vllm-openai:v0.11.0';
+/** Memory reserved for the model-sync init container (the AWS CLI copying from S3), MiB. */
+export const modelSyncMemoryMiB = 256;
+
+/**
+ * vLLM's OpenAI-compatible server, through the account's Docker Hub pull-through cache (one rule
+ * per account and region, created once: docs/deploy.md). Docker Hub requires credentials for a
+ * pull-through cache rule, so the rule needs a Secrets Manager secret `ecr-pullthroughcache/...`.
+ */
+const vllm: EcrImageConfig = {
+  repository: 'docker-hub/vllm/vllm-openai',
+  tag: 'v0.11.0',
+  pullThroughCache: true,
+};
+
+/** The AWS CLI, through the account's ECR Public pull-through cache (no credential needed). */
+const awsCli: EcrImageConfig = {
+  repository: 'ecr-public/aws-cli/aws-cli',
+  tag: '2.32.2',
+  pullThroughCache: true,
+};
+
+/**
+ * ECS accepts at most 300 s of start period; 10 retries at 30 s give the engine up to
+ * 300 + 10 × 30 = 600 s to serve before ECS replaces the task.
+ */
+const engineHealth: EngineHealthConfig = { startPeriodSeconds: 300, intervalSeconds: 30, retries: 10 };
 
 /** The engine staging and prod share, so staging tests what prod runs. */
 const qwen7b: EngineConfig = {
   image: vllm,
   model: 'Qwen/Qwen2.5-7B-Instruct',
+  // 4 safetensors shards of bf16 weights, 15.2 GB, plus tokenizer and config files.
+  weights: { sizeGiB: 15 },
+  startupSeconds: 180,
+  health: engineHealth,
   gpus: 1,
   memoryMiB: 12288,
   sharedMemoryMiB: 4096,
   extraArgs: ['--max-model-len', '16384', '--gpu-memory-utilization', '0.92'],
 };
+
+/** gp3 at 500 MiB/s (3,000 IOPS allow up to 750 MiB/s): see docs/deploy.md for the arithmetic. */
+const instances = {
+  volumeGiB: 200,
+  volumeThroughputMiBps: 500,
+  volumeIops: 3000,
+  modelSyncImage: awsCli,
+} as const;
 
 const base = {
   region: 'us-east-1',
@@ -200,7 +306,8 @@ const base = {
   allowedOrigins: [],
   api: { rateLimit: 100, burstLimit: 200, authorizerCacheSeconds: 300 },
   worker: { engineConcurrency: 32, chunksInParallel: 2, memoryMiB: 1024 },
-  network: { natGateways: 0, instanceVolumeGiB: 200 },
+  network: { natGateways: 0 },
+  instances,
   scaling: { idleMinutesBeforeScaleToZero: 5 },
 } as const;
 
@@ -222,6 +329,10 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     engine: {
       image: vllm,
       model: 'Qwen/Qwen2.5-1.5B-Instruct',
+      // bf16 weights, 3.1 GB, plus tokenizer and config files.
+      weights: { sizeGiB: 3 },
+      startupSeconds: 120,
+      health: engineHealth,
       gpus: 1,
       memoryMiB: 10240,
       sharedMemoryMiB: 2048,
@@ -250,7 +361,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       dedicated: { instanceTypes: ['g6.xlarge', 'g5.xlarge'], minWorkers: 0, maxWorkers: 2 },
     },
     engine: qwen7b,
-    network: { natGateways: 1, instanceVolumeGiB: 200 },
+    network: { natGateways: 1 },
     alarms: {
       maxMessageAgeSeconds: { scheduling: 900, spot: 6 * 3600, dedicated: 3600, finalizing: 900 },
       functionErrors: 3,
@@ -279,7 +390,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       },
     },
     engine: qwen7b,
-    network: { natGateways: 2, instanceVolumeGiB: 200 },
+    network: { natGateways: 2 },
     alarms: {
       maxMessageAgeSeconds: { scheduling: 600, spot: 4 * 3600, dedicated: 1800, finalizing: 600 },
       functionErrors: 1,
@@ -348,7 +459,7 @@ export function configProblems(c: EnvironmentConfig): string[] {
         );
         continue;
       }
-      const taskMiB = c.engine.memoryMiB + c.worker.memoryMiB;
+      const taskMiB = c.engine.memoryMiB + c.worker.memoryMiB + modelSyncMemoryMiB;
       if (taskMiB > spec.memoryGiB * 1024 - instanceOverheadMiB)
         p.push(
           `pools.${pool}.instanceTypes: a worker task (${taskMiB} MiB) does not fit on ${t} (${spec.memoryGiB} GiB)`,
@@ -364,9 +475,24 @@ export function configProblems(c: EnvironmentConfig): string[] {
     if (!isInt(pc.maxWorkers, 1)) p.push(`pools.${pool}.maxWorkers: must be a whole number, at least 1`);
     if (pc.maxWorkers < pc.minWorkers) p.push(`pools.${pool}.maxWorkers: must be at least minWorkers`);
   }
-  if (!/^[\w.-]+(\/[\w.-]+)*(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(c.engine.image))
-    p.push(`engine.image: '${c.engine.image}' must be pinned to a tag or digest`);
+  p.push(...ecrImageProblems('engine.image', c.engine.image));
   if (!c.engine.model) p.push('engine.model: required');
+  if (!(c.engine.weights.sizeGiB > 0))
+    p.push('engine.weights.sizeGiB: the size of the staged model files, GiB');
+  if (c.engine.weights.s3Prefix !== undefined && !/^[\w.-]+(\/[\w.-]+)*$/.test(c.engine.weights.s3Prefix))
+    p.push('engine.weights.s3Prefix: a key prefix without leading or trailing slash');
+  if (!isInt(c.engine.startupSeconds, 0)) p.push('engine.startupSeconds: whole seconds, at least 0');
+  const h = c.engine.health;
+  if (!isInt(h.startPeriodSeconds, 0) || h.startPeriodSeconds > 300)
+    p.push('engine.health.startPeriodSeconds: between 0 and 300 (the ECS maximum)');
+  if (!isInt(h.intervalSeconds, 5) || h.intervalSeconds > 300)
+    p.push('engine.health.intervalSeconds: between 5 and 300');
+  if (!isInt(h.retries, 1) || h.retries > 10) p.push('engine.health.retries: between 1 and 10');
+  const startup = engineStartup(c);
+  if (startup.requiredSeconds > startup.windowSeconds)
+    p.push(
+      `engine.health: the engine needs about ${startup.requiredSeconds} s to serve (${startup.readSeconds} s to read ${c.engine.weights.sizeGiB} GiB at ${c.instances.volumeThroughputMiBps} MiB/s, plus startupSeconds ${c.engine.startupSeconds} s) but ECS gives it ${startup.windowSeconds} s (startPeriod + retries × interval): raise the volume throughput or the health window`,
+    );
   if (!isInt(c.engine.gpus, 1) || c.engine.gpus > 8) p.push('engine.gpus: between 1 and 8');
   if (!isInt(c.engine.memoryMiB, 512)) p.push('engine.memoryMiB: at least 512');
   if (!isInt(c.engine.sharedMemoryMiB, 64)) p.push('engine.sharedMemoryMiB: at least 64');
@@ -380,8 +506,25 @@ export function configProblems(c: EnvironmentConfig): string[] {
   if (!isInt(c.worker.memoryMiB, 256)) p.push('worker.memoryMiB: at least 256');
   if (!isInt(c.network.natGateways, 0) || c.network.natGateways > 3)
     p.push('network.natGateways: between 0 and 3');
-  if (!isInt(c.network.instanceVolumeGiB, 60))
-    p.push('network.instanceVolumeGiB: at least 60 (GPU AMI, engine image, weights)');
+  const i = c.instances;
+  const minVolumeGiB = minimumVolumeGiB(c);
+  if (!isInt(i.volumeGiB, minVolumeGiB))
+    p.push(
+      `instances.volumeGiB: at least ${minVolumeGiB} (GPU AMI and engine image ${volumeBaseGiB} GiB, twice the model files, compile cache)`,
+    );
+  if (!isInt(i.volumeIops, 3000) || i.volumeIops > 16000)
+    p.push('instances.volumeIops: gp3 takes 3,000-16,000');
+  if (!isInt(i.volumeThroughputMiBps, 125) || i.volumeThroughputMiBps > 1000)
+    p.push('instances.volumeThroughputMiBps: gp3 takes 125-1,000 MiB/s');
+  else if (i.volumeThroughputMiBps > i.volumeIops * 0.25)
+    p.push(
+      `instances.volumeThroughputMiBps: gp3 allows at most 0.25 MiB/s per provisioned IOPS (${i.volumeIops * 0.25} MiB/s at ${i.volumeIops} IOPS)`,
+    );
+  if (i.ami && 'id' in i.ami && !/^ami-[0-9a-f]{8,17}$/.test(i.ami.id))
+    p.push(`instances.ami.id: '${i.ami.id}' is not an AMI id`);
+  if (i.ami && 'ssmParameter' in i.ami && !/^\/[\w./-]+$/.test(i.ami.ssmParameter))
+    p.push(`instances.ami.ssmParameter: '${i.ami.ssmParameter}' is not an SSM parameter name`);
+  p.push(...ecrImageProblems('instances.modelSyncImage', i.modelSyncImage));
   if (!isInt(c.scaling.idleMinutesBeforeScaleToZero, 1) || c.scaling.idleMinutesBeforeScaleToZero > 60)
     p.push('scaling.idleMinutesBeforeScaleToZero: between 1 and 60');
   if (c.alarms.email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarms.email))
@@ -408,6 +551,80 @@ export function configProblems(c: EnvironmentConfig): string[] {
       p.push('settings.FILE_RETENTION_DAYS: set fileRetentionDays instead (it also drives the S3 lifecycle)');
   }
   return p;
+}
+
+const ecrRepository = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+function ecrImageProblems(field: string, image: EcrImageConfig): string[] {
+  const p: string[] = [];
+  if (typeof image !== 'object' || !ecrRepository.test(image.repository ?? ''))
+    return [
+      `${field}: a private ECR repository name and a pinned tag (docs/deploy.md: mirror the image to ECR)`,
+    ];
+  if (!/^(sha256:[0-9a-f]{64}|[\w][\w.-]{0,127})$/.test(image.tag) || image.tag === 'latest')
+    p.push(`${field}.tag: '${image.tag}' must be pinned to a fixed tag or a sha256 digest`);
+  return p;
+}
+
+/** GiB of the root volume that the GPU AMI and the engine image take, before any model files. */
+export const volumeBaseGiB = 60;
+
+/** The smallest root volume for the configured model: base, twice the model files (a model change), 5 GiB compile cache. */
+export function minimumVolumeGiB(c: EnvironmentConfig): number {
+  return volumeBaseGiB + Math.ceil(2 * c.engine.weights.sizeGiB) + 5;
+}
+
+/**
+ * How long a worker task takes to serve, by the numbers docs/deploy.md explains. On a new
+ * instance the model-sync container first copies the model files from S3 to the volume
+ * (`copySeconds` at the volume's throughput; ECS waits at most `syncTimeoutSeconds`); then the
+ * engine reads them (`readSeconds`) and starts (`startupSeconds`). ECS replaces an engine that
+ * does not serve within `windowSeconds` = startPeriod + retries × interval.
+ */
+export function engineStartup(c: EnvironmentConfig): {
+  copySeconds: number;
+  syncTimeoutSeconds: number;
+  readSeconds: number;
+  requiredSeconds: number;
+  windowSeconds: number;
+} {
+  const mib = c.engine.weights.sizeGiB * 1024;
+  const throughput = c.instances.volumeThroughputMiBps;
+  const copySeconds = Math.ceil(mib / throughput);
+  const readSeconds = Math.ceil(mib / throughput);
+  const h = c.engine.health;
+  return {
+    copySeconds,
+    // S3 latency, the instance's own EBS bandwidth, first-touch reads of the AMI's blocks.
+    syncTimeoutSeconds: Math.max(600, 4 * copySeconds),
+    readSeconds,
+    requiredSeconds: readSeconds + c.engine.startupSeconds,
+    windowSeconds: h.startPeriodSeconds + h.retries * h.intervalSeconds,
+  };
+}
+
+/** The EC2 vCPU quota a pool needs at most: its maximum workers on its largest listed type. */
+export function vcpuQuota(
+  c: EnvironmentConfig,
+): Record<PoolName, { quota: string; maxWorkers: number; largest: string; vcpus: number }> {
+  const out = {} as Record<PoolName, { quota: string; maxWorkers: number; largest: string; vcpus: number }>;
+  for (const [pool, decl] of Object.entries(workerPools) as [PoolName, (typeof workerPools)[PoolName]][]) {
+    const pc = c.pools[pool];
+    const largest = [...pc.instanceTypes].sort(
+      (a, b) => (gpuInstanceTypes[b]?.vcpus ?? 0) - (gpuInstanceTypes[a]?.vcpus ?? 0),
+    )[0] as string;
+    const family = pc.instanceTypes.some((t) => t.startsWith('p')) ? 'P' : 'G and VT';
+    out[pool] = {
+      quota:
+        decl.capacity === 'spot'
+          ? `All ${family} Spot Instance Requests`
+          : `Running On-Demand ${family} instances`,
+      maxWorkers: pc.maxWorkers,
+      largest,
+      vcpus: pc.maxWorkers * (gpuInstanceTypes[largest]?.vcpus ?? 0),
+    };
+  }
+  return out;
 }
 
 /** Throws one error listing every problem. */

@@ -71,7 +71,16 @@ describe('cluster and instances', () => {
       const data = lt.Properties?.LaunchTemplateData as Record<string, unknown>;
       expect(JSON.stringify(data.ImageId)).toContain('amazonlinux2023gpurecommendedimageid');
       expect(data.BlockDeviceMappings).toEqual([
-        { DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 200, VolumeType: 'gp3' } },
+        {
+          DeviceName: '/dev/xvda',
+          Ebs: {
+            Encrypted: true,
+            VolumeSize: environments.prod.instances.volumeGiB,
+            VolumeType: 'gp3',
+            Iops: environments.prod.instances.volumeIops,
+            Throughput: environments.prod.instances.volumeThroughputMiBps,
+          },
+        },
       ]);
       expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     }
@@ -182,21 +191,25 @@ describe('the worker task', () => {
       const { engine, props } = task(compute, pool);
       expect(props.NetworkMode).toBe('bridge');
       expect(props.RequiresCompatibilities).toEqual(['EC2']);
-      expect(engine.Image).toBe(environments.prod.engine.image);
+      expect(JSON.stringify(engine.Image)).toContain(
+        `/${environments.prod.engine.image.repository}:${environments.prod.engine.image.tag}`,
+      );
       expect(engine.ResourceRequirements).toEqual([
         { Type: 'GPU', Value: String(environments.prod.engine.gpus) },
       ]);
+      // `vllm serve <model>`: the model is positional; --model is deprecated for vllm serve.
+      expect(engine.EntryPoint).toEqual(['vllm', 'serve']);
       expect(engine.Command).toEqual([
-        '--model',
-        environments.prod.engine.model,
+        `/models/weights/${environments.prod.engine.model}`,
         '--served-model-name',
         environments.prod.engine.model,
         '--port',
         '8000',
         ...environments.prod.engine.extraArgs,
       ]);
+      expect(engine.Command).not.toContain('--model');
       expect(engine.HealthCheck?.Command.join(' ')).toContain('http://localhost:8000/health');
-      expect(engine.HealthCheck?.StartPeriod).toBe(300);
+      expect(engine.HealthCheck?.StartPeriod).toBe(environments.prod.engine.health.startPeriodSeconds);
       expect(engine.LinuxParameters?.InitProcessEnabled).toBe(true);
       expect(engine.LinuxParameters?.SharedMemorySize).toBe(environments.prod.engine.sharedMemoryMiB);
       expect(engine.MountPoints?.map((m) => m.ContainerPath)).toEqual(['/models']);
@@ -264,14 +277,13 @@ describe('the worker task', () => {
       expect(existsSync(join(context, unwanted)), unwanted).toBe(false);
   });
 
-  it('uses a pre-built worker image and a Hugging Face token secret when configured', () => {
+  it('uses a pre-built worker image when configured', () => {
     const custom = synth({
       config: configWith(environments.prod, (c) => {
         c.worker = {
           ...c.worker,
           image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/openbatch-worker:1.2.3',
         };
-        c.engine = { ...c.engine, huggingFaceTokenSecretName: 'openbatch/hf-token' };
       }),
     });
     const t = custom.template(custom.stacks.compute as Stack);
@@ -283,7 +295,6 @@ describe('the worker task', () => {
     expect(containers.find((c) => c.Name === 'worker')?.Image).toBe(
       '123456789012.dkr.ecr.us-east-1.amazonaws.com/openbatch-worker:1.2.3',
     );
-    expect(containers.find((c) => c.Name === 'engine')?.Secrets?.map((s) => s.Name)).toEqual(['HF_TOKEN']);
   });
 });
 
@@ -325,7 +336,7 @@ describe('the worker task role: least privilege from the declaration', () => {
 
 describe('services and scaling on the queue backlog', () => {
   it.each(['spot', 'dedicated'])(
-    '%s: a service on its own capacity provider, desired count left to scaling',
+    '%s: a service on its own capacity provider, no task at create, the count left to scaling',
     (pool) => {
       const provider = onlyResource(
         compute,
@@ -338,7 +349,7 @@ describe('services and scaling on the queue backlog', () => {
         (p) => p.ServiceName === `openbatch-prod-${pool}-workers`,
       );
       expect(props.CapacityProviderStrategy).toEqual([{ CapacityProvider: { Ref: provider.id }, Weight: 1 }]);
-      expect(props.DesiredCount).toBeUndefined();
+      expect(props.DesiredCount).toBe(0);
       expect(props.LaunchType).toBeUndefined();
       expect(props.DeploymentConfiguration).toMatchObject({
         MinimumHealthyPercent: 0,

@@ -43,7 +43,7 @@ describe('environment configuration', () => {
         ...c.pools,
         spot: { instanceTypes: ['m5.large', 'g5.xlarge', 'g5.xlarge'], minWorkers: 3, maxWorkers: 2 },
       };
-      c.engine = { ...c.engine, image: 'vllm/vllm-openai', gpus: 0 };
+      c.engine = { ...c.engine, image: { repository: 'vllm/vllm-openai', tag: 'latest' }, gpus: 0 };
       c.worker = { ...c.worker, image: 'latest', chunksInParallel: 0 };
       c.alarms = {
         ...c.alarms,
@@ -63,7 +63,7 @@ describe('environment configuration', () => {
       /^pools\.spot\.instanceTypes: 'm5\.large' is not an NVIDIA GPU instance type listed/,
       /^pools\.spot\.instanceTypes: duplicates/,
       /^pools\.spot\.maxWorkers: must be at least minWorkers/,
-      /^engine\.image: .* pinned/,
+      /^engine\.image\.tag: .* pinned/,
       /^engine\.gpus:/,
       /^worker\.image:/,
       /^worker\.chunksInParallel:/,
@@ -93,7 +93,7 @@ describe('environment configuration', () => {
     });
     const problems = configProblems(tooBig);
     expect(problems).toContain(
-      'pools.spot.instanceTypes: a worker task (21024 MiB) does not fit on g6.xlarge (16 GiB)',
+      'pools.spot.instanceTypes: a worker task (21280 MiB) does not fit on g6.xlarge (16 GiB)',
     );
     expect(problems).toContain(
       'pools.dedicated.instanceTypes: g5.xlarge has 1 GPU(s); the engine reserves 2',

@@ -29,14 +29,14 @@ function nag(app: ReturnType<typeof synth>['app']) {
 
 const variants = {
   ...Object.fromEntries(environmentNames.map((n) => [n, synth({ env: n })])),
-  'prod with a custom domain, an alarm email and a Hugging Face token': synth({
+  'prod with a custom domain, an alarm email and a pinned AMI': synth({
     config: configWith(environments.prod, (c) => {
       c.domain = {
         name: 'batch.example.com',
         certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
       };
       c.alarms = { ...c.alarms, email: 'ops@example.com' };
-      c.engine = { ...c.engine, huggingFaceTokenSecretName: 'openbatch/hf-token' };
+      c.instances = { ...c.instances, ami: { id: 'ami-0123456789abcdef0' } };
     }),
   }),
 };

@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   type PoolName,
@@ -12,10 +13,16 @@ import {
   type WorkerPoolDeclaration,
   workerUses,
 } from '../../../core/app/declaration.js';
-import type { EnvironmentConfig } from '../../config.js';
+import {
+  type EcrImageConfig,
+  type EnvironmentConfig,
+  engineStartup,
+  modelSyncMemoryMiB,
+  recommendedGpuAmiParameter,
+} from '../../config.js';
 import type { DataPlaneRefs } from '../data-plane.js';
 import { servedModelName, sharedEnvironment } from '../environment.js';
-import { acknowledge, acknowledgeFindings } from '../nag.js';
+import { acknowledge, acknowledgeFindings, resourceFinding } from '../nag.js';
 import type { ResourceNames } from '../names.js';
 import { BacklogScaling } from './backlog-scaling.js';
 
@@ -29,6 +36,40 @@ export const enginePort = 8000;
  */
 export const stopTimeout = Duration.seconds(120);
 
+/** Host directory of the instance volume shared by the tasks on an instance, mounted at /models. */
+export const hostModelsDir = '/var/cache/openbatch';
+
+/** Where the engine finds a model's files inside the task (copied there from S3 by model-sync). */
+export const modelDir = (s3Prefix: string) => `/models/weights/${s3Prefix}`;
+
+/** The S3 key prefix of the configured model's files in the models bucket. */
+export const modelPrefix = (config: EnvironmentConfig) =>
+  config.engine.weights.s3Prefix ?? config.engine.model;
+
+/**
+ * A container image in the stack's own private ECR registry. A pull-through cache repository
+ * is created by ECR on the first pull, which needs ecr:BatchImportUpstreamImage and
+ * ecr:CreateRepository besides the usual pull actions (Amazon ECR User Guide, "IAM permissions
+ * required to sync an upstream registry").
+ */
+export function ecrImage(
+  scope: Construct,
+  id: string,
+  image: EcrImageConfig,
+  executionRole: iam.IRole,
+): ecs.ContainerImage {
+  const repository = ecr.Repository.fromRepositoryName(scope, id, image.repository);
+  if (image.pullThroughCache) {
+    executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+        resources: [repository.repositoryArn],
+      }),
+    );
+  }
+  return ecs.ContainerImage.fromEcrRepository(repository, image.tag);
+}
+
 export interface WorkerPoolProps {
   readonly pool: PoolName;
   readonly declaration: WorkerPoolDeclaration;
@@ -41,6 +82,8 @@ export interface WorkerPoolProps {
   readonly securityGroup: ec2.ISecurityGroup;
   readonly workerImage: ecs.ContainerImage;
   readonly logGroup: logs.ILogGroup;
+  /** The bucket the model files are staged in (docs/deploy.md); tasks read them from there. */
+  readonly modelsBucket: s3.IBucket;
 }
 
 /**
@@ -52,6 +95,7 @@ export class WorkerPool extends Construct {
   readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   readonly capacityProvider: ecs.AsgCapacityProvider;
   readonly taskDefinition: ecs.Ec2TaskDefinition;
+  readonly modelSync: ecs.ContainerDefinition;
   readonly engine: ecs.ContainerDefinition;
   readonly worker: ecs.ContainerDefinition;
   readonly service: ecs.Ec2Service;
@@ -68,24 +112,33 @@ export class WorkerPool extends Construct {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `ECS container instances of the ${pool} worker pool`,
     });
+    const ami = config.instances.ami;
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
-      // The ECS-optimized GPU AMI: NVIDIA driver, container toolkit, and ECS GPU support.
-      machineImage: ecs.EcsOptimizedImage.amazonLinux2023(ecs.AmiHardwareType.GPU),
+      // The ECS-optimized GPU AMI (NVIDIA driver, container toolkit, ECS GPU support): the one AWS
+      // recommends now, read from SSM at each deploy, unless the configuration pins one.
+      machineImage:
+        ami && 'id' in ami
+          ? ec2.MachineImage.genericLinux({ [config.region]: ami.id })
+          : ec2.MachineImage.fromSsmParameter(ami?.ssmParameter ?? recommendedGpuAmiParameter),
       instanceType: new ec2.InstanceType(poolConfig.instanceTypes[0] as string),
       userData: ec2.UserData.forLinux(),
       role: instanceRole,
       securityGroup: props.securityGroup,
       requireImdsv2: true,
-      // One hop: containers on the bridge network cannot reach the instance's metadata and role.
+      // One hop: an IMDSv2 token cannot reach a container on the bridge network, so no task can
+      // read the instance role's credentials or the metadata (docs/deploy.md: the worker learns
+      // of a Spot reclaim from ECS draining, not from IMDS).
       httpPutResponseHopLimit: 1,
       detailedMonitoring: true,
       associatePublicIpAddress: config.network.natGateways === 0,
       blockDevices: [
         {
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(config.network.instanceVolumeGiB, {
+          volume: ec2.BlockDeviceVolume.ebs(config.instances.volumeGiB, {
             encrypted: true,
             volumeType: ec2.EbsDeviceVolumeType.GP3,
+            iops: config.instances.volumeIops,
+            throughput: config.instances.volumeThroughputMiBps,
           }),
         },
       ],
@@ -94,11 +147,23 @@ export class WorkerPool extends Construct {
       // Engine images are large: reuse the cached image when the tag has not moved.
       'echo ECS_IMAGE_PULL_BEHAVIOR=prefer-cached >> /etc/ecs/ecs.config',
       `echo ECS_CONTAINER_STOP_TIMEOUT=${stopTimeout.toSeconds()}s >> /etc/ecs/ecs.config`,
-      'mkdir -p /var/cache/openbatch/models',
+      // Model files and the vLLM compile cache live on the instance volume, shared by its tasks.
+      `mkdir -p ${hostModelsDir}/weights ${hostModelsDir}/vllm-cache ${hostModelsDir}/hf`,
       // Spot interruption notice -> the agent sets the instance DRAINING -> tasks get SIGTERM
       // and the stop timeout to checkpoint.
       ...(spot ? ['echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true >> /etc/ecs/ecs.config'] : []),
     );
+    if (spot) {
+      // The agent marks its own container instance DRAINING on a Spot interruption notice
+      // (AmazonEC2ContainerServiceforEC2Role grants the same action); only in this cluster.
+      instanceRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:UpdateContainerInstancesState'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+        }),
+      );
+    }
 
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Instances', {
       vpc: props.vpc,
@@ -146,55 +211,116 @@ export class WorkerPool extends Construct {
       instanceRole,
       'AwsSolutions-IAM5',
       ['Action::ecs:Submit*', 'Resource::*'],
-      "The ECS agent's container-instance permissions (ecs:Poll, ecs:StartTelemetrySession, ecs:Submit*) are not resource-scoped by ECS; CDK generates them when the group joins the cluster.",
+      "The ECS agent's container-instance permissions (ecs:Poll, ecs:StartTelemetrySession, ecs:Submit*, and for Spot draining ecs:UpdateContainerInstancesState) are limited to this cluster by the ecs:cluster condition, not by resource; CDK generates the first ones when the group joins the cluster.",
     );
 
     this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'Task', {
       family: `${names.service(pool)}`,
       networkMode: ecs.NetworkMode.BRIDGE,
-      volumes: [{ name: 'models', host: { sourcePath: '/var/cache/openbatch/models' } }],
+      volumes: [{ name: 'models', host: { sourcePath: hostModelsDir } }],
     });
     const taskRole = this.taskDefinition.taskRole;
+    const executionRole = this.taskDefinition.obtainExecutionRole();
     acknowledgeFindings(
-      this.taskDefinition.obtainExecutionRole(),
+      executionRole,
       'AwsSolutions-IAM5',
       ['Resource::*'],
       'ecr:GetAuthorizationToken, which the execution role needs to pull the worker image, has no resource to scope it to.',
     );
 
+    // The worker protects its own task while it holds chunks (ECS task scale-in protection),
+    // through the agent endpoint or the ECS API; only tasks of this cluster.
+    const clusterTasks = cluster.arnForTasks('*');
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+        resources: [clusterTasks],
+      }),
+    );
+    acknowledgeFindings(
+      taskRole,
+      'AwsSolutions-IAM5',
+      [resourceFinding(this, clusterTasks)],
+      'Task scale-in protection is set by the task on itself; task ids are not known at deploy time, so the grant covers the tasks of this cluster only.',
+    );
+
+    // The model files: read-only, the configured model's prefix of the models bucket only.
+    const prefix = modelPrefix(config);
+    const modelObjects = props.modelsBucket.arnForObjects(`${prefix}/*`);
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [modelObjects] }),
+    );
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.modelsBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+      }),
+    );
+    acknowledgeFindings(
+      taskRole,
+      'AwsSolutions-IAM5',
+      [resourceFinding(this, modelObjects)],
+      "The model-sync container reads the model's files (file names vary per model) under its own prefix of the models bucket, read-only.",
+    );
+
+    const startup = engineStartup(config);
+    const syncTimeout = Duration.seconds(startup.syncTimeoutSeconds);
+    const healthWindow = Duration.seconds(startup.windowSeconds);
+    const weightsDir = modelDir(prefix);
+    this.modelSync = this.taskDefinition.addContainer('model-sync', {
+      containerName: 'model-sync',
+      image: ecrImage(this, 'ModelSyncImage', config.instances.modelSyncImage, executionRole),
+      // Copies what is missing or changed from S3 to the instance volume (nothing, when an
+      // earlier task on this instance already did), then checks the model is there.
+      entryPoint: ['sh', '-c'],
+      command: [
+        'set -eu; aws s3 sync "s3://$MODELS_BUCKET/$MODEL_PREFIX/" "$MODEL_DIR/" --no-progress --only-show-errors; ' +
+          'test -s "$MODEL_DIR/config.json" || { echo "no model files at s3://$MODELS_BUCKET/$MODEL_PREFIX/: stage the model first (docs/deploy.md)" >&2; exit 1; }',
+      ],
+      environment: {
+        MODELS_BUCKET: props.modelsBucket.bucketName,
+        MODEL_PREFIX: prefix,
+        MODEL_DIR: weightsDir,
+        AWS_REGION: cluster.stack.region,
+      },
+      essential: false,
+      memoryReservationMiB: modelSyncMemoryMiB,
+      // The engine waits this long for the copy to succeed, then the task stops.
+      startTimeout: syncTimeout,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'model-sync' }),
+    });
+    this.modelSync.addMountPoints({ sourceVolume: 'models', containerPath: '/models', readOnly: false });
+
     const engineConfig = config.engine;
     const served = servedModelName(config);
+    const health = engineConfig.health;
     this.engine = this.taskDefinition.addContainer('engine', {
       containerName: 'engine',
-      image: ecs.ContainerImage.fromRegistry(engineConfig.image),
-      command: [
-        ...(engineConfig.command ?? [
-          '--model',
-          engineConfig.model,
-          '--served-model-name',
-          served,
-          '--port',
-          String(enginePort),
-          ...engineConfig.extraArgs,
-        ]),
-      ],
+      image: ecrImage(this, 'EngineImage', engineConfig.image, executionRole),
+      // `vllm serve` takes the model as its positional argument (`--model` is deprecated there):
+      // the directory model-sync filled, served under the configured name.
+      entryPoint: [...(engineConfig.command ?? ['vllm', 'serve'])],
+      command: engineConfig.command
+        ? []
+        : [
+            weightsDir,
+            '--served-model-name',
+            served,
+            '--port',
+            String(enginePort),
+            ...engineConfig.extraArgs,
+          ],
       essential: true,
       gpuCount: engineConfig.gpus,
       memoryReservationMiB: engineConfig.memoryMiB,
-      environment: { HF_HOME: '/models' },
-      ...(engineConfig.huggingFaceTokenSecretName
-        ? {
-            secrets: {
-              HF_TOKEN: ecs.Secret.fromSecretsManager(
-                secretsmanager.Secret.fromSecretNameV2(
-                  this,
-                  'HfToken',
-                  engineConfig.huggingFaceTokenSecretName,
-                ),
-              ),
-            },
-          }
-        : {}),
+      environment: {
+        // Never reach the Hugging Face Hub: everything comes from the staged files.
+        HF_HUB_OFFLINE: '1',
+        HF_HOME: '/models/hf',
+        // torch.compile artifacts on the instance volume: the second task on an instance starts warm.
+        VLLM_CACHE_ROOT: '/models/vllm-cache',
+      },
       linuxParameters: new ecs.LinuxParameters(this, 'EngineLinux', {
         // The engine spawns worker processes: an init reaps them and forwards signals.
         initProcessEnabled: true,
@@ -206,16 +332,22 @@ export class WorkerPool extends Construct {
           engineConfig.healthCheck ??
             `python3 -c "import urllib.request; urllib.request.urlopen('http://localhost:${enginePort}/health', timeout=4)" || exit 1`,
         ],
-        interval: Duration.seconds(30),
+        interval: Duration.seconds(health.intervalSeconds),
         timeout: Duration.seconds(5),
-        retries: 5,
-        // Downloading and loading a model takes minutes; this is ECS's maximum grace.
-        startPeriod: Duration.seconds(300),
+        retries: health.retries,
+        // Reading the model and compiling take minutes (docs/deploy.md has the arithmetic).
+        startPeriod: Duration.seconds(health.startPeriodSeconds),
       },
+      // The worker waits this long for the engine to become healthy.
+      startTimeout: syncTimeout.plus(healthWindow),
       stopTimeout,
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'engine' }),
     });
     this.engine.addMountPoints({ sourceVolume: 'models', containerPath: '/models', readOnly: false });
+    this.engine.addContainerDependencies({
+      container: this.modelSync,
+      condition: ecs.ContainerDependencyCondition.SUCCESS,
+    });
 
     const ownQueue = refs.queue(props.declaration.queue);
     ownQueue.grantConsumeMessages(taskRole);
@@ -265,7 +397,11 @@ export class WorkerPool extends Construct {
       capacityProviderStrategies: [
         { capacityProvider: this.capacityProvider.capacityProviderName, weight: 1 },
       ],
-      // Desired count belongs to the scaling policies; deployments need no spare GPU.
+      // No task at create: CloudFormation would otherwise start one GPU task and wait for it.
+      // From then on the backlog scaling sets the count (its minimum is minWorkers).
+      desiredCount: 0,
+      // Deployments need no spare GPU: old tasks stop (busy ones are scale-in protected) before
+      // new ones start.
       minHealthyPercent: 0,
       maxHealthyPercent: 100,
       circuitBreaker: { enable: true, rollback: true },
@@ -273,8 +409,9 @@ export class WorkerPool extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
     });
-    // The capacity provider must be attached to the cluster before the service uses it.
-    this.service.node.addDependency(this.capacityProvider);
+    // The capacity provider must exist and be associated with the cluster before the service
+    // uses it: the cluster construct holds the AWS::ECS::ClusterCapacityProviderAssociations.
+    this.service.node.addDependency(this.capacityProvider, cluster);
 
     this.scaling = new BacklogScaling(this, 'Scaling', {
       service: this.service,

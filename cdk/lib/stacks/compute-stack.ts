@@ -5,12 +5,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type PoolName, workerPools } from '../../../core/app/declaration.js';
 import type { EnvironmentConfig } from '../../config.js';
 import { WorkerPool } from '../constructs/worker-pool.js';
 import { DataPlaneRefs, pascal } from '../data-plane.js';
 import { ResourceNames } from '../names.js';
+import { modelsBucketName } from './data-stack.js';
 
 export interface ComputeStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -88,11 +90,16 @@ export class ComputeStack extends Stack {
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
 
+    // No physical name: a retained group from a failed first create would block the next one.
     const workerLogs = new logs.LogGroup(this, 'WorkerLogs', {
-      logGroupName: `/${config.prefix}/workers`,
       retention: config.logRetentionDays,
       removalPolicy,
     });
+    const modelsBucket = s3.Bucket.fromBucketName(
+      this,
+      'ModelsBucket',
+      modelsBucketName(config.prefix, this),
+    );
     const workerImage = config.worker.image
       ? ecs.ContainerImage.fromRegistry(config.worker.image)
       : ecs.ContainerImage.fromAsset(props.root, {
@@ -119,10 +126,12 @@ export class ComputeStack extends Stack {
         securityGroup,
         workerImage,
         logGroup: workerLogs,
+        modelsBucket,
       });
     }
 
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
+    new CfnOutput(this, 'WorkerLogGroup', { value: workerLogs.logGroupName });
   }
 }
 

@@ -20,6 +20,14 @@ export interface DataStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
 
+/**
+ * The bucket model files are staged in (docs/deploy.md) and workers copy them from. Not part of
+ * the declaration: only the GPU workers on AWS read it, never a function or the local runtime.
+ */
+export function modelsBucketName(prefix: string, stack: Stack): string {
+  return `${prefix}-models-${stack.account}-${stack.region}`;
+}
+
 /** SQS keeps a message at most 14 days; dead letters stay that long for inspection and redrive. */
 const deadLetterRetention = Duration.days(14);
 
@@ -32,12 +40,15 @@ export class DataStack extends Stack {
   readonly tables = {} as Record<TableName, dynamodb.Table>;
   readonly queues = {} as Record<QueueName, sqs.Queue>;
   readonly deadLetterQueues = {} as Record<QueueName, sqs.Queue>;
+  readonly modelsBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { config } = props;
     const names = new ResourceNames(config.prefix, this);
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // Where data is not kept (dev), a stack deletion empties the buckets first, so it succeeds.
+    const autoDeleteObjects = !config.retainData;
 
     const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -46,6 +57,7 @@ export class DataStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(Math.max(90, config.fileRetentionDays)) }],
       removalPolicy,
+      autoDeleteObjects,
     });
 
     for (const logical of Object.keys(buckets) as BucketName[]) {
@@ -77,8 +89,30 @@ export class DataStack extends Stack {
           },
         ],
         removalPolicy,
+        autoDeleteObjects,
       });
     }
+
+    this.modelsBucket = new s3.Bucket(this, 'ModelsBucket', {
+      bucketName: modelsBucketName(config.prefix, this),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'models/',
+      // A re-staged model replaces its files; old versions go after a week.
+      versioned: true,
+      lifecycleRules: [
+        { id: 'expire-replaced-model-files', noncurrentVersionExpiration: Duration.days(7) },
+        {
+          id: 'abort-incomplete-multipart-uploads',
+          abortIncompleteMultipartUploadAfter: Duration.days(config.abortIncompleteUploadsAfterDays),
+        },
+      ],
+      removalPolicy,
+      autoDeleteObjects,
+    });
 
     for (const [logical, decl] of Object.entries(tables) as [TableName, (typeof tables)[TableName]][]) {
       const table = new dynamodb.Table(this, `${pascal(logical)}Table`, {
@@ -126,6 +160,10 @@ export class DataStack extends Stack {
     for (const [logical, bucket] of Object.entries(this.buckets)) {
       new CfnOutput(this, `${pascal(logical)}BucketName`, { value: bucket.bucketName });
     }
+    new CfnOutput(this, 'ModelsBucketName', {
+      value: this.modelsBucket.bucketName,
+      description: 'Stage the model files here (docs/deploy.md)',
+    });
     for (const [logical, table] of Object.entries(this.tables)) {
       new CfnOutput(this, `${pascal(logical)}TableName`, { value: table.tableName });
     }
