@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { attachment } from '../files/attachment.js';
 import type { BlobStorePort } from '../ports.js';
 import { nameOf, type ResourceName } from './resource-name.js';
 
@@ -114,7 +115,7 @@ export class BlobStore implements BlobStorePort {
       new GetObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        ResponseContentDisposition: `attachment; filename="${filename.replace(/"/g, '')}"`,
+        ResponseContentDisposition: attachment(filename),
       }),
       { expiresIn: expiresInSeconds },
     );

@@ -80,17 +80,23 @@ export async function listFiles(
   };
 }
 
-/** Small files come back inline; larger ones by a short-lived pre-signed S3 URL (Lambda answers at most 6 MB). */
+/**
+ * Small files come back inline; larger ones by a short-lived pre-signed S3 URL (Lambda answers
+ * at most 6 MB). Either way the download is named after the file.
+ */
 export async function fileContent(
   deps: Pick<Deps, 'files' | 'blobs' | 'limits'>,
   tenant: string,
   id: string,
-): Promise<{ inline: Buffer } | { redirect: string }> {
+): Promise<{ filename: string } & ({ inline: Buffer } | { redirect: string })> {
   const record = await getFileRecord(deps, tenant, id);
   if (record.bytes > deps.limits.MAX_INLINE_CONTENT_BYTES) {
-    return { redirect: await deps.blobs.presignedGetUrl(record.s3_key, record.filename) };
+    return {
+      filename: record.filename,
+      redirect: await deps.blobs.presignedGetUrl(record.s3_key, record.filename),
+    };
   }
-  return { inline: await deps.blobs.read(record.s3_key) };
+  return { filename: record.filename, inline: await deps.blobs.read(record.s3_key) };
 }
 
 export async function deleteFile(

@@ -1,4 +1,5 @@
 import { getDeps } from '../../core/app/deps.js';
+import { attachment } from '../../core/files/attachment.js';
 import {
   createFile,
   deleteFile,
@@ -62,11 +63,17 @@ export const handler = httpApi([
     path: '/v1/files/{file_id}/content',
     handler: async (event: HttpEvent): Promise<HttpResult> => {
       const content = await fileContent(getDeps('filesApi'), tenantOf(event), pathParam(event, 'file_id'));
+      // RFC 6266: a plain ASCII name, and the exact name percent-encoded for non-ASCII ones.
+      const disposition = attachment(content.filename);
       if ('redirect' in content)
-        return { statusCode: 302, headers: { location: content.redirect }, body: '' };
+        return {
+          statusCode: 302,
+          headers: { location: content.redirect, 'content-disposition': disposition },
+          body: '',
+        };
       return {
         statusCode: 200,
-        headers: { 'content-type': 'application/octet-stream' },
+        headers: { 'content-type': 'application/octet-stream', 'content-disposition': disposition },
         body: content.inline.toString('utf8'),
       };
     },

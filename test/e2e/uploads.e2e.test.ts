@@ -69,6 +69,14 @@ describe('Uploads API through the Node SDK', () => {
     expect(ended.status).toBe('completed');
     const lines = await resultLines(a, ended.output_file_id);
     expect(countIds(lines).size).toBe(1200);
+    // Downloads are named: the input after its file, results after their batch.
+    const named = async (id: string) =>
+      (
+        await fetch(`${rt.url}/v1/files/${id}/content`, { headers: { authorization: 'Bearer sk-up-a' } })
+      ).headers.get('content-disposition');
+    expect(await named(ended.output_file_id as string)).toBe(
+      `attachment; filename="${batch.id}_output.jsonl"`,
+    );
   });
 
   it('answers the upload errors in OpenAI’s shape', async () => {

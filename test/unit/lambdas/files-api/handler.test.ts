@@ -297,6 +297,7 @@ describe('GET /v1/files/{file_id}/content', () => {
     const result = await call(fileEvent('GET', 'file-abc', '/content'));
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['content-type']).toBe('application/octet-stream');
+    expect(result.headers?.['content-disposition']).toBe(`attachment; filename="${stored().filename}"`);
     expect(result.body).toBe(JSONL.toString('utf8'));
 
     expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
@@ -329,10 +330,21 @@ describe('GET /v1/files/{file_id}/content', () => {
     expect(location.pathname).toBe('/acme/files/file-abc.jsonl');
     expect(location.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
+    // The quote survives, escaped as RFC 6266 wants, on the redirect and on S3's answer alike.
     expect(location.searchParams.get('response-content-disposition')).toBe(
-      'attachment; filename="big q.jsonl"',
+      'attachment; filename="big \\"q\\".jsonl"',
     );
+    expect(result.headers?.['content-disposition']).toBe('attachment; filename="big \\"q\\".jsonl"');
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('names a non-ASCII download in both forms (ASCII fallback and UTF-8)', async () => {
+    ddb.on(GetCommand).resolves({ Item: stored({ filename: 'résumé.jsonl' }) });
+    s3.on(GetObjectCommand).resolves({ Body: s3Body(JSONL) });
+    const result = await call(fileEvent('GET', 'file-abc', '/content'));
+    expect(result.headers?.['content-disposition']).toBe(
+      `attachment; filename="r?sum?.jsonl"; filename*=UTF-8''r%C3%A9sum%C3%A9.jsonl`,
+    );
   });
 
   it('answers 404 for an unknown file', async () => {
