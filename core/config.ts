@@ -48,6 +48,13 @@ export const limitsSchema = z.object({
         .filter(Boolean),
     ),
   FILE_RETENTION_DAYS: positiveInt.default(30),
+  /**
+   * A scheduler invocation validates for at most this long, then saves its place and hands the
+   * rest to the next invocation (the Lambda has 15 minutes).
+   */
+  SCHEDULER_SEGMENT_SECONDS: positiveInt.default(600),
+  /** And at most this many lines (0: no line bound); small values make every file resumable in tests. */
+  SCHEDULER_SEGMENT_LINES: z.coerce.number().int().min(0).default(0),
 });
 export type Limits = z.infer<typeof limitsSchema>;
 

@@ -113,6 +113,8 @@ export interface BatchRepo {
     checkpoint: { key: string; lines: number } | undefined,
   ): Promise<boolean>;
   markEscalated(ref: BatchRef, chunks: readonly number[]): Promise<void>;
+  /** Moves a validating batch from validation segment `from` to `to`; false if another run did. */
+  advanceValidation(ref: BatchRef, from: number, to: number): Promise<boolean>;
   listActive(): Promise<BatchRecord[]>;
 }
 

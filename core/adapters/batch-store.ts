@@ -357,6 +357,31 @@ export class BatchStore implements BatchRepo {
     );
   }
 
+  async advanceValidation(ref: BatchRef, from: number, to: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.batchesTable,
+          Key: { tenant: ref.tenant, id: ref.batchId },
+          UpdateExpression: 'SET validation_segment = :to',
+          ConditionExpression:
+            '#status = :validating AND ' +
+            (from === 0 ? 'attribute_not_exists(validation_segment)' : 'validation_segment = :from'),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':validating': 'validating',
+            ...(from === 0 ? {} : { ':from': from }),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   /** Running batches, soonest deadline first, from the sparse `active-by-expiry` index. */
   async listActive(): Promise<BatchRecord[]> {
     const items: BatchRecord[] = [];

@@ -196,6 +196,9 @@ export const keys = {
   /** A part added through the API, kept until its upload completes or ends. */
   uploadPart: (tenant: string, uploadId: string, partId: string) => `${tenant}/uploads/${uploadId}/${partId}`,
   uploadWork: (tenant: string, uploadId: string) => `${tenant}/uploads/${uploadId}/`,
+  /** A validation pass's state between scheduler invocations (under the batch's work prefix). */
+  validationState: (tenant: string, batchId: string, segment: number) =>
+    `${tenant}/batches/${batchId}/validation/${String(segment).padStart(6, '0')}.bin`,
   checkpoint: (tenant: string, batchId: string, chunk: number, attempt: string) =>
     `${tenant}/batches/${batchId}/checkpoints/${String(chunk).padStart(6, '0')}/${attempt}.jsonl`,
 };

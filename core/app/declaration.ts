@@ -227,10 +227,12 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     triggers: [{ kind: 'queue', queue: 'scheduling', batchSize: 1 }],
+    // Writes and deletes only the state of a validation split over invocations, and sends the
+    // scheduling message that continues it.
     uses: {
-      buckets: { files: 'read' },
+      buckets: { files: 'readWriteDelete' },
       tables: { batches: 'readWrite', chunks: 'readWrite' },
-      queues: ['spot', 'dedicated'],
+      queues: ['spot', 'dedicated', 'scheduling'],
     },
   },
   finalizer: {

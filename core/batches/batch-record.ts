@@ -33,6 +33,11 @@ export interface BatchRecord {
   model?: string;
   priority: 'normal' | 'high';
   chunk_count?: number;
+  /**
+   * Validation segments done so far, for a file too large for one scheduler invocation; the
+   * planner's state after the last one is in S3 (keys.validationState).
+   */
+  validation_segment?: number;
   /** Set once every chunk message has been sent, so a retried scheduler knows to resend. */
   enqueued?: boolean;
   end_reason?: EndReason;

@@ -1,15 +1,17 @@
+import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef, ChunkMessage } from '../chunks/chunk-message.js';
-import type { ChunkRange } from '../chunks/plan-chunks.js';
-import { planChunks } from '../chunks/plan-chunks.js';
+import { ChunkPlanner, type ChunkRange, freshPlannerState } from '../chunks/plan-chunks.js';
+import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.js';
 import { toUnixSeconds } from '../clock.js';
+import { splitLines } from '../lines/split-lines.js';
 import type { BatchError } from '../openai/schemas.js';
 import { choosePool, isAtRisk } from '../sla/policy.js';
 import type { BatchRecord } from './batch-record.js';
 
 type SchedulerDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'clock' | 'limits' | 'sla'>;
 
-export type ScheduleOutcome = 'scheduled' | 'failed' | 'resent' | 'not-validating';
+export type ScheduleOutcome = 'scheduled' | 'continued' | 'failed' | 'resent' | 'not-validating';
 
 export const chunkMessage = (batch: BatchRecord, c: ChunkRange, attempt = 1): ChunkMessage => ({
   v: 1,
@@ -24,13 +26,27 @@ export const chunkMessage = (batch: BatchRecord, c: ChunkRange, attempt = 1): Ch
   attempt,
 });
 
+export interface ScheduleOptions {
+  /** Milliseconds left in this invocation (Lambda's context); the segment ends well before. */
+  remainingMs?: () => number;
+}
+
+/** Time kept in hand after a segment, to save its state and hand over. */
+const HANDOVER_MS = 60_000;
+
 /**
- * Validates a batch's input file in one streaming pass and fans it out as chunk messages.
- * Safe to run again for the same batch (SQS delivers at least once): a batch already in
- * progress whose messages were not all sent gets them sent again; duplicates are harmless
- * because chunks complete exactly once.
+ * Validates a batch's input file as a stream and fans it out as chunk messages. A file too
+ * large for one invocation is validated in segments: each saves the planner's state to S3,
+ * moves the batch's `validation_segment` on (conditionally, so a duplicate delivery cannot run
+ * a segment twice) and asks for the next. Safe to run again for the same batch (SQS delivers
+ * at least once): a batch in progress whose messages were not all sent gets them sent again;
+ * duplicates are harmless because chunks complete exactly once.
  */
-export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise<ScheduleOutcome> {
+export async function scheduleBatch(
+  deps: SchedulerDeps,
+  ref: BatchRef,
+  opts: ScheduleOptions = {},
+): Promise<ScheduleOutcome> {
   const batch = await deps.batches.get(ref);
   if (!batch) return 'not-validating';
   if (batch.status === 'in_progress' && !batch.enqueued) {
@@ -42,6 +58,7 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
 
   const fail = async (errors: BatchError[]) => {
     await deps.batches.transition(ref, 'failed', toUnixSeconds(deps.clock.now()), { errors });
+    await discardValidationState(deps, batch);
     return 'failed' as const;
   };
   const fileError = (code: string, message: string): BatchError[] => [
@@ -56,29 +73,78 @@ export async function scheduleBatch(deps: SchedulerDeps, ref: BatchRef): Promise
     );
   }
 
-  const input = await deps.blobs.stream(batch.input_key).catch((err: unknown) => {
-    if ((err as Error).name === 'NoSuchKey') return undefined;
-    throw err;
-  });
+  const segment = batch.validation_segment ?? 0;
+  const from =
+    segment > 0
+      ? decodePlannerState(await deps.blobs.read(keys.validationState(ref.tenant, ref.batchId, segment)))
+      : freshPlannerState();
+  const input = await deps.blobs
+    .stream(batch.input_key, from.byte > 0 ? { start: from.byte, end: batch.input_bytes } : undefined)
+    .catch((err: unknown) => {
+      if ((err as Error).name === 'NoSuchKey') return undefined;
+      throw err;
+    });
   if (!input)
     return fail(fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`));
-  const plan = await planChunks(input, {
-    endpoint: batch.endpoint,
-    limits: deps.limits,
-  });
-  if (!plan.ok) return fail(plan.errors);
 
+  const planner = new ChunkPlanner({ endpoint: batch.endpoint, limits: deps.limits }, from);
+  const started = deps.clock.now();
+  const segmentMs = Math.min(
+    deps.limits.SCHEDULER_SEGMENT_SECONDS * 1000,
+    (opts.remainingMs?.() ?? Number.POSITIVE_INFINITY) - HANDOVER_MS,
+  );
+  const maxLines = deps.limits.SCHEDULER_SEGMENT_LINES || Number.POSITIVE_INFINITY;
+  let lines = 0;
+  let resumeAt: { byte: number; line: number } | undefined;
+  for await (const item of splitLines(input, {
+    startOffset: from.byte,
+    firstLineNumber: from.line,
+    maxLineBytes: deps.limits.MAX_LINE_BYTES,
+  })) {
+    planner.add(item);
+    if (planner.done) break;
+    lines += 1;
+    const atEnd = item.end >= batch.input_bytes;
+    // The clock is read every 1,000 lines: cheap, and a segment overshoots by a few ms at most.
+    if (!atEnd && (lines >= maxLines || (lines % 1000 === 0 && deps.clock.now() - started >= segmentMs))) {
+      resumeAt = { byte: item.end, line: item.number + 1 };
+      break;
+    }
+  }
+
+  if (resumeAt) {
+    const next = segment + 1;
+    await deps.blobs.put(
+      keys.validationState(ref.tenant, ref.batchId, next),
+      encodePlannerState(planner.state(resumeAt.byte, resumeAt.line)),
+      'application/octet-stream',
+    );
+    if (!(await deps.batches.advanceValidation(ref, segment, next))) return 'not-validating';
+    await deps.queue.send('scheduling', ref);
+    return 'continued';
+  }
+
+  const plan = planner.result();
+  if (!plan.ok) return fail(plan.errors);
   await deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400);
-  const started = await deps.batches.transition(
+  const running = await deps.batches.transition(
     ref,
     'in_progress',
     toUnixSeconds(deps.clock.now()),
     { total: plan.total, chunk_count: plan.chunks.length, ...(plan.model ? { model: plan.model } : {}) },
     ['validating'],
   );
-  if (!started) return 'not-validating'; // cancelled while validating: the finalizer ends it
-  await enqueue(deps, started, plan.chunks);
+  if (!running) return 'not-validating'; // cancelled while validating: the finalizer ends it
+  await enqueue(deps, running, plan.chunks);
+  await discardValidationState(deps, batch);
   return 'scheduled';
+}
+
+/** Removes the saved states of a segmented validation, once they are no longer needed. */
+async function discardValidationState(deps: Pick<Deps, 'blobs'>, batch: BatchRecord): Promise<void> {
+  for (let s = 1; s <= (batch.validation_segment ?? 0); s++) {
+    await deps.blobs.delete(keys.validationState(batch.tenant, batch.id, s));
+  }
 }
 
 async function enqueue(

@@ -10,7 +10,7 @@ import { log } from '../../core/observability/log.js';
 export function queueFunction<T>(
   name: string,
   parse: (body: string) => T,
-  handle: (message: T) => Promise<unknown>,
+  handle: (message: T, context: Context) => Promise<unknown>,
 ) {
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(
@@ -18,11 +18,11 @@ export function queueFunction<T>(
         logger: (reason: unknown) => log.error(`${name} record failed`, { err: reason }),
       }),
     )
-    .handler(async (event: SQSEvent) => {
+    .handler(async (event: SQSEvent, context: Context) => {
       const settled = await Promise.allSettled(
         event.Records.map(async (record: SQSRecord) => {
           const started = Date.now();
-          const outcome = await handle(parse(record.body));
+          const outcome = await handle(parse(record.body), context);
           log.info(`${name} handled`, { messageId: record.messageId, outcome, ms: Date.now() - started });
           return outcome;
         }),

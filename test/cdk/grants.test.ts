@@ -79,11 +79,19 @@ const expected: Record<keyof typeof functions, string[]> = {
     ...send('finalizing'),
   ],
   scheduler: [
-    ...objects(['GetObject']),
+    ...objects([
+      'AbortMultipartUpload',
+      'DeleteObject',
+      'GetObject',
+      'ListMultipartUploadParts',
+      'PutObject',
+    ]),
+    's3:ListBucket s3 openbatch-prod-files',
     ...batchesRW,
     ...on(tableWrite, T('chunks')),
     ...send('spot'),
     ...send('dedicated'),
+    ...send('scheduling'),
     ...consume('scheduling'),
   ],
   finalizer: [

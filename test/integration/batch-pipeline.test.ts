@@ -269,6 +269,51 @@ describe('a batch through scheduler, workers and finalizer', () => {
   });
 });
 
+describe('a file validated over several scheduler invocations', () => {
+  it('resumes from S3 ranged reads and the saved state, and plans as one pass would', async () => {
+    const file = await createFile(as('filesApi'), tenant, {
+      filename: 'seg.jsonl',
+      purpose: 'batch',
+      content: Buffer.from(chatLines(100, { prefix: 'seg' })),
+    });
+    const batch = await createBatch(as('batchesApi'), tenant, {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    await drainRefs(t.env.SCHEDULING_QUEUE_URL as string);
+    const ref = { tenant, batchId: batch.id };
+    const scheduler = as('scheduler');
+    const segmented = { ...scheduler, limits: { ...scheduler.limits, SCHEDULER_SEGMENT_LINES: 30 } };
+    const outcomes: string[] = [];
+    for (;;) {
+      const outcome = await scheduleBatch(segmented, ref);
+      outcomes.push(outcome);
+      if (outcome !== 'continued') break;
+      expect(await drainRefs(t.env.SCHEDULING_QUEUE_URL as string)).toBe(1);
+    }
+    expect(outcomes).toEqual(['continued', 'continued', 'continued', 'scheduled']);
+    expect(await t.deps.batches.get(ref)).toMatchObject({
+      status: 'in_progress',
+      total: 100,
+      chunk_count: 3,
+    });
+    const msgs = await drain(t.env.SPOT_QUEUE_URL as string);
+    expect(msgs.map((m) => [m.lineStart, m.lineEnd])).toEqual([
+      [1, 40],
+      [41, 80],
+      [81, 100],
+    ]);
+    const engine = new SimulatedEngine({ latencyMs: 0, failureRate: 0 });
+    for (const m of msgs) await run(m, engine);
+    expect(await finalizeBatch(as('finalizer'), ref)).toBe('finalized');
+    const done = await t.deps.batches.get(ref);
+    expect((await fileLines(done?.output_file_id)).map((l) => l.custom_id).sort()).toEqual(
+      Array.from({ length: 100 }, (_, i) => `seg-${i}`).sort(),
+    );
+  });
+});
+
 describe('wiring: each flow runs with exactly its declaration', () => {
   it('runs the SLA escalation path with only the SLA monitor’s variables and grants (above), and names what an undeclared use touched', async () => {
     const { ref } = await startBatch(chatLines(80, { prefix: 'wire' }), '1h');
@@ -295,9 +340,9 @@ describe('wiring: each flow runs with exactly its declaration', () => {
     ]);
   });
 
-  it('refuses a write where the declaration grants only reads', async () => {
-    await expect(as('scheduler').blobs.put(`${tenant}/files/x.jsonl`, 'x')).rejects.toThrow(
-      'scheduler is not authorized to perform s3:PutObject',
+  it('refuses what the declaration does not grant: a worker delete, an authorizer write', async () => {
+    await expect(as('worker').blobs.delete(`${tenant}/files/x.jsonl`)).rejects.toThrow(
+      'worker is not authorized to perform s3:DeleteObject',
     );
     await expect(as('authorizer').apiKeys.register('sk-x', 'tenant-x')).rejects.toThrow(
       'authorizer is not authorized to perform dynamodb:PutItem',

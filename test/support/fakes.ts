@@ -145,6 +145,13 @@ export class InMemoryBatchRepo implements BatchRepo {
     if (b) Object.assign(b, { at_risk: true, chunks_escalated: (b.chunks_escalated ?? 0) + chunks.length });
   }
 
+  async advanceValidation(ref: BatchRef, from: number, to: number): Promise<boolean> {
+    const b = this.batches.get(this.key(ref));
+    if (!b || b.status !== 'validating' || (b.validation_segment ?? 0) !== from) return false;
+    b.validation_segment = to;
+    return true;
+  }
+
   async listActive(): Promise<BatchRecord[]> {
     return [...this.batches.values()]
       .filter((b) => b.active === 'yes')
