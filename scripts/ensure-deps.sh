@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `npm start`, `npm test` and `npm run bench` need, once: npm packages and the
-# local AWS emulator (moto, pinned) in a project-local Python virtualenv.
+# local AWS emulator (moto, pinned) in a project-local Python virtualenv, with the official
+# OpenAI Python SDK (pinned) that the Python SDK end-to-end test drives the runtime with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION="5.2.1"
+OPENAI_PY_VERSION="3.57.0"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "openbatch: installing npm packages" >&2
@@ -21,6 +23,10 @@ if [ -z "${OPENBATCH_SKIP_EMULATOR_INSTALL:-}" ]; then
   if ! .venv/bin/python -c "import moto, sys; from moto.server import main; sys.exit(0 if moto.__version__ == '${MOTO_VERSION}' else 1)" 2>/dev/null; then
     echo "openbatch: installing moto[server]==${MOTO_VERSION}" >&2
     .venv/bin/pip install --quiet "moto[server]==${MOTO_VERSION}" >&2
+  fi
+  if ! .venv/bin/python -c "import openai, sys; sys.exit(0 if openai.__version__ == '${OPENAI_PY_VERSION}' else 1)" 2>/dev/null; then
+    echo "openbatch: installing openai==${OPENAI_PY_VERSION} (Python SDK, for its end-to-end test)" >&2
+    .venv/bin/pip install --quiet "openai==${OPENAI_PY_VERSION}" >&2
   fi
 fi
 
