@@ -1,4 +1,4 @@
-import { type ClientMiddleware, addClientMiddleware } from '../../core/adapters/aws-clients.js';
+import { addClientMiddleware, type ClientMiddleware } from '../../core/adapters/aws-clients.js';
 import {
   actionsOf,
   bindingsOf,

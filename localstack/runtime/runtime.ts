@@ -55,6 +55,8 @@ export interface LocalRuntime {
   env: Record<string, string>;
   /** Exactly the environment `name` runs with. */
   functionEnv(name: FunctionName): Record<string, string>;
+  /** The process each function runs in. */
+  functionPids(): Record<string, number | undefined>;
   aws: AwsClients;
   fleet: WorkerFleet;
   emulator: Emulator;
@@ -111,7 +113,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     prefix,
   };
   const functionEnv = (name: FunctionName) => functionEnvironment(name, inputs);
-  // Each function runs in a thread of its own with exactly its environment and grants.
+  // Each function runs in a process of its own with exactly its environment, memory and grants.
   const functionSet: FunctionSet = await startFunctions(root, functionEnv);
   const fns = functionSet.functions;
   const stops: (() => Promise<void>)[] = [];
@@ -194,6 +196,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     apiKey,
     env,
     functionEnv,
+    functionPids: () => functionSet.pids(),
     aws,
     fleet,
     emulator,

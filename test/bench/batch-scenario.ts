@@ -1,0 +1,215 @@
+/**
+ * One batch scenario of `npm run bench`, in a process of its own so that its peak RSS is its
+ * own: the input file is written to disk, uploaded with `openbatch upload` (pre-signed parts
+ * straight to S3, the CLI in a child process), run as one batch through the local runtime with
+ * an instant SIMULATED engine, and measured. Writes its figures as JSON to argv[3].
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { awsCalls } from '../../core/adapters/aws-clients.js';
+import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
+import { sdk } from '../support/sdk.js';
+
+export interface BatchScenario {
+  name: string;
+  requests: number;
+  /** Approximate bytes per input line (the prompt is padded to reach it). */
+  lineBytes: number;
+  spotWorkers: number;
+}
+
+export const scenarios: Record<string, BatchScenario> = {
+  'batch-100k': { name: 'batch-100k', requests: 100_000, lineBytes: 160, spotWorkers: 2 },
+  'batch-1m-presigned': { name: 'batch-1m-presigned', requests: 1_000_000, lineBytes: 1_000, spotWorkers: 2 },
+};
+
+const root = process.cwd();
+
+/** Writes `n` chat requests of about `lineBytes` each, streaming: the file is never in memory. */
+async function writeInput(path: string, n: number, lineBytes: number): Promise<number> {
+  const out = createWriteStream(path);
+  const pad = 'x'.repeat(Math.max(0, lineBytes - 150));
+  for (let i = 0; i < n; i++) {
+    const line = `${JSON.stringify({
+      custom_id: `bench-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'bench-model', messages: [{ role: 'user', content: `Question ${i} ${pad}` }] },
+    })}\n`;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return statSync(path).size;
+}
+
+/** Peak resident memory of a live process, from /proc. */
+export function peakRssOf(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `openbatch upload` as a user would, watching its peak RSS until it exits. */
+async function uploadWithCli(file: string, baseUrl: string, apiKey: string, stateDir: string) {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(root, 'cli/openbatch.ts'), 'upload', file, '--json', '--part-size', '16'],
+    {
+      env: {
+        ...process.env,
+        OPENAI_BASE_URL: baseUrl,
+        OPENAI_API_KEY: apiKey,
+        OPENBATCH_STATE_DIR: stateDir,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let peak = 0;
+  const watch = setInterval(() => {
+    peak = Math.max(peak, child.pid ? (peakRssOf(child.pid) ?? 0) : 0);
+  }, 100);
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  const [code] = (await once(child, 'exit')) as [number];
+  clearInterval(watch);
+  if (code !== 0) throw new Error(`openbatch upload exited ${code}`);
+  const fileObject = JSON.parse(stdout) as { id: string; bytes: number };
+  return { fileId: fileObject.id, seconds: (performance.now() - started) / 1000, peakRss: peak };
+}
+
+export async function runBatchScenario(s: BatchScenario) {
+  const work = resolve(root, '.openbatch/bench', s.name);
+  const reportDir = join(work, 'reports');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(reportDir, { recursive: true });
+  const inputPath = join(work, 'input.jsonl');
+  const inputBytes = await writeInput(inputPath, s.requests, s.lineBytes);
+
+  const rt = await startLocalRuntime({
+    port: 0,
+    apiKeys: { 'sk-bench': 'bench' },
+    workers: { spot: s.spotWorkers, dedicated: 1 },
+    // OpenAI's limits are 50,000 requests and 200 MB a batch; deployments raise them by configuration.
+    env: {
+      OPENBATCH_REPORT_DIR: reportDir,
+      OPENBATCH_METRICS: 'off',
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
+      ENGINE_CONCURRENCY: '64',
+      MAX_REQUESTS_PER_BATCH: String(Math.max(s.requests, 50_000)),
+      MAX_BATCH_FILE_BYTES: String(Math.max(inputBytes, 200 * 1024 * 1024)),
+      ...(process.env.BENCH_WORKER_NODE_ARGS
+        ? { OPENBATCH_WORKER_NODE_ARGS: process.env.BENCH_WORKER_NODE_ARGS }
+        : {}),
+    },
+  });
+  try {
+    const client = sdk(rt.url, 'sk-bench');
+    const upload = await uploadWithCli(inputPath, `${rt.url}/v1`, 'sk-bench', join(work, 'state'));
+    const callsBefore = awsCalls.total();
+
+    const started = performance.now();
+    const created = await client.batches.create({
+      input_file_id: upload.fileId,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    let polls = 0;
+    let batch = created;
+    let inProgressAt = 0;
+    let finalizingAt = 0;
+    while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+      await new Promise((r) => setTimeout(r, 200));
+      batch = await client.batches.retrieve(created.id);
+      polls += 1;
+      if (!inProgressAt && batch.status !== 'validating') inProgressAt = performance.now();
+      if (!finalizingAt && ['finalizing', 'completed'].includes(batch.status))
+        finalizingAt = performance.now();
+    }
+    const wallS = (performance.now() - started) / 1000;
+    if (batch.status !== 'completed' || batch.request_counts?.completed !== s.requests) {
+      throw new Error(`${s.name}: batch ended ${batch.status} with ${JSON.stringify(batch.request_counts)}`);
+    }
+    await new Promise((r) => setTimeout(r, 1200)); // let workers write their last report
+
+    // Each status poll is one GetItem made for the client: its choice, not a per-request cost.
+    const runtimeCalls = awsCalls.total() - callsBefore - polls;
+    const workers = readdirSync(reportDir).map(
+      (f) =>
+        JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as {
+          pid: number;
+          label: string;
+          calls: Record<string, number>;
+          maxRssBytes: number;
+        },
+    );
+    const workerCalls = workers.reduce(
+      (n, w) => n + Object.entries(w.calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0),
+      0,
+    );
+    const total = runtimeCalls + workerCalls;
+    const mb = (b: number | undefined) => (b === undefined ? undefined : Math.round(b / 1024 / 1024));
+    return {
+      scenario: s.name,
+      requests: s.requests,
+      inputBytes,
+      engine: 'SIMULATED, instant (0 ms latency)',
+      workers: workers.map((w) => w.label).sort(),
+      uploadSeconds: Number(upload.seconds.toFixed(2)),
+      wallSeconds: Number(wallS.toFixed(2)),
+      phases: {
+        validationAndFanOutSeconds: Number(((inProgressAt - started) / 1000).toFixed(2)),
+        workersSeconds: Number(((finalizingAt - inProgressAt) / 1000).toFixed(2)),
+        finalizationSeconds: Number((wallS - (finalizingAt - started) / 1000).toFixed(2)),
+      },
+      requestsPerSecond: Math.round(s.requests / wallS),
+      awsCalls: {
+        total,
+        per1000Requests: Number(((total / s.requests) * 1000).toFixed(2)),
+        clientStatusPollsExcluded: polls,
+        runtimeProcess: awsCalls.snapshot(),
+        workers: Object.fromEntries(workers.map((w) => [`${w.label} (${w.pid})`, w.calls])),
+      },
+      peakRssMb: {
+        'runtime (gateway, event sources, timers)': mb(process.resourceUsage().maxRSS * 1024),
+        ...Object.fromEntries(
+          Object.entries(rt.functionPids()).map(([fn, pid]) => [
+            `function ${fn}`,
+            mb(pid ? peakRssOf(pid) : undefined),
+          ]),
+        ),
+        'openbatch upload (CLI)': mb(upload.peakRss),
+        ...Object.fromEntries(workers.map((w) => [`${w.label} (${w.pid})`, mb(w.maxRssBytes)])),
+        'moto emulator, S3 and SQS (not ours)': mb(rt.emulator.pid ? peakRssOf(rt.emulator.pid) : undefined),
+        'DynamoDB Local (not ours)': mb(rt.dynamoDbLocal?.pid ? peakRssOf(rt.dynamoDbLocal.pid) : undefined),
+      },
+    };
+  } finally {
+    await rt.close();
+    rmSync(inputPath, { force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(root, 'test/bench/batch-scenario.ts')) {
+  const scenario = scenarios[process.argv[2] ?? ''];
+  if (!scenario)
+    throw new Error(`unknown scenario ${process.argv[2]}; one of ${Object.keys(scenarios).join(', ')}`);
+  const result = await runBatchScenario(scenario);
+  writeFileSync(process.argv[3] as string, JSON.stringify(result));
+}
