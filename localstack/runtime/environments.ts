@@ -18,7 +18,9 @@ export function platformEnvironment(
   aws: Record<string, string>,
   parent: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
-  const out: Record<string, string> = { ...aws };
+  // The SDK's notice that releases after January 2027 need Node 22 is shown once, by the
+  // runtime itself, not by each of its dozen child processes.
+  const out: Record<string, string> = { ...aws, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   for (const k of passThrough) if (parent[k] !== undefined) out[k] = parent[k] as string;
   return out;
 }
