@@ -141,6 +141,12 @@ export async function uploadFile(opts: UploadFileOptions): Promise<UploadFileRes
 
     const sent = await sendParts({ fh, ext, uploadId, todo, plan, opts, progress, signal });
     signal?.throwIfAborted();
+    const after = await fh.stat();
+    if (!sameFile(state, { size: after.size, mtimeMs: after.mtimeMs })) {
+      await client.uploads.cancel(uploadId).catch(() => undefined);
+      store.remove(key);
+      throw new Error(`${opts.file} changed while it was being uploaded; upload ${uploadId} is cancelled.`);
+    }
 
     const done = await client.uploads.complete(uploadId, { part_ids: [] }, { signal });
     if (!done.file) throw new Error(`Upload ${uploadId} completed without a File.`);
@@ -265,11 +271,11 @@ async function sendParts(ctx: SendContext): Promise<number[]> {
  * come up (a multi-GB file has more parts than one call takes, and URLs age); a retry asks
  * a fresh URL for its one part.
  */
-class UrlBook {
+export class UrlBook {
   private readonly urls = new Map<number, Promise<PartUrl>>();
 
   constructor(
-    private readonly ext: Extensions,
+    private readonly ext: Pick<Extensions, 'partUrls'>,
     private readonly uploadId: string,
     private readonly todo: readonly PlannedPart[],
     private readonly signal: AbortSignal,
