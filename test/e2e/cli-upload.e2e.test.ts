@@ -124,7 +124,7 @@ describe('openbatch upload (module)', () => {
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
     });
-    const ended = await waitUntilEnded(client, batch.id, 30_000);
+    const ended = await waitUntilEnded(client, batch.id, 40_000);
     expect(ended.status).toBe('completed');
     expect(ended.request_counts).toMatchObject({ total: input.lines, completed: input.lines, failed: 0 });
     const counts = countIds(await resultLines(client, ended.output_file_id));

@@ -50,7 +50,7 @@ describe('the official OpenAI Python SDK', () => {
         OPENAI_API_KEY: KEY,
         PART_SIZE: String(partSize),
       },
-      timeout: 90_000,
+      timeout: 55_000, // under the test's own minute, so a hang fails with the script's output
     }).catch((e: { stderr?: string; message: string }) => {
       throw new Error(`the Python SDK script failed: ${e.stderr || e.message}`);
     });

@@ -48,10 +48,10 @@ def main() -> int:
         completion_window="24h",
         metadata={"client": "openai-python"},
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 40
     while batch.status not in ENDED:
         if time.monotonic() > deadline:
-            raise SystemExit(f"batch {batch.id} still {batch.status} after 60 s")
+            raise SystemExit(f"batch {batch.id} still {batch.status} after 40 s")
         time.sleep(0.25)
         batch = client.batches.retrieve(batch.id)
 
