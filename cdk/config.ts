@@ -1,3 +1,4 @@
+import { MAX_REQUEST_BODY_BYTES } from '../core/app/api-limits.js';
 import type { PoolName, QueueName } from '../core/app/declaration.js';
 import { queues, workerPools } from '../core/app/declaration.js';
 import { limitsSchema, slaSchema } from '../core/config.js';
@@ -168,6 +169,15 @@ export interface EnvironmentConfig {
     readonly burstLimit: number;
     /** How long API Gateway caches the authorizer's answer per key. */
     readonly authorizerCacheSeconds: number;
+    /**
+     * An AWS WAF web ACL on the stage refuses requests whose Content-Length is above
+     * MAX_REQUEST_BODY_BYTES (core/app/api-limits.ts) with OpenAI's 413 pointing at the Uploads
+     * API. Without it, bodies between that and API Gateway's 10 MB reach Lambda over its 6 MB
+     * payload limit and get a 5xx. WAF bills per web ACL, rule and request (docs/deploy.md,
+     * "Request size limits").
+     * @default true
+     */
+    readonly bodySizeGuard?: boolean;
   };
   readonly pools: Readonly<Record<PoolName, PoolConfig>>;
   readonly engine: EngineConfig;
@@ -444,6 +454,8 @@ export function configProblems(c: EnvironmentConfig): string[] {
   if (!isInt(c.api.burstLimit, 1)) p.push('api.burstLimit: must be a positive whole number');
   if (!isInt(c.api.authorizerCacheSeconds, 0) || c.api.authorizerCacheSeconds > 3600)
     p.push('api.authorizerCacheSeconds: must be between 0 and 3600');
+  if (c.api.bodySizeGuard !== undefined && typeof c.api.bodySizeGuard !== 'boolean')
+    p.push('api.bodySizeGuard: true or false');
   for (const pool of Object.keys(workerPools) as PoolName[]) {
     const pc = c.pools[pool];
     if (!pc) {
@@ -547,6 +559,11 @@ export function configProblems(c: EnvironmentConfig): string[] {
       if (!parsed.success)
         for (const issue of parsed.error.issues) p.push(`settings.${issue.path.join('.')}: ${issue.message}`);
     }
+    // A larger direct upload never reaches the function: the request is refused in front of it.
+    if (Number(c.settings.MAX_API_UPLOAD_BYTES) > MAX_REQUEST_BODY_BYTES)
+      p.push(
+        `settings.MAX_API_UPLOAD_BYTES: at most ${MAX_REQUEST_BODY_BYTES} (larger request bodies are refused before they reach a function)`,
+      );
     if (c.settings.FILE_RETENTION_DAYS !== undefined)
       p.push('settings.FILE_RETENTION_DAYS: set fileRetentionDays instead (it also drives the S3 lifecycle)');
   }

@@ -1,4 +1,9 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import {
+  INTEGRATION_FAILURE_STATUS,
+  integrationFailureBody,
+  requestTooLargeBody,
+} from '../../core/app/api-limits.js';
 import { unauthorizedBody } from '../../core/app/declaration.js';
 
 /**
@@ -43,14 +48,18 @@ export const gatewayResponses: Readonly<Record<string, GatewayResponseSpec>> = {
       'rate_limit_exceeded',
     ),
   },
+  // A body over API Gateway's 10 MB: the same 413 as the WAF rule's (core/app/api-limits.ts).
   RequestTooLarge: {
     type: apigw.ResponseType.REQUEST_TOO_LARGE,
     statusCode: '413',
-    body: openAIError(
-      'The request is larger than API Gateway accepts; upload large files with the Uploads API.',
-      'invalid_request_error',
-      'request_too_large',
-    ),
+    body: JSON.stringify(requestTooLargeBody),
+  },
+  // The function could not be invoked: a failure of Lambda's, or an event over its 6 MB payload
+  // limit (a large body without Content-Length, which the WAF rule cannot size). Stays a 5xx.
+  IntegrationFailure: {
+    type: apigw.ResponseType.INTEGRATION_FAILURE,
+    statusCode: String(INTEGRATION_FAILURE_STATUS),
+    body: JSON.stringify(integrationFailureBody),
   },
   IntegrationTimeout: {
     type: apigw.ResponseType.INTEGRATION_TIMEOUT,

@@ -59,6 +59,8 @@ export function addOpenbatch(app: App, options: OpenbatchAppOptions): OpenbatchS
     ...common,
     root,
     description: `openbatch ${config.name}: API Gateway, authorizer and functions`,
+    // LocalStack has WAFv2 only in its Ultimate plan; the local runtime plays the guard instead.
+    ...(target === 'localstack' ? { bodySizeGuard: false } : {}),
   });
   api.addStackDependency(data, 'functions use the buckets, tables and queues');
 

@@ -14,6 +14,7 @@ import {
   type Trigger,
 } from '../../../core/app/declaration.js';
 import type { EnvironmentConfig } from '../../config.js';
+import { BodySizeGuard } from '../constructs/body-size-guard.js';
 import { HouseFunction } from '../constructs/house-function.js';
 import { DataPlaneRefs, pascal } from '../data-plane.js';
 import { allowedOrigins, sharedEnvironment } from '../environment.js';
@@ -27,6 +28,8 @@ export interface ApiStackProps extends StackProps {
   readonly root: string;
   /** The functions to build. @default the declaration's */
   readonly functions?: Readonly<Record<string, FunctionDeclaration>>;
+  /** Put the WAF body-size guard on the stage. @default config.api.bodySizeGuard ?? true */
+  readonly bodySizeGuard?: boolean;
 }
 
 type HttpTrigger = Extract<Trigger, { kind: 'http' }>;
@@ -42,6 +45,8 @@ export class ApiStack extends Stack {
   readonly authorizer: apigw.TokenAuthorizer;
   readonly accessLogs: logs.LogGroup;
   readonly executionLogs: logs.LogGroup;
+  /** The WAF web ACL refusing oversized bodies, when `api.bodySizeGuard` is on. */
+  readonly bodySizeGuard?: BodySizeGuard;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -116,6 +121,14 @@ export class ApiStack extends Stack {
     });
     this.api.deploymentStage.node.addDependency(this.executionLogs);
 
+    // Bodies too large for Lambda are refused in front of API Gateway (core/app/api-limits.ts).
+    const guarded = props.bodySizeGuard ?? config.api.bodySizeGuard ?? true;
+    if (guarded)
+      this.bodySizeGuard = new BodySizeGuard(this, 'BodySizeGuard', {
+        stage: this.api.deploymentStage,
+        name: `${names.api()}-body-size-guard`,
+      });
+
     const authorizerName = Object.entries(declared).find(([, d]) =>
       d.triggers.some((t) => t.kind === 'authorizer'),
     )?.[0];
@@ -181,11 +194,6 @@ export class ApiStack extends Stack {
           'Requests are validated in the functions with zod schemas, which answer in the OpenAI error shape the SDK expects; an API Gateway validator would answer in its own shape.',
       },
       {
-        id: 'AwsSolutions-APIG3',
-        reason:
-          'Every route needs a valid Bearer key (TOKEN authorizer) and the stage is throttled; attach an AWS WAF web ACL where the organisation requires one.',
-      },
-      {
         id: 'AwsSolutions-COG4',
         reason:
           'The API authenticates OpenAI-style Bearer API keys (stored hashed) with a Lambda TOKEN authorizer; Cognito user pools do not model API keys.',
@@ -196,6 +204,13 @@ export class ApiStack extends Stack {
           "API Gateway's account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, which is what API Gateway requires.",
       },
     );
+
+    if (!guarded)
+      acknowledge(this.api, {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'The body-size guard web ACL is off here (api.bodySizeGuard: false, or the localstack target, whose LocalStack edition has no WAFv2); every route needs a valid Bearer key (TOKEN authorizer) and the stage is throttled.',
+      });
 
     const baseUrl = `${this.api.url}v1`;
     new ssm.StringParameter(this, 'RestApiIdParameter', {
