@@ -79,7 +79,7 @@ export const workerSchema = z.object({
   /** SQS long-poll wait; shorter locally so workers stop promptly. */
   RECEIVE_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   /** How long a received chunk stays invisible; the worker extends it while it works. */
-  VISIBILITY_TIMEOUT_SECONDS: positiveInt.default(120),
+  VISIBILITY_TIMEOUT_SECONDS: positiveInt.default(30),
   SIM_ENGINE_LATENCY_MS: z.coerce.number().min(0).default(0),
   SIM_ENGINE_FAILURE_RATE: rate.default(0),
   SIM_SPOT_INTERRUPTION_RATE: rate.default(0),

@@ -107,10 +107,12 @@ export interface BatchRepo {
   /** Completes a chunk exactly once; false for a duplicate or a batch no longer running. */
   completeChunk(ref: BatchRef, chunk: number, outcome: ChunkOutcome): Promise<boolean>;
   listChunks(ref: BatchRef): Promise<ChunkRecord[]>;
+  /** An attempt's finished lines; `interrupted` (default) also counts an interruption. */
   saveCheckpoint(
     ref: BatchRef,
     chunk: number,
     checkpoint: { key: string; lines: number } | undefined,
+    interrupted?: boolean,
   ): Promise<boolean>;
   markEscalated(ref: BatchRef, chunks: readonly number[]): Promise<void>;
   /** Moves a validating batch from validation segment `from` to `to`; false if another run did. */

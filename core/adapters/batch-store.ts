@@ -293,12 +293,40 @@ export class BatchStore implements BatchRepo {
     return items;
   }
 
-  /** Records an interrupted attempt's finished lines, unless the chunk was completed meanwhile. */
+  /**
+   * Records an attempt's finished lines, unless the chunk was completed meanwhile: at an
+   * interruption (counted on the chunk and the batch), or as progress while it runs, so that a
+   * worker killed without warning loses at most the lines since its last checkpoint.
+   */
   async saveCheckpoint(
     ref: BatchRef,
     chunk: number,
     checkpoint: { key: string; lines: number } | undefined,
+    interrupted = true,
   ): Promise<boolean> {
+    if (!interrupted) {
+      if (!checkpoint) return true;
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.chunksTable,
+            Key: { batch_key: batchKey(ref), chunk },
+            UpdateExpression: 'SET checkpoint_key = :k, checkpoint_lines = :n',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':k': checkpoint.key,
+              ':n': checkpoint.lines,
+              ':pending': 'pending',
+            },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    }
     try {
       await this.doc.send(
         new TransactWriteCommand({

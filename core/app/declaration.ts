@@ -144,15 +144,17 @@ export const queues: Readonly<Record<QueueName, QueueDeclaration>> = {
     maxReceiveCount: 3,
   },
   // Spot work is interrupted by design; each interruption is a receive, so allow plenty.
+  // A worker's chunk stays invisible 30 s at a time, extended every 10 s while it works, so the
+  // chunk of a worker that died reappears within 30 s (and resumes from its last checkpoint).
   spot: {
     env: 'SPOT_QUEUE_URL',
-    visibilityTimeoutSeconds: 120,
+    visibilityTimeoutSeconds: 30,
     retentionSeconds: 4 * 86400,
     maxReceiveCount: 10,
   },
   dedicated: {
     env: 'DEDICATED_QUEUE_URL',
-    visibilityTimeoutSeconds: 120,
+    visibilityTimeoutSeconds: 30,
     retentionSeconds: 4 * 86400,
     maxReceiveCount: 5,
   },

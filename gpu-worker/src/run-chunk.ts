@@ -25,6 +25,8 @@ export interface ChunkRunOptions {
    * reclaim, back to the task's own pool after a drain. Default: dedicated.
    */
   handOffTo?: () => Promise<HandOff>;
+  /** How often a running chunk checkpoints its finished lines (default 15 s). */
+  checkpointEveryMs?: number;
   /** SIMULATED spot interruption for tests and local runs: interrupt after this many finished lines. */
   simulateInterruptionAfter?: number;
   retryMinTimeoutMs?: number;
@@ -88,31 +90,36 @@ export async function runChunk(
   const tasks: Promise<void>[] = [];
   let ran = 0;
   const source = await deps.blobs.stream(msg.key, { start: msg.byteStart, end: msg.byteEnd });
-  for await (const item of splitLines(source, {
-    startOffset: msg.byteStart,
-    firstLineNumber: msg.lineStart,
-  })) {
-    if ('tooLong' in item || isBlank(item.bytes)) continue; // the scheduler rejected too-long lines already
-    order.push(item.number);
-    if (finished.has(item.number)) continue;
-    const request = JSON.parse(item.bytes.toString('utf8')) as {
-      custom_id: string;
-      url: string;
-      body: Record<string, unknown>;
-    };
-    tasks.push(
-      limit(async () => {
-        if (signal.aborted) return;
-        const result = await runRequest(deps, opts, request, signal);
-        if (!result) return;
-        finished.set(item.number, result);
-        ran += 1;
-        if (opts.simulateInterruptionAfter !== undefined && ran >= opts.simulateInterruptionAfter)
-          interrupt.abort('simulated');
-      }),
-    );
+  const progress = checkpointPeriodically(deps, msg, finished, order, opts.checkpointEveryMs ?? 15_000);
+  try {
+    for await (const item of splitLines(source, {
+      startOffset: msg.byteStart,
+      firstLineNumber: msg.lineStart,
+    })) {
+      if ('tooLong' in item || isBlank(item.bytes)) continue; // the scheduler rejected too-long lines already
+      order.push(item.number);
+      if (finished.has(item.number)) continue;
+      const request = JSON.parse(item.bytes.toString('utf8')) as {
+        custom_id: string;
+        url: string;
+        body: Record<string, unknown>;
+      };
+      tasks.push(
+        limit(async () => {
+          if (signal.aborted) return;
+          const result = await runRequest(deps, opts, request, signal);
+          if (!result) return;
+          finished.set(item.number, result);
+          ran += 1;
+          if (opts.simulateInterruptionAfter !== undefined && ran >= opts.simulateInterruptionAfter)
+            interrupt.abort('simulated');
+        }),
+      );
+    }
+    await Promise.all(tasks);
+  } finally {
+    await progress.stop();
   }
-  await Promise.all(tasks);
 
   if (finished.size < order.length) {
     // A simulated interruption stands for a spot reclaim; a real stop asks where to go.
@@ -212,6 +219,56 @@ async function runRequest(
   }
 }
 
+/** Writes the finished lines (in line order) as a checkpoint object; undefined when none are. */
+async function writeCheckpoint(
+  deps: ChunkDeps,
+  msg: ChunkMessage,
+  finished: ReadonlyMap<number, ResultLine>,
+  order: readonly number[],
+): Promise<{ key: string; lines: number } | undefined> {
+  if (finished.size === 0) return undefined;
+  const attempt = `a${msg.attempt}-${deps.ids.requestId().slice(4, 16)}`;
+  const key = keys.checkpoint(msg.tenant, msg.batchId, msg.chunk, attempt);
+  const body = order
+    .filter((n) => finished.has(n))
+    .map((n) => `${JSON.stringify({ line: n, result: finished.get(n) as ResultLine } satisfies Finished)}\n`)
+    .join('');
+  await deps.blobs.put(key, body);
+  return { key, lines: finished.size };
+}
+
+/**
+ * Checkpoints the finished lines every `everyMs` while the chunk runs, so a worker killed
+ * without warning (no SIGTERM, no hand-off) costs at most that much work: the next attempt,
+ * which SQS delivers once the visibility timeout lapses, skips what was saved.
+ */
+function checkpointPeriodically(
+  deps: ChunkDeps,
+  msg: ChunkMessage,
+  finished: ReadonlyMap<number, ResultLine>,
+  order: readonly number[],
+  everyMs: number,
+): { stop(): Promise<void> } {
+  const ref = { tenant: msg.tenant, batchId: msg.batchId };
+  let saved = finished.size;
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(async () => {
+      if (finished.size <= saved) return;
+      const size = finished.size;
+      const checkpoint = await writeCheckpoint(deps, msg, finished, order);
+      if (await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint, false)) saved = size;
+    });
+    running = running.catch(() => {}); // a missed checkpoint is retried at the next tick
+  }, everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 async function handOff(
   deps: ChunkDeps,
   msg: ChunkMessage,
@@ -220,18 +277,7 @@ async function handOff(
   to: HandOff,
 ): Promise<void> {
   const ref = { tenant: msg.tenant, batchId: msg.batchId };
-  let checkpoint: { key: string; lines: number } | undefined;
-  if (finished.size > 0) {
-    const attempt = `a${msg.attempt}-${deps.ids.requestId().slice(4, 16)}`;
-    checkpoint = { key: keys.checkpoint(msg.tenant, msg.batchId, msg.chunk, attempt), lines: finished.size };
-    const body = order
-      .filter((n) => finished.has(n))
-      .map(
-        (n) => `${JSON.stringify({ line: n, result: finished.get(n) as ResultLine } satisfies Finished)}\n`,
-      )
-      .join('');
-    await deps.blobs.put(checkpoint.key, body);
-  }
+  const checkpoint = await writeCheckpoint(deps, msg, finished, order);
   if (!(await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint))) return; // completed elsewhere meanwhile
   if (to === 'own-pool') return; // the caller releases the message to its own queue
   // Reclaimed work resumes on capacity that will not be taken away again.

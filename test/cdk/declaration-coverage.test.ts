@@ -240,7 +240,7 @@ describe('declaration checks', () => {
       'route GET /v1/things is declared twice',
       "'v1/no-slash' is not a route path",
       'API Gateway waits at most 29 s',
-      "queue spot's visibility timeout (120 s) is below the function timeout (1000 s)",
+      "queue spot's visibility timeout (30 s) is below the function timeout (1000 s)",
       'SQS batch size must be 1-10',
       'Lambda timeout is at most 900 s',
       'EventBridge schedules run every whole minute; 90 s is not one',

@@ -126,11 +126,17 @@ export class InMemoryBatchRepo implements BatchRepo {
     return [...(this.chunks.get(this.key(ref))?.values() ?? [])].sort((a, b) => a.chunk - b.chunk).map(clone);
   }
 
-  async saveCheckpoint(ref: BatchRef, chunk: number, checkpoint: { key: string; lines: number } | undefined) {
+  async saveCheckpoint(
+    ref: BatchRef,
+    chunk: number,
+    checkpoint: { key: string; lines: number } | undefined,
+    interrupted = true,
+  ) {
     const c = this.chunks.get(this.key(ref))?.get(chunk);
     const b = this.batches.get(this.key(ref));
     if (c?.status !== 'pending') return false;
     if (checkpoint) Object.assign(c, { checkpoint_key: checkpoint.key, checkpoint_lines: checkpoint.lines });
+    if (!interrupted) return true;
     c.interruptions = (c.interruptions ?? 0) + 1;
     if (b) b.interruptions = (b.interruptions ?? 0) + 1;
     return true;

@@ -25,6 +25,9 @@ describe('readConfig', () => {
       MAX_BATCH_FILE_BYTES: 200 * 1024 * 1024,
       MAX_LINE_BYTES: 10 * 1024 * 1024,
       MAX_API_UPLOAD_BYTES: 4 * 1024 * 1024,
+      MAX_UPLOAD_BYTES: 8 * 1024 * 1024 * 1024,
+      MAX_API_PARTS_TOTAL_BYTES: 512 * 1024 * 1024,
+      MAX_MD5_CHECK_BYTES: 256 * 1024 * 1024,
       MAX_INLINE_CONTENT_BYTES: 4 * 1024 * 1024,
       CHUNK_MAX_LINES: 2_000,
       CHUNK_MAX_BYTES: 8 * 1024 * 1024,
@@ -32,6 +35,8 @@ describe('readConfig', () => {
       COMPLETION_WINDOWS: ['24h'],
       MODELS: [],
       FILE_RETENTION_DAYS: 30,
+      SCHEDULER_SEGMENT_SECONDS: 600,
+      SCHEDULER_SEGMENT_LINES: 0,
     });
     expect(readConfig(slaSchema, {})).toEqual({ SLA_RISK_RATIO: 0.5, SLA_ASSUMED_REQUESTS_PER_SECOND: 5 });
     expect(readConfig(awsSchema, {})).toEqual({ AWS_REGION: 'us-east-1' });
@@ -115,7 +120,7 @@ describe('readConfig', () => {
       ENGINE_MAX_RETRIES: 4,
       CHUNKS_IN_PARALLEL: 4,
       RECEIVE_WAIT_SECONDS: 20,
-      VISIBILITY_TIMEOUT_SECONDS: 120,
+      VISIBILITY_TIMEOUT_SECONDS: 30,
       SIM_ENGINE_LATENCY_MS: 0,
       SIM_ENGINE_FAILURE_RATE: 0,
       SIM_SPOT_INTERRUPTION_RATE: 0,

@@ -4,12 +4,14 @@ import { functions, workerUses } from '../../../../core/app/declaration.js';
 
 describe('bindingsOf', () => {
   it('lists each declared resource with the variable that names it and its access', () => {
-    expect(bindingsOf(functions.scheduler.uses)).toEqual([
-      { kind: 'bucket', logical: 'files', env: 'FILES_BUCKET', access: 'read' },
+    expect(bindingsOf(functions.slaMonitor.uses)).toEqual([
       { kind: 'table', logical: 'batches', env: 'BATCHES_TABLE', access: 'readWrite' },
       { kind: 'table', logical: 'chunks', env: 'CHUNKS_TABLE', access: 'readWrite' },
-      { kind: 'queue', logical: 'spot', env: 'SPOT_QUEUE_URL', access: 'send' },
       { kind: 'queue', logical: 'dedicated', env: 'DEDICATED_QUEUE_URL', access: 'send' },
+      { kind: 'queue', logical: 'finalizing', env: 'FINALIZING_QUEUE_URL', access: 'send' },
+    ]);
+    expect(bindingsOf(functions.authorizer.uses)).toEqual([
+      { kind: 'table', logical: 'apiKeys', env: 'API_KEYS_TABLE', access: 'read' },
     ]);
   });
 });

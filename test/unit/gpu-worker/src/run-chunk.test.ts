@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createBatch } from '../../../../core/batches/batches-service.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import type { BatchRef, ChunkMessage } from '../../../../core/chunks/chunk-message.js';
@@ -124,6 +124,40 @@ describe('runChunk (in-memory ports)', () => {
         checkpoint_lines: 3,
       });
     }
+  });
+
+  it('checkpoints while it runs, so an attempt after a crash runs only the lines since the last checkpoint', async () => {
+    const deps = fakeDeps();
+    const { ref, msgs } = await scheduled(deps, 8);
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((r) => {
+      release = r;
+    });
+    let answered = 0;
+    // Answers four requests at once, then hangs: a worker that dies here never hands off.
+    const hangs: Engine = {
+      name: 'fake',
+      send: async () => {
+        answered += 1;
+        if (answered > 4) await stuck;
+        return { status: 200, body: { choices: [] } };
+      },
+    };
+    const crashed = runChunk(deps, msgs[0] as ChunkMessage, {
+      ...opts,
+      concurrency: 1,
+      engine: hangs,
+      checkpointEveryMs: 5,
+    });
+    await vi.waitFor(async () => {
+      expect((await deps.batches.listChunks(ref))[0]).toMatchObject({ checkpoint_lines: 4 });
+    });
+    // Progress is not an interruption.
+    expect((await deps.batches.listChunks(ref))[0]?.interruptions).toBeUndefined();
+    const next = await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() });
+    expect(next).toMatchObject({ outcome: 'completed', ran: 4, completed: 8 });
+    release();
+    expect((await crashed).outcome).toBe('duplicate');
   });
 
   it('skips a chunk whose batch is no longer running', async () => {
