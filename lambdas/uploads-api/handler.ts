@@ -21,7 +21,7 @@ const ref = (event: HttpEvent) => [tenantOf(event), pathParam(event, 'upload_id'
 
 const partTooLarge = (maxBytes: number) =>
   new PayloadTooLargeError(
-    `A part sent through the API holds at most ${maxBytes} bytes. Send smaller parts, or PUT parts of any size to pre-signed URLs from POST /v1/openbatch/uploads/{upload_id}/part_urls.`,
+    `A part sent through the API (POST /v1/uploads/{upload_id}/parts) holds at most ${maxBytes} bytes. Send smaller parts, or PUT parts of any size to pre-signed URLs from POST /v1/openbatch/uploads/{upload_id}/part_urls.`,
     'data',
   );
 

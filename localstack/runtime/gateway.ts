@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import {
+  API_GATEWAY_MAX_BODY_BYTES,
+  contentLengthTooLargeRegex,
+  INTEGRATION_FAILURE_STATUS,
+  integrationFailureBody,
+  LAMBDA_MAX_EVENT_BYTES,
+  requestTooLargeBody,
+} from '../../core/app/api-limits.js';
 import { unauthorizedBody } from '../../core/app/declaration.js';
 import { log } from '../../core/observability/log.js';
 import type { LoadedFunction } from './functions.js';
 import { lambdaContext } from './lambda-context.js';
 
-/** API Gateway's own request limit; larger bodies never reach a Lambda. */
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** The WAF rule's test of the content-length header (cdk/lib/constructs/body-size-guard.ts). */
+const contentLengthTooLarge = new RegExp(contentLengthTooLargeRegex);
 
 interface Route {
   method: string;
@@ -20,6 +28,12 @@ export interface GatewayOptions {
   functions: Map<string, LoadedFunction>;
   /** Extra handlers tried before the API routes (health, portal). Return true when handled. */
   before?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /**
+   * Play the WAF body-size guard the CDK app puts on the stage (`api.bodySizeGuard`): a
+   * Content-Length above MAX_REQUEST_BODY_BYTES is refused with OpenAI's 413. Turn it off to
+   * behave as an environment deployed without it. @default true
+   */
+  bodySizeGuard?: boolean;
 }
 
 /** Compiles `/v1/files/{file_id}` into a matcher with named groups. */
@@ -29,6 +43,11 @@ export const compileTemplate = (template: string): RegExp =>
 /**
  * A local stand-in for API Gateway (REST API): routes from the declaration, the TOKEN authorizer
  * run first, Lambda proxy events in and out. The handlers cannot tell it from AWS.
+ *
+ * It is never more forgiving than AWS about size (core/app/api-limits.ts), in AWS's order: the
+ * WAF rule on Content-Length (when the guard is on), API Gateway's 10 MB on the body read, then
+ * Lambda's 6 MB on the serialized event, so a request without Content-Length (chunked) that
+ * passes the first two fails as it would on AWS: INTEGRATION_FAILURE in OpenAI's shape.
  */
 export function createGateway(opts: GatewayOptions): Server {
   const routes: Route[] = [];
@@ -41,9 +60,16 @@ export function createGateway(opts: GatewayOptions): Server {
     }
   }
 
+  const guarded = opts.bodySizeGuard ?? true;
   return createServer(async (req, res) => {
     try {
       if (opts.before && (await opts.before(req, res))) return;
+      // AWS WAF inspects the request before API Gateway does anything with it.
+      const contentLength = header(req, 'content-length');
+      if (guarded && contentLength !== undefined && contentLengthTooLarge.test(contentLength)) {
+        await drain(req);
+        return send(res, 413, requestTooLargeBody);
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const matches = routes.filter((r) => r.pattern.test(url.pathname));
       const route = matches.find((r) => r.method === req.method);
@@ -58,17 +84,8 @@ export function createGateway(opts: GatewayOptions): Server {
           },
         });
       }
-      const body = await readBody(req);
-      if (body === undefined) {
-        return send(res, 413, {
-          error: {
-            message: "Request body exceeds API Gateway's 10 MB limit.",
-            type: 'invalid_request_error',
-            param: null,
-            code: null,
-          },
-        });
-      }
+      const body = await readBody(req, API_GATEWAY_MAX_BODY_BYTES);
+      if (body === undefined) return send(res, 413, requestTooLargeBody);
 
       const token = header(req, 'authorization');
       if (!token || !authorizer) return send(res, 401, unauthorizedBody);
@@ -89,6 +106,11 @@ export function createGateway(opts: GatewayOptions): Server {
       }
 
       const event = toEvent(req, url, route, body, tenant);
+      // Lambda refuses a synchronous invocation whose payload is not smaller than its limit.
+      if (Buffer.byteLength(JSON.stringify(event)) >= LAMBDA_MAX_EVENT_BYTES) {
+        log.warn('gateway: event over Lambda payload limit', { function: route.fn.name });
+        return send(res, INTEGRATION_FAILURE_STATUS, integrationFailureBody);
+      }
       const result = (await route.fn.handler(
         event,
         lambdaContext(route.fn.name, route.fn.decl.timeoutSeconds),
@@ -157,15 +179,24 @@ function toEvent(
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/**
+ * The body, or undefined when it is larger than `limit`. The rest of an oversized body is read
+ * and dropped rather than the socket destroyed, so that the client reads the 413.
+ */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    parts.push(chunk as Buffer);
+    if (size <= limit) parts.push(chunk as Buffer);
   }
-  return Buffer.concat(parts);
+  return size > limit ? undefined : Buffer.concat(parts);
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req) {
+    // dropped
+  }
 }
 
 const header = (req: IncomingMessage, name: string): string | undefined => {

@@ -43,6 +43,11 @@ export interface LocalRuntimeOptions {
    * made concurrently by other requests; DynamoDB Local does not. Env: OPENBATCH_DYNAMODB.
    */
   dynamoDb?: 'local' | 'moto';
+  /**
+   * Play the WAF body-size guard (cdk/config.ts `api.bodySizeGuard`); false mirrors an
+   * environment deployed without it. Default: true.
+   */
+  bodySizeGuard?: boolean;
   /** Where worker logs go; default `.openbatch/workers.log`. */
   workerLog?: string;
   root?: string;
@@ -166,6 +171,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   }));
   const gateway: Server = createGateway({
     functions: fns,
+    ...(opts.bodySizeGuard === undefined ? {} : { bodySizeGuard: opts.bodySizeGuard }),
     before: (req, res) => {
       if (req.url === '/healthz') {
         send(res, 200, {
