@@ -52,6 +52,12 @@ describe('the body-size guard web ACL', () => {
 
   it('is a regional web ACL that allows by default and has one rule', () => {
     expect(props.Scope).toBe('REGIONAL');
+    // The patterns CloudFormation validates (the CLI's synth checks them; these tests skip that).
+    expect(props.Name).toMatch(/^[\w-]{1,128}$/);
+    expect(props.Description).toMatch(
+      /^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$/,
+    );
+    expect(rule.Name).toMatch(/^[\w-]{1,128}$/);
     expect(props.DefaultAction).toEqual({ Allow: {} });
     expect(rules).toHaveLength(1);
     expect(props.VisibilityConfig).toMatchObject({

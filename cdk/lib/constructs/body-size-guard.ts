@@ -45,7 +45,8 @@ export class BodySizeGuard extends Construct {
     });
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: props.name,
-      description: `Refuses request bodies above ${MAX_REQUEST_BODY_BYTES} bytes (Content-Length) with OpenAI's 413`,
+      // CloudFormation's pattern for it allows no quotes or parentheses.
+      description: `Refuses a Content-Length above ${MAX_REQUEST_BODY_BYTES} bytes with an OpenAI-shaped 413`,
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       customResponseBodies: {
