@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { cleanup, configure, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { Route, Routes } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../portal/src/app/app.js';
 import { createAppRouter } from '../../portal/src/app/router.js';
@@ -127,20 +128,164 @@ describe('CreateBatchForm', () => {
     );
   });
 
-  it('shows size and first lines of a valid file and refuses one above the upload limit', async () => {
+  it('shows size and first lines of a valid file and plans one above the direct limit in parts', async () => {
     const user = userEvent.setup();
     renderWithApp(<CreateBatchForm />, { route: () => ({}) });
-    const big = `${good('1')}\n${' '.repeat(testConfig.maxUploadBytes)}`;
+    const big = `${good('1')}\n${' '.repeat(testConfig.directUploadLimitBytes)}`;
     await user.upload(
       document.querySelector('input[type=file]') as HTMLInputElement,
       new File([big], 'big.jsonl'),
     );
     await screen.findByTestId('validation-ok');
-    expect(screen.getByText('Uploads larger than the direct-upload limit')).toBeTruthy();
+    expect(screen.getByTestId('upload-plan').textContent).toMatch(
+      /4\.0 MiB is above the API's direct-upload limit \(4\.0 MiB\): the file goes through the Uploads API in one part/,
+    );
     expect(screen.getByText('First 2 lines')).toBeTruthy();
     expect((screen.getByRole('button', { name: /Upload and create/ }) as HTMLButtonElement).disabled).toBe(
-      true,
+      false,
     );
+  });
+
+  describe('above the direct limit: pre-signed parts', () => {
+    /** XMLHttpRequest as the part PUTs use it; the test answers each one. */
+    class PartXhr {
+      static all: PartXhr[] = [];
+      url = '';
+      status = 0;
+      responseText = '';
+      aborted = false;
+      upload: { onprogress: ((e: { loaded: number }) => void) | null } = { onprogress: null };
+      onload: (() => void) | null = null;
+      onerror: (() => void) | null = null;
+      ontimeout: (() => void) | null = null;
+      onabort: (() => void) | null = null;
+      onloadend: (() => void) | null = null;
+      body: Blob | null = null;
+      open(_method: string, url: string) {
+        this.url = url;
+        PartXhr.all.push(this);
+      }
+      send(body: Blob) {
+        this.body = body;
+      }
+      abort() {
+        this.aborted = true;
+        this.onabort?.();
+        this.onloadend?.();
+      }
+      progress(loaded: number) {
+        this.upload.onprogress?.({ loaded });
+      }
+      answer(status: number) {
+        this.status = status;
+        this.onload?.();
+        this.onloadend?.();
+      }
+    }
+
+    const upload = (over: Record<string, unknown> = {}) => ({
+      id: 'upload_1',
+      object: 'upload',
+      bytes: 100,
+      created_at: s,
+      filename: 'parts.jsonl',
+      purpose: 'batch',
+      status: 'pending',
+      expires_at: s + 3600,
+      file: null,
+      ...over,
+    });
+    let urls = 0;
+    const route = (method: string, path: string) => {
+      if (method === 'POST' && path === '/uploads') return upload();
+      if (path === '/openbatch/uploads/upload_1/part_urls')
+        return {
+          object: 'list',
+          data: [{ part_number: 1, url: `https://s3.test/p1?sig=${++urls}`, expires_at: s }],
+        };
+      if (path === '/uploads/upload_1/complete')
+        return upload({ status: 'completed', file: { id: 'file-parts', object: 'file', bytes: 100 } });
+      if (path === '/uploads/upload_1/cancel') return upload({ status: 'cancelled' });
+      if (method === 'POST' && path === '/batches') return batch({ id: 'batch_parts', status: 'validating' });
+      return {};
+    };
+
+    async function startUpload() {
+      PartXhr.all = [];
+      vi.stubGlobal('XMLHttpRequest', PartXhr);
+      const user = userEvent.setup();
+      const view = renderWithApp(
+        <Routes>
+          <Route path="/new" element={<CreateBatchForm />} />
+          <Route path="/batches/:id" element={<p>batch page</p>} />
+        </Routes>,
+        { route, path: '/new', config: { directUploadLimitBytes: 64 } },
+      );
+      const content = [good('1'), good('2'), good('3')].join('\n');
+      await user.upload(
+        document.querySelector('input[type=file]') as HTMLInputElement,
+        new File([content], 'parts.jsonl'),
+      );
+      await screen.findByTestId('validation-ok');
+      expect(screen.getByTestId('upload-plan').textContent).toContain('in one part');
+      await user.click(screen.getByRole('button', { name: /Upload and create/ }));
+      await waitFor(() => expect(PartXhr.all).toHaveLength(1));
+      return { user, view, size: content.length };
+    }
+
+    it('shows overall and per-part progress, retries a failed part with a fresh URL, then creates the batch', async () => {
+      const { view, size } = await startUpload();
+      const first = PartXhr.all[0] as PartXhr;
+      expect(first.url).toBe('https://s3.test/p1?sig=1');
+      first.progress(size / 2);
+      const part = await screen.findByRole('progressbar', { name: 'Part 1 of 1' });
+      await waitFor(() => expect(part.getAttribute('aria-valuenow')).toBe('50'));
+      expect(part.getAttribute('aria-valuetext')).toMatch(/^Uploading: /);
+      expect(screen.getByRole('progressbar', { name: 'Upload progress' }).getAttribute('aria-valuenow')).toBe(
+        '50',
+      );
+      expect(screen.getByTestId('upload-status').textContent).toBe('Uploading 1 part straight to storage…');
+      expect(screen.getByTestId('upload-parts-summary').textContent).toBe('0 of 1 parts done · 1 uploading');
+
+      first.answer(503);
+      await waitFor(() =>
+        expect(screen.getByTestId('upload-part-status').textContent).toMatch(/^Failed, retrying/),
+      );
+      expect(screen.getByTestId('upload-status').textContent).toMatch(/Retrying part 1 with a fresh URL\.$/);
+      expect(screen.getByText('Last error: Storage answered HTTP 503.')).toBeTruthy();
+      await waitFor(() => expect(PartXhr.all).toHaveLength(2), { timeout: 3_000 });
+      const second = PartXhr.all[1] as PartXhr;
+      expect(second.url).toBe('https://s3.test/p1?sig=2');
+      await waitFor(() =>
+        expect(screen.getByTestId('upload-part-status').textContent).toBe('Uploading, try 2 of 4'),
+      );
+      second.progress(size);
+      second.answer(200);
+      await screen.findByText('batch page');
+      expect(view.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+        'POST /uploads',
+        'POST /openbatch/uploads/upload_1/part_urls',
+        'POST /openbatch/uploads/upload_1/part_urls',
+        'POST /uploads/upload_1/complete',
+        'POST /batches',
+      ]);
+      expect(view.calls.at(-1)?.body).toMatchObject({
+        input_file_id: 'file-parts',
+        endpoint: '/v1/embeddings',
+      });
+    });
+
+    it('cancels: aborts the part and cancels the upload', async () => {
+      const { user, view } = await startUpload();
+      await user.click(screen.getByRole('button', { name: 'Cancel upload' }));
+      await waitFor(() => expect(screen.getByTestId('upload-status').textContent).toBe('Upload cancelled.'));
+      expect(PartXhr.all[0]?.aborted).toBe(true);
+      expect(view.calls.map((c) => `${c.method} ${c.path}`)).toContain('POST /uploads/upload_1/cancel');
+      expect(view.calls.some((c) => c.path === '/batches' || c.path.endsWith('/complete'))).toBe(false);
+      expect((screen.getByRole('button', { name: /Upload and create/ }) as HTMLButtonElement).disabled).toBe(
+        false,
+      );
+    });
   });
 });
 

@@ -11,8 +11,21 @@ describe('runtime config (/config.json)', () => {
       apiBaseUrl: 'http://127.0.0.1:8080/v1',
       environment: 'local',
       completionWindows: ['24h'],
-      maxUploadBytes: 4 * 1024 * 1024,
+      directUploadLimitBytes: 4 * 1024 * 1024,
     });
+  });
+
+  it("takes the API's direct-upload limit when config.json gives it", () => {
+    const base = { apiBaseUrl: 'http://127.0.0.1:8080/v1' };
+    expect(parseRuntimeConfig({ ...base, directUploadLimitBytes: 262_144 }).directUploadLimitBytes).toBe(
+      262_144,
+    );
+    expect(() => parseRuntimeConfig({ ...base, directUploadLimitBytes: 0 })).toThrow(
+      /'directUploadLimitBytes'/,
+    );
+    expect(() => parseRuntimeConfig({ ...base, directUploadLimitBytes: '4MB' })).toThrow(
+      /'directUploadLimitBytes'/,
+    );
   });
 
   it('names the field that is wrong', () => {

@@ -9,18 +9,22 @@ const runtimeConfigSchema = z.object({
   environment: z.optional(z.string()),
   /** Completion windows the server accepts; default `24h` (the server's default). */
   completionWindows: z.optional(z.array(z.string())),
-  /** Largest direct upload the API accepts, in bytes; default 4 MiB. */
-  maxUploadBytes: z.optional(z.number()),
+  /**
+   * Largest file sent in one `POST /v1/files` (the API's MAX_API_UPLOAD_BYTES); default 4 MiB.
+   * Larger files go through the Uploads API in pre-signed parts straight to storage.
+   */
+  directUploadLimitBytes: z.optional(z.int().check(z.positive())),
 });
 
 export interface RuntimeConfig {
   apiBaseUrl: string;
   environment: string;
   completionWindows: string[];
-  maxUploadBytes: number;
+  directUploadLimitBytes: number;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
+/** The API's default MAX_API_UPLOAD_BYTES. */
+export const DEFAULT_DIRECT_UPLOAD_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -38,7 +42,7 @@ export function parseRuntimeConfig(raw: unknown): RuntimeConfig {
     apiBaseUrl: c.apiBaseUrl.replace(/\/+$/, ''),
     environment: c.environment ?? 'unknown',
     completionWindows: c.completionWindows?.length ? c.completionWindows : ['24h'],
-    maxUploadBytes: c.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    directUploadLimitBytes: c.directUploadLimitBytes ?? DEFAULT_DIRECT_UPLOAD_LIMIT_BYTES,
   };
 }
 

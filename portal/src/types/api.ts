@@ -13,10 +13,27 @@ import type {
   ListPage,
   OpenBatchExtension,
   ResultLine,
+  UploadObject,
 } from '../../../core/openai/schemas.js';
 
 export type Batch = BatchObject;
-export type { BatchError, BatchStatus, ChunkView, FileObject, ListPage, OpenBatchExtension, ResultLine };
+export type {
+  BatchError,
+  BatchStatus,
+  ChunkView,
+  FileObject,
+  ListPage,
+  OpenBatchExtension,
+  ResultLine,
+  UploadObject,
+};
+
+/** One pre-signed part URL (openbatch extension `POST /v1/openbatch/uploads/{id}/part_urls`). */
+export interface PartUrl {
+  part_number: number;
+  url: string;
+  expires_at: number;
+}
 export type SlaState = NonNullable<OpenBatchExtension['sla']['state']>;
 export type Pool = 'spot' | 'dedicated';
 export type Priority = OpenBatchExtension['priority'];

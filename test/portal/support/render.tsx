@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { MemoryRouter } from 'react-router';
-import { parseRuntimeConfig } from '../../../portal/src/config/runtime-config.js';
+import { parseRuntimeConfig, type RuntimeConfig } from '../../../portal/src/config/runtime-config.js';
 import { ApiClient } from '../../../portal/src/lib/api-client.js';
 import { ApiProvider } from '../../../portal/src/lib/api-context.js';
 import { AutoRefreshProvider } from '../../../portal/src/lib/auto-refresh.js';
@@ -30,13 +30,16 @@ export function fakeFetch(route: Route) {
 }
 
 /** Renders UI inside the providers the app gives it: query cache, API client, auto-refresh, router. */
-export function renderWithApp(ui: ReactNode, opts: { route: Route; path?: string }) {
+export function renderWithApp(
+  ui: ReactNode,
+  opts: { route: Route; path?: string; config?: Partial<RuntimeConfig> },
+) {
   const { fetch, calls } = fakeFetch(opts.route);
   const client = new ApiClient({ baseUrl: testConfig.apiBaseUrl, apiKey: 'sk-test', fetch });
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   const result = render(
     <QueryClientProvider client={queryClient}>
-      <ApiProvider client={client} config={testConfig}>
+      <ApiProvider client={client} config={{ ...testConfig, ...opts.config }}>
         <AutoRefreshProvider>
           <MemoryRouter initialEntries={[opts.path ?? '/']}>{ui}</MemoryRouter>
         </AutoRefreshProvider>

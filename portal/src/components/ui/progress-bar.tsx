@@ -61,9 +61,17 @@ function Legend(props: { swatch: string; label: string; value: number }) {
   );
 }
 
-/** A plain determinate bar (uploads). */
-export function ProgressBar(props: { value: number; max: number; label: string }) {
+/** A plain determinate bar (uploads). `valueText` says the value in words for screen readers. */
+export function ProgressBar(props: {
+  value: number;
+  max: number;
+  label: string;
+  valueText?: string;
+  tone?: 'accent' | 'ok' | 'bad';
+  size?: 'sm' | 'md';
+}) {
   const pct = props.max > 0 ? Math.min(100, (props.value / props.max) * 100) : 0;
+  const tone = { accent: 'bg-accent', ok: 'bg-ok', bad: 'bg-bad' }[props.tone ?? 'accent'];
   return (
     <div
       role="progressbar"
@@ -71,9 +79,10 @@ export function ProgressBar(props: { value: number; max: number; label: string }
       aria-valuemin={0}
       aria-valuemax={100}
       aria-valuenow={Math.round(pct)}
-      className="h-2 w-full overflow-hidden rounded-full bg-surface-2"
+      aria-valuetext={props.valueText}
+      className={`w-full overflow-hidden rounded-full bg-surface-2 ${props.size === 'sm' ? 'h-1.5' : 'h-2'}`}
     >
-      <div className="h-full bg-accent transition-[width] duration-200" style={{ width: `${pct}%` }} />
+      <div className={`h-full ${tone} transition-[width] duration-200`} style={{ width: `${pct}%` }} />
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { clsx } from 'clsx';
-import { FileText, LoaderCircle, Plus, Rocket, Trash2, X } from 'lucide-react';
+import { FileText, Info, LoaderCircle, Plus, Rocket, Trash2, X } from 'lucide-react';
 import { type FormEvent, type ReactNode, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { toast } from 'sonner';
@@ -9,13 +9,20 @@ import { FileDropzone } from '../../../components/ui/file-dropzone';
 import { highlightJson } from '../../../components/ui/json-view';
 import { ProgressBar } from '../../../components/ui/progress-bar';
 import { ScrollArea } from '../../../components/ui/scroll-area';
-import { Unavailable } from '../../../components/ui/unavailable';
 import { errorMessage, type UploadProgress } from '../../../lib/api-client';
 import { useRuntimeConfig } from '../../../lib/api-context';
-import { formatBytes, formatPercent } from '../../../lib/format';
+import { formatBytes, formatNumber, formatPercent } from '../../../lib/format';
 import { type Batch, ENDPOINTS, type Endpoint, type Priority } from '../../../types/api';
 import { useSubmitBatch } from '../api/create-batch';
+import {
+  isAbortError,
+  MIN_PART_BYTES,
+  PARALLEL_PARTS,
+  type PresignedUploadState,
+  planParts,
+} from '../api/presigned-upload';
 import { firstLines, type ValidationReport, validateJsonlFile } from '../utils/validate-jsonl';
+import { UploadParts } from './upload-parts';
 import { ValidationReportView } from './validation-report';
 
 const MAX_METADATA = 16;
@@ -60,10 +67,39 @@ function metadataProblems(rows: MetaRow[]): string | null {
   return null;
 }
 
+type Phase = 'idle' | 'uploading' | 'completing' | 'cancelling' | 'creating';
+
+/** What the live region says: the phase, and a part being retried; not every percent. */
+function statusText(phase: Phase, parts: PresignedUploadState | null, fileName: string | null): string {
+  switch (phase) {
+    case 'idle':
+      return '';
+    case 'uploading': {
+      if (!parts) return `Uploading ${fileName ?? 'the file'}…`;
+      if (parts.phase === 'creating') return 'Starting a multipart upload…';
+      const retrying = parts.parts.filter(
+        (p) => p.status === 'retrying' || (p.status === 'uploading' && p.attempt > 1),
+      );
+      const base = `Uploading ${parts.parts.length} ${parts.parts.length === 1 ? 'part' : 'parts'} straight to storage…`;
+      return retrying.length === 0
+        ? base
+        : `${base} Retrying ${retrying.length === 1 ? 'part' : 'parts'} ${retrying.map((p) => p.partNumber).join(', ')} with a fresh URL.`;
+    }
+    case 'completing':
+      return 'All parts sent. Completing the upload…';
+    case 'cancelling':
+      return 'Cancelling the upload…';
+    case 'creating':
+      return 'Creating the batch…';
+  }
+}
+
 /**
  * Create a batch: pick or drop a JSONL file, see its size and first lines, have it checked in
  * the browser with line numbers, set endpoint, window, priority and metadata, then upload (with
- * progress) and create. A clone starts from another batch's settings and input file.
+ * progress) and create. Files above the API's direct-upload limit go through the Uploads API in
+ * pre-signed parts, each with its own progress. A clone starts from another batch's settings and
+ * input file.
  */
 export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
   const config = useRuntimeConfig();
@@ -97,10 +133,33 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
   const [checking, setChecking] = useState(false);
   const [linesSeen, setLinesSeen] = useState(0);
   const [progress, setProgress] = useState<UploadProgress | null>(null);
-  const [phase, setPhase] = useState<'idle' | 'uploading' | 'creating'>('idle');
+  const [parts, setParts] = useState<PresignedUploadState | null>(null);
+  const [phase, setPhase] = useState<Phase>('idle');
+  /** How the last attempt ended (cancelled or failed), kept in the live region. */
+  const [outcome, setOutcome] = useState('');
   const abort = useRef<AbortController | null>(null);
+  // Progress events arrive many times a second per part: render at most once a frame.
+  const pending = useRef<{ progress?: UploadProgress; parts?: PresignedUploadState } | null>(null);
+  const frame = useRef<number | null>(null);
+  const flush = () => {
+    frame.current = null;
+    const next = pending.current;
+    pending.current = null;
+    if (next?.progress) setProgress(next.progress);
+    if (next?.parts) setParts(next.parts);
+  };
+  const schedule = (next: { progress?: UploadProgress; parts?: PresignedUploadState }) => {
+    pending.current = { ...pending.current, ...next };
+    if (frame.current === null) frame.current = requestAnimationFrame(flush);
+  };
+  useEffect(
+    () => () => {
+      if (frame.current !== null) cancelAnimationFrame(frame.current);
+    },
+    [],
+  );
 
-  const tooLarge = file !== null && file.size > config.maxUploadBytes;
+  const inParts = file !== null && file.size > config.directUploadLimitBytes;
 
   // Preview and endpoint detection when a file is picked.
   useEffect(() => {
@@ -138,8 +197,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
 
   const metaError = useMemo(() => metadataProblems(meta), [meta]);
   const usingClone = tpl !== null && reuseInput && file === null;
-  const fileOk =
-    usingClone || (file !== null && !tooLarge && !checking && report !== null && report.errors.length === 0);
+  const fileOk = usingClone || (file !== null && !checking && report !== null && report.errors.length === 0);
   const busy = phase !== 'idle';
   const canSubmit = fileOk && !metaError && !busy;
 
@@ -152,6 +210,8 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
     abort.current = new AbortController();
     setPhase(usingClone ? 'creating' : 'uploading');
     setProgress(null);
+    setParts(null);
+    setOutcome('');
     try {
       const batch = await submit.mutateAsync({
         file: usingClone && tpl ? { id: tpl.input_file_id } : (file as File),
@@ -162,19 +222,34 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
           priority,
         },
         onProgress: (p) => {
-          setProgress(p);
-          if (p.loaded >= p.total) setPhase('creating');
+          schedule({ progress: p });
+          // A direct upload is done when its bytes are sent; parts report their phases.
+          if (!inParts && p.loaded >= p.total) setPhase('creating');
+        },
+        onParts: (s) => {
+          schedule({ parts: s });
+          if (s.phase === 'completing') setPhase('completing');
+          else if (s.phase === 'cancelling') setPhase('cancelling');
+          else if (s.phase === 'done') setPhase('creating');
         },
         signal: abort.current.signal,
       });
       toast.success('Batch created', { description: `${batch.id} is validating its input.` });
       navigate(`/batches/${batch.id}`);
     } catch (err) {
-      if ((err as Error)?.name === 'AbortError') toast('Upload cancelled');
-      else toast.error('Could not create the batch', { description: errorMessage(err) });
+      if (isAbortError(err)) {
+        toast('Upload cancelled');
+        setOutcome('Upload cancelled.');
+      } else {
+        toast.error('Could not create the batch', { description: errorMessage(err) });
+        setOutcome(`Could not create the batch: ${errorMessage(err)}`);
+      }
       setPhase('idle');
     }
   }
+
+  const live = phase === 'idle' ? outcome : statusText(phase, parts, file?.name ?? null);
+  const uploadActive = phase === 'uploading' || phase === 'completing' || phase === 'cancelling';
 
   return (
     <form onSubmit={onSubmit} noValidate className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
@@ -204,10 +279,12 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
               <FileDropzone
                 accept=".jsonl,.json,.txt,application/jsonl,application/x-ndjson"
                 label="Drop a .jsonl file here, or"
-                hint={`Checked in your browser before upload · up to ${formatBytes(config.maxUploadBytes)}`}
+                hint={`Checked in your browser before upload · above ${formatBytes(config.directUploadLimitBytes)}, sent in ${formatBytes(MIN_PART_BYTES)} parts straight to storage`}
                 onFile={(f) => {
                   setReport(null);
                   setPreview([]);
+                  setParts(null);
+                  setOutcome('');
                   setFile(f);
                 }}
               />
@@ -235,19 +312,31 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
                       setFile(null);
                       setReport(null);
                       setPreview([]);
+                      setParts(null);
+                      setOutcome('');
                     }}
                   >
                     <X aria-hidden className="size-3.5" />
                     Remove
                   </Button>
                 </div>
-                {tooLarge ? (
-                  <Unavailable title="Uploads larger than the direct-upload limit">
-                    This file is {formatBytes(file.size)}; the API takes direct uploads up to{' '}
-                    {formatBytes(config.maxUploadBytes)}. Larger files need the Uploads API (pre-signed parts
-                    straight to S3), which this deployment does not offer yet.
-                  </Unavailable>
+                {inParts ? (
+                  <p
+                    className="flex items-start gap-2 rounded-lg bg-info-soft px-3 py-2 text-xs text-ink"
+                    data-testid="upload-plan"
+                  >
+                    <Info aria-hidden className="mt-px size-3.5 shrink-0 text-info" />
+                    <span>
+                      {formatBytes(file.size)} is above the API's direct-upload limit (
+                      {formatBytes(config.directUploadLimitBytes)}): the file goes through the Uploads API in{' '}
+                      {planParts(file.size).length === 1
+                        ? 'one part'
+                        : `${formatNumber(planParts(file.size).length)} parts`}
+                      , straight to storage, up to {PARALLEL_PARTS} at a time; a failed part is retried.
+                    </span>
+                  </p>
                 ) : null}
+                {parts && phase !== 'creating' ? <UploadParts state={parts} /> : null}
                 {preview.length > 0 ? (
                   <div>
                     <p className="mb-1.5 text-xs font-medium text-muted">First {preview.length} lines</p>
@@ -427,11 +516,15 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
             </SummaryRow>
             <SummaryRow label="Window">{completionWindow}</SummaryRow>
             <SummaryRow label="Priority">{priority}</SummaryRow>
-            {phase === 'uploading' ? (
-              <div className="space-y-1.5 pt-1">
+            {uploadActive ? (
+              <div className="space-y-1.5 pt-1" data-testid="upload-progress">
                 <div className="flex justify-between text-xs text-muted">
-                  <span>Uploading…</span>
-                  <span className="tabular-nums">
+                  <span>
+                    {progress
+                      ? `${formatBytes(progress.loaded)} of ${formatBytes(progress.total)}`
+                      : 'Uploading…'}
+                  </span>
+                  <span className="tabular-nums" data-testid="upload-percent">
                     {progress ? formatPercent(progress.loaded, progress.total) : '0%'}
                   </span>
                 </div>
@@ -439,15 +532,24 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
                   value={progress?.loaded ?? 0}
                   max={progress?.total ?? 1}
                   label="Upload progress"
+                  valueText={
+                    progress
+                      ? `${formatPercent(progress.loaded, progress.total)}: ${formatBytes(progress.loaded)} of ${formatBytes(progress.total)}`
+                      : 'Starting'
+                  }
                 />
               </div>
             ) : null}
-            {phase === 'creating' ? (
-              <p role="status" className="flex items-center gap-2 text-muted">
-                <LoaderCircle aria-hidden className="size-4 animate-spin" />
-                Creating the batch…
-              </p>
-            ) : null}
+            <p
+              role="status"
+              data-testid="upload-status"
+              className={clsx('flex items-start gap-2 text-xs text-muted', live === '' && 'sr-only')}
+            >
+              {phase !== 'idle' ? (
+                <LoaderCircle aria-hidden className="mt-px size-3.5 shrink-0 animate-spin" />
+              ) : null}
+              <span>{live}</span>
+            </p>
             <div className="flex gap-2 pt-1">
               <Button type="submit" variant="primary" className="flex-1" disabled={!canSubmit}>
                 <Rocket aria-hidden className="size-4" />
@@ -461,10 +563,6 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
             </div>
           </CardBody>
         </Card>
-        <Unavailable title="Multipart uploads" compact>
-          Uploads go in one request (up to {formatBytes(config.maxUploadBytes)}). Pre-signed part uploads will
-          be used once the API offers the Uploads API.
-        </Unavailable>
       </aside>
     </form>
   );
