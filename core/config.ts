@@ -91,6 +91,13 @@ export const slaSchema = z.object({
   SLA_RISK_RATIO: z.coerce.number().positive().max(1).default(0.5),
   /** Assumed per-worker throughput until a batch has its own measurement. */
   SLA_ASSUMED_REQUESTS_PER_SECOND: z.coerce.number().positive().default(5),
+  /**
+   * A batch validating with no progress for this long lost its scheduling message (a crash
+   * between the write and the send, or a message dead-lettered): the SLA monitor sends it again,
+   * up to VALIDATION_REDRIVES times, then fails the batch. Longer than a scheduler invocation.
+   */
+  VALIDATION_STALL_SECONDS: z.coerce.number().int().positive().default(1_200),
+  VALIDATION_REDRIVES: z.coerce.number().int().min(0).default(2),
 });
 export type SlaSettings = z.infer<typeof slaSchema>;
 

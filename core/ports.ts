@@ -22,16 +22,28 @@ export interface FileRecord {
   created_at: number;
   expires_at: number | null;
   s3_key: string;
+  /** Batches not yet ended whose input this file is: while any is, the file cannot be deleted. */
+  in_use_by?: Set<string>;
 }
 
 export interface FileRepo {
   put(record: FileRecord): Promise<void>;
   get(tenant: string, id: string): Promise<FileRecord | undefined>;
+  /** Marks the file as `batchId`'s input; false when the file no longer exists. */
+  reserve(tenant: string, id: string, batchId: string): Promise<boolean>;
+  /** Ends `batchId`'s hold on the file (a no-op when it has none, or the file is gone). */
+  release(tenant: string, id: string, batchId: string): Promise<void>;
+  /** Deletes the record unless a batch holds it: the holders then, and nothing deleted. */
+  deleteIfUnused(
+    tenant: string,
+    id: string,
+  ): Promise<{ deleted: true } | { deleted: false; heldBy: string[] }>;
+  /** Files whose `expires_at` has passed by `nowS`, for the sweep. */
+  listExpired(nowS: number): Promise<FileRecord[]>;
   list(
     tenant: string,
     opts: { after?: string; limit: number; order: 'asc' | 'desc'; purpose?: string },
   ): Promise<{ items: FileRecord[]; hasMore: boolean }>;
-  delete(tenant: string, id: string): Promise<void>;
 }
 
 export interface BlobStorePort {
@@ -116,7 +128,7 @@ export interface BatchRepo {
   ): Promise<boolean>;
   markEscalated(ref: BatchRef, chunks: readonly number[]): Promise<void>;
   /** Moves a validating batch from validation segment `from` to `to`; false if another run did. */
-  advanceValidation(ref: BatchRef, from: number, to: number): Promise<boolean>;
+  advanceValidation(ref: BatchRef, from: number, to: number, nowS: number): Promise<boolean>;
   listActive(): Promise<BatchRecord[]>;
 }
 

@@ -385,19 +385,20 @@ export class BatchStore implements BatchRepo {
     );
   }
 
-  async advanceValidation(ref: BatchRef, from: number, to: number): Promise<boolean> {
+  async advanceValidation(ref: BatchRef, from: number, to: number, nowS: number): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.batchesTable,
           Key: { tenant: ref.tenant, id: ref.batchId },
-          UpdateExpression: 'SET validation_segment = :to',
+          UpdateExpression: 'SET validation_segment = :to, validation_progress_at = :now',
           ConditionExpression:
             '#status = :validating AND ' +
             (from === 0 ? 'attribute_not_exists(validation_segment)' : 'validation_segment = :from'),
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':to': to,
+            ':now': nowS,
             ':validating': 'validating',
             ...(from === 0 ? {} : { ':from': from }),
           },

@@ -4,12 +4,16 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 
 import type { FileRecord, FileRepo } from '../ports.js';
 import { nameOf, type ResourceName } from './resource-name.js';
 
 export type { FileRecord } from '../ports.js';
+
+const isConditionFailure = (err: unknown) =>
+  err instanceof Error && err.name === 'ConditionalCheckFailedException';
 
 export class FilesRepo implements FileRepo {
   private readonly tableName: () => string;
@@ -25,8 +29,83 @@ export class FilesRepo implements FileRepo {
     return this.tableName();
   }
 
+  /** Files that expire carry `expiring`, the key of the sparse `expiring-by-time` index the sweep reads. */
   async put(record: FileRecord): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: record }));
+    const item = record.expires_at === null ? record : { ...record, expiring: 'yes' };
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: item }));
+  }
+
+  async reserve(tenant: string, id: string, batchId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenant, id },
+          UpdateExpression: 'ADD in_use_by :b',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':b': new Set([batchId]) },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async release(tenant: string, id: string, batchId: string): Promise<void> {
+    try {
+      // DynamoDB removes a set when its last element goes, so an unused file has no `in_use_by`.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenant, id },
+          UpdateExpression: 'DELETE in_use_by :b',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':b': new Set([batchId]) },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // the file is gone: nothing holds it
+    }
+  }
+
+  async deleteIfUnused(
+    tenant: string,
+    id: string,
+  ): Promise<{ deleted: true } | { deleted: false; heldBy: string[] }> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { tenant, id },
+          ConditionExpression: 'attribute_not_exists(in_use_by)',
+        }),
+      );
+      return { deleted: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return { deleted: false, heldBy: [...((await this.get(tenant, id))?.in_use_by ?? [])] };
+    }
+  }
+
+  async listExpired(nowS: number): Promise<FileRecord[]> {
+    const items: FileRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'expiring-by-time',
+          KeyConditionExpression: 'expiring = :y AND expires_at <= :now',
+          ExpressionAttributeValues: { ':y': 'yes', ':now': nowS },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items ?? []) as FileRecord[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
   }
 
   async get(tenant: string, id: string): Promise<FileRecord | undefined> {
@@ -57,9 +136,5 @@ export class FilesRepo implements FileRepo {
       startKey = out.LastEvaluatedKey;
     } while (startKey && items.length <= opts.limit);
     return { items: items.slice(0, opts.limit), hasMore: items.length > opts.limit };
-  }
-
-  async delete(tenant: string, id: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { tenant, id } }));
   }
 }

@@ -121,3 +121,12 @@ export function decimalAboveRegex(threshold: number): string {
 
 /** The Content-Length the WAF rule blocks: above MAX_REQUEST_BODY_BYTES. */
 export const contentLengthTooLargeRegex = decimalAboveRegex(MAX_REQUEST_BODY_BYTES);
+
+/**
+ * The REST API's binary media types: every type. Request bodies then reach the functions
+ * base64-encoded, bytes intact (multipart uploads, files that are not UTF-8), and a function's
+ * base64 answer (`isBase64Encoded`, file content) reaches the client as the exact bytes whatever
+ * its `Accept` header: API Gateway decides by the request's first Accept value, which `*\/*` always
+ * matches. JSON answers are not base64-encoded and pass through as text.
+ */
+export const BINARY_MEDIA_TYPES: readonly string[] = ['*/*'];

@@ -98,7 +98,19 @@ export const buckets: Readonly<Record<BucketName, BucketDeclaration>> = {
 };
 
 export const tables: Readonly<Record<TableName, TableDeclaration>> = {
-  files: { env: 'FILES_TABLE', partitionKey: stringKey('tenant'), sortKey: stringKey('id') },
+  files: {
+    env: 'FILES_TABLE',
+    partitionKey: stringKey('tenant'),
+    sortKey: stringKey('id'),
+    // Files with an expiry carry `expiring`, so the housekeeping sweep reads just the expired.
+    indexes: [
+      {
+        name: 'expiring-by-time',
+        partitionKey: stringKey('expiring'),
+        sortKey: { name: 'expires_at', type: 'N' },
+      },
+    ],
+  },
   batches: {
     env: 'BATCHES_TABLE',
     partitionKey: stringKey('tenant'),
@@ -203,7 +215,8 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       { kind: 'http', method: 'DELETE', path: '/v1/files/{file_id}' },
       { kind: 'http', method: 'GET', path: '/v1/files/{file_id}/content' },
     ],
-    uses: { buckets: { files: 'readWriteDelete' }, tables: { files: 'readWrite' } },
+    // Reads the batches holding a file before deleting it.
+    uses: { buckets: { files: 'readWriteDelete' }, tables: { files: 'readWrite', batches: 'read' } },
   },
   batchesApi: {
     entry: 'lambdas/batches-api/handler.ts',
@@ -219,7 +232,8 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/chunks' },
     ],
     uses: {
-      tables: { files: 'read', batches: 'readWrite', chunks: 'read' },
+      // files: a batch holds its input file (in_use_by) from create to end.
+      tables: { files: 'readWrite', batches: 'readWrite', chunks: 'read' },
       queues: ['scheduling', 'finalizing'],
     },
   },
@@ -233,7 +247,8 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     // scheduling message that continues it.
     uses: {
       buckets: { files: 'readWriteDelete' },
-      tables: { batches: 'readWrite', chunks: 'readWrite' },
+      // files: releases the input of a batch that fails validation.
+      tables: { batches: 'readWrite', chunks: 'readWrite', files: 'readWrite' },
       queues: ['spot', 'dedicated', 'scheduling'],
     },
   },
@@ -269,11 +284,11 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
   },
   housekeeping: {
     entry: 'lambdas/housekeeping/handler.ts',
-    description: 'Ends uploads past their hour and discards their parts',
+    description: 'Ends uploads past their hour and deletes files past their expiry',
     timeoutSeconds: 300,
     memoryMb: 512,
     triggers: [{ kind: 'schedule', everySeconds: 300 }],
-    uses: { buckets: { files: 'readWriteDelete' }, tables: { uploads: 'readWrite' } },
+    uses: { buckets: { files: 'readWriteDelete' }, tables: { uploads: 'readWrite', files: 'readWrite' } },
   },
   slaMonitor: {
     entry: 'lambdas/sla-monitor/handler.ts',
@@ -281,7 +296,11 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     timeoutSeconds: 300,
     memoryMb: 512,
     triggers: [{ kind: 'schedule', everySeconds: 60 }],
-    uses: { tables: { batches: 'readWrite', chunks: 'readWrite' }, queues: ['dedicated', 'finalizing'] },
+    // scheduling: re-drives a batch stuck validating.
+    uses: {
+      tables: { batches: 'readWrite', chunks: 'readWrite' },
+      queues: ['dedicated', 'finalizing', 'scheduling'],
+    },
   },
 };
 

@@ -1,5 +1,11 @@
 import { toUnixSeconds } from '../clock.js';
-import type { BatchError, BatchObject, BatchStatus, OpenBatchExtension } from '../openai/schemas.js';
+import type {
+  BatchError,
+  BatchObject,
+  BatchStatus,
+  ExpiresAfter,
+  OpenBatchExtension,
+} from '../openai/schemas.js';
 import type { EndReason } from './lifecycle.js';
 
 /** A batch as stored in the batches table. Timestamps are unix seconds, as OpenAI's. */
@@ -27,6 +33,8 @@ export interface BatchRecord {
   completed: number;
   failed: number;
   metadata?: Record<string, string> | null;
+  /** OpenAI's `output_expires_after`: the output and error files expire this long after their creation. */
+  output_expires_after?: ExpiresAfter;
   errors?: BatchError[];
   output_file_id?: string;
   error_file_id?: string;
@@ -38,6 +46,10 @@ export interface BatchRecord {
    * planner's state after the last one is in S3 (keys.validationState).
    */
   validation_segment?: number;
+  /** Unix seconds of the last sign of validation progress (a segment done, a re-drive sent). */
+  validation_progress_at?: number;
+  /** Scheduling messages the SLA monitor sent again for a batch stuck validating. */
+  validation_redrives?: number;
   /** Set once every chunk message has been sent, so a retried scheduler knows to resend. */
   enqueued?: boolean;
   end_reason?: EndReason;
@@ -65,6 +77,7 @@ export function newBatchRecord(input: {
   completionWindow: string;
   windowMs: number;
   metadata: Record<string, string> | null | undefined;
+  outputExpiresAfter?: ExpiresAfter | null | undefined;
   priority: 'normal' | 'high' | undefined;
   nowMs: number;
 }): BatchRecord {
@@ -83,6 +96,7 @@ export function newBatchRecord(input: {
     completed: 0,
     failed: 0,
     metadata: input.metadata ?? null,
+    ...(input.outputExpiresAfter ? { output_expires_after: input.outputExpiresAfter } : {}),
     priority: input.priority ?? 'normal',
     active: 'yes',
   };

@@ -2,6 +2,7 @@ import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { toUnixSeconds } from '../clock.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { isExpired } from '../files/files-service.js';
 import {
   type BatchObject,
   type ChunkView,
@@ -34,16 +35,21 @@ export async function createBatch(
     );
   }
   const file = await deps.files.get(tenant, body.input_file_id);
-  if (!file) throw new NotFoundError(`No such File object: ${body.input_file_id}`, 'input_file_id');
+  if (!file || isExpired(file, deps.clock.now()))
+    throw new NotFoundError(`No such File object: ${body.input_file_id}`, 'input_file_id');
   if (file.purpose !== 'batch') {
     throw new BadRequestError(
       `File ${file.id} has purpose '${file.purpose}'; batches need purpose 'batch'.`,
       'input_file_id',
     );
   }
+  const batchId = deps.ids.batchId();
+  // The batch holds its input from here on: the file cannot be deleted until the batch ends.
+  if (!(await deps.files.reserve(tenant, file.id, batchId)))
+    throw new NotFoundError(`No such File object: ${body.input_file_id}`, 'input_file_id');
   const record = newBatchRecord({
     tenant,
-    id: deps.ids.batchId(),
+    id: batchId,
     endpoint: body.endpoint,
     inputFileId: body.input_file_id,
     inputKey: file.s3_key,
@@ -51,10 +57,16 @@ export async function createBatch(
     completionWindow: body.completion_window,
     windowMs,
     metadata: body.metadata,
+    outputExpiresAfter: body.output_expires_after,
     priority: body.priority,
     nowMs: deps.clock.now(),
   });
-  await deps.batches.create(record);
+  try {
+    await deps.batches.create(record);
+  } catch (err) {
+    await deps.files.release(tenant, file.id, batchId);
+    throw err;
+  }
   await deps.queue.send('scheduling', { tenant, batchId: record.id } satisfies BatchRef);
   return toBatchObject(record);
 }

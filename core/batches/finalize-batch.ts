@@ -3,6 +3,7 @@ import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
+import { fileExpiresAt } from '../files/files-service.js';
 import { isBlank, splitLines } from '../lines/split-lines.js';
 import type { FileRecord } from '../ports.js';
 import { expiredLine } from '../results/result-lines.js';
@@ -92,8 +93,10 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
     },
     [batch.status],
   );
-  // The files are final: chunk parts, losing attempts' parts and checkpoints can go.
+  // The files are final: chunk parts, losing attempts' parts and checkpoints can go, and the
+  // input file may be deleted again.
   await deps.blobs.deletePrefix(keys.batchWork(batch.tenant, batch.id));
+  await deps.files.release(batch.tenant, batch.input_file_id, batch.id);
   return 'finalized';
 }
 
@@ -106,15 +109,16 @@ async function writeResultFile(
   const id = resultFileId(batch.id, kind);
   const s3Key = keys.file(batch.tenant, id);
   const bytes = await deps.blobs.upload(s3Key, content);
-  const now = deps.clock.now();
+  const createdAt = toUnixSeconds(deps.clock.now());
   const record: FileRecord = {
     tenant: batch.tenant,
     id,
     filename: `${batch.id}_${kind}.jsonl`,
     purpose: 'batch_output',
     bytes,
-    created_at: toUnixSeconds(now),
-    expires_at: toUnixSeconds(now + deps.limits.FILE_RETENTION_DAYS * 86_400_000),
+    created_at: createdAt,
+    // The batch's output_expires_after counts from the file's creation (OpenAI's `created_at` anchor).
+    expires_at: fileExpiresAt(deps, createdAt, batch.output_expires_after),
     s3_key: s3Key,
   };
   await deps.files.put(record);

@@ -9,7 +9,7 @@ import type { BatchError } from '../openai/schemas.js';
 import { choosePool, isAtRisk } from '../sla/policy.js';
 import type { BatchRecord } from './batch-record.js';
 
-type SchedulerDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'clock' | 'limits' | 'sla'>;
+type SchedulerDeps = Pick<Deps, 'batches' | 'blobs' | 'files' | 'queue' | 'clock' | 'limits' | 'sla'>;
 
 export type ScheduleOutcome = 'scheduled' | 'continued' | 'failed' | 'resent' | 'not-validating';
 
@@ -58,6 +58,7 @@ export async function scheduleBatch(
 
   const fail = async (errors: BatchError[]) => {
     await deps.batches.transition(ref, 'failed', toUnixSeconds(deps.clock.now()), { errors });
+    await deps.files.release(ref.tenant, batch.input_file_id, ref.batchId);
     await discardValidationState(deps, batch);
     return 'failed' as const;
   };
@@ -119,7 +120,8 @@ export async function scheduleBatch(
       encodePlannerState(planner.state(resumeAt.byte, resumeAt.line)),
       'application/octet-stream',
     );
-    if (!(await deps.batches.advanceValidation(ref, segment, next))) return 'not-validating';
+    if (!(await deps.batches.advanceValidation(ref, segment, next, toUnixSeconds(deps.clock.now()))))
+      return 'not-validating';
     await deps.queue.send('scheduling', ref);
     return 'continued';
   }

@@ -1,8 +1,9 @@
 import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
+import { isTerminal } from '../batches/lifecycle.js';
 import { toUnixSeconds } from '../clock.js';
-import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js';
-import type { FileObject, ListPage } from '../openai/schemas.js';
+import { BadRequestError, ConflictError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import type { ExpiresAfter, FileObject, ListPage } from '../openai/schemas.js';
 import type { FileRecord } from '../ports.js';
 
 export const toFileObject = (r: FileRecord): FileObject => ({
@@ -22,7 +23,7 @@ type FilesDeps = Pick<Deps, 'files' | 'blobs' | 'clock' | 'ids' | 'limits'>;
 export async function createFile(
   deps: FilesDeps,
   tenant: string,
-  input: { filename: string; purpose: string; content: Buffer },
+  input: { filename: string; purpose: string; content: Buffer; expiresAfter?: ExpiresAfter },
 ): Promise<FileObject> {
   if (input.purpose !== 'batch') {
     throw new BadRequestError(
@@ -37,16 +38,17 @@ export async function createFile(
       'file',
     );
   }
+  if (input.content.length === 0) throw new BadRequestError('The file is empty.', 'file');
   const id = deps.ids.fileId();
-  const now = deps.clock.now();
+  const createdAt = toUnixSeconds(deps.clock.now());
   const record: FileRecord = {
     tenant,
     id,
     filename: input.filename,
     purpose: input.purpose,
     bytes: input.content.length,
-    created_at: toUnixSeconds(now),
-    expires_at: toUnixSeconds(now + deps.limits.FILE_RETENTION_DAYS * 86_400_000),
+    created_at: createdAt,
+    expires_at: fileExpiresAt(deps, createdAt, input.expiresAfter),
     s3_key: keys.file(tenant, id),
   };
   await deps.blobs.put(record.s3_key, input.content);
@@ -54,14 +56,43 @@ export async function createFile(
   return toFileObject(record);
 }
 
+/**
+ * When a file created at `createdAt` expires: `expires_after.seconds` after its creation when the
+ * caller set a policy (OpenAI's only anchor is `created_at`), else the retention period.
+ */
+export const fileExpiresAt = (
+  deps: Pick<Deps, 'limits'>,
+  createdAt: number,
+  expiresAfter: ExpiresAfter | null | undefined,
+): number => createdAt + (expiresAfter ? expiresAfter.seconds : deps.limits.FILE_RETENTION_DAYS * 86_400);
+
+/** A file past its `expires_at` is gone for the client at once, whether or not swept yet. */
+export const isExpired = (r: FileRecord, nowMs: number): boolean =>
+  r.expires_at !== null && r.expires_at <= toUnixSeconds(nowMs);
+
 export async function getFileRecord(
-  deps: Pick<Deps, 'files'>,
+  deps: Pick<Deps, 'files' | 'clock'>,
   tenant: string,
   id: string,
 ): Promise<FileRecord> {
   const record = await deps.files.get(tenant, id);
-  if (!record) throw new NotFoundError(`No such File object: ${id}`, 'id');
+  if (!record || isExpired(record, deps.clock.now()))
+    throw new NotFoundError(`No such File object: ${id}`, 'id');
   return record;
+}
+
+/**
+ * The sweep's part (OpenAI's `expires_after` and the retention): deletes files past their
+ * `expires_at` and their bytes, except those a running batch still reads, which go once it ends.
+ */
+export async function expireFiles(deps: Pick<Deps, 'files' | 'blobs' | 'clock'>): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const file of await deps.files.listExpired(toUnixSeconds(deps.clock.now()))) {
+    if (!(await deps.files.deleteIfUnused(file.tenant, file.id)).deleted) continue;
+    await deps.blobs.delete(file.s3_key);
+    deleted.push(file.id);
+  }
+  return deleted;
 }
 
 export async function listFiles(
@@ -85,7 +116,7 @@ export async function listFiles(
  * at most 6 MB). Either way the download is named after the file.
  */
 export async function fileContent(
-  deps: Pick<Deps, 'files' | 'blobs' | 'limits'>,
+  deps: Pick<Deps, 'files' | 'blobs' | 'limits' | 'clock'>,
   tenant: string,
   id: string,
 ): Promise<{ filename: string } & ({ inline: Buffer } | { redirect: string })> {
@@ -99,13 +130,33 @@ export async function fileContent(
   return { filename: record.filename, inline: await deps.blobs.read(record.s3_key) };
 }
 
+/**
+ * Deletes a file and its bytes, unless it is the input of a batch that has not ended: that
+ * batch still reads it (workers, and the finalizer for `batch_expired` lines), so the delete is
+ * refused with 409. A hold left by a batch that has ended (a crash before its release) is
+ * cleared here, then the delete goes ahead.
+ */
 export async function deleteFile(
-  deps: Pick<Deps, 'files' | 'blobs'>,
+  deps: Pick<Deps, 'files' | 'blobs' | 'batches' | 'clock'>,
   tenant: string,
   id: string,
 ): Promise<{ id: string; object: 'file'; deleted: true }> {
   const record = await getFileRecord(deps, tenant, id);
-  await deps.files.delete(tenant, id);
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await deps.files.deleteIfUnused(tenant, id);
+    if (outcome.deleted) break;
+    const running: string[] = [];
+    for (const batchId of outcome.heldBy) {
+      const batch = await deps.batches.get({ tenant, batchId });
+      if (batch && !isTerminal(batch.status)) running.push(batchId);
+      else await deps.files.release(tenant, id, batchId);
+    }
+    if (running.length > 0 || attempt > 0) {
+      throw new ConflictError(
+        `File ${id} is the input of batch ${running.join(', ') || 'that is starting'}, which has not ended; cancel the batch or wait for it to end before deleting the file.`,
+      );
+    }
+  }
   await deps.blobs.delete(record.s3_key);
   return { id, object: 'file', deleted: true };
 }

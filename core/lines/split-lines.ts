@@ -2,6 +2,10 @@
  * Splits a byte stream into lines, keeping each line's byte offsets. JSONL libraries yield
  * parsed values or strings, but chunks are addressed by byte range (a worker reads its lines
  * with a ranged GET), so offsets must be exact, including for multi-byte UTF-8 and CRLF.
+ *
+ * A UTF-8 byte order mark at the very start of the file (offset 0) is not part of line 1's
+ * content: it is left out of the line's `bytes` but kept inside its byte range, so offsets stay
+ * exact and every reader that starts at offset 0 (scheduler, worker, finalizer) strips it alike.
  */
 export interface Line {
   /** 1-based line number in the file. */
@@ -39,7 +43,7 @@ export async function* splitLines(
   const emit = (end: number): SplitItem => {
     // A line that arrived in one piece is a view of the source buffer, not a copy.
     const whole = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-    const bytes = overflow ? undefined : stripCr(whole);
+    const bytes = overflow ? undefined : stripCr(lineStart === 0 ? stripBom(whole) : whole);
     const item: SplitItem =
       bytes === undefined || bytes.length > maxLineBytes
         ? { number: lineNumber, start: lineStart, end, tooLong: true }
@@ -61,8 +65,10 @@ export async function* splitLines(
       const nl = buf.indexOf(0x0a, from);
       const to = nl === -1 ? buf.length : nl;
       if (!overflow) {
-        // One byte of slack for the CR of a CRLF terminator, which is not part of the line.
-        if (pendingBytes + (to - from) > maxLineBytes + 1) {
+        // One byte of slack for the CR of a CRLF terminator, which is not part of the line (and
+        // three for a byte order mark on the file's first line).
+        const slack = lineStart === 0 ? 1 + UTF8_BOM.length : 1;
+        if (pendingBytes + (to - from) > maxLineBytes + slack) {
           overflow = true;
           pending = [];
           pendingBytes = 0;
@@ -81,6 +87,16 @@ export async function* splitLines(
     }
   }
   if (pendingBytes > 0 || overflow) yield emit(offset);
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** True when `b` starts with a UTF-8 byte order mark. */
+const hasUtf8Bom = (b: Uint8Array): boolean =>
+  b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+
+function stripBom(b: Buffer): Buffer {
+  return hasUtf8Bom(b) ? b.subarray(UTF8_BOM.length) : b;
 }
 
 function stripCr(b: Buffer): Buffer {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { type BatchError, isSupportedEndpoint, requestLineSchema } from '../openai/schemas.js';
 
 export interface LineRules {
@@ -17,6 +18,8 @@ const fail = (line: number, code: string, message: string, param: string | null 
 
 /** Checks one input line against the batch's rules, with OpenAI's error codes. Pure. */
 export function validateLine(bytes: Buffer, line: number, rules: LineRules): LineVerdict {
+  // Decoding would replace invalid bytes and change the line (its custom_id among them).
+  if (!isUtf8(bytes)) return fail(line, 'invalid_json_line', 'This line is not valid UTF-8.');
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));

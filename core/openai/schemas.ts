@@ -12,58 +12,112 @@ export type Endpoint = (typeof SUPPORTED_ENDPOINTS)[number];
 export const isSupportedEndpoint = (url: string): url is Endpoint =>
   (SUPPORTED_ENDPOINTS as readonly string[]).includes(url);
 
-/** OpenAI metadata: up to 16 string pairs, keys ≤ 64 chars, values ≤ 512 chars. */
-export const metadataSchema = z
-  .record(z.string().max(64), z.string().max(512))
-  .refine((m) => Object.keys(m).length <= 16, { message: 'metadata can hold at most 16 keys' });
+/**
+ * Object ids as openbatch issues them (`file-…`, `batch_…`, `upload_…`, `part_…`): letters,
+ * digits, `_` and `-`, at most 128 characters. Checked at the edge, so no path or body id ever
+ * reaches DynamoDB (1,024-byte sort keys) or S3 (1,024-byte keys) out of bounds, and none can
+ * carry a slash or `..` into a key.
+ */
+export const MAX_ID_LENGTH = 128;
+export const idSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  .regex(/^[A-Za-z0-9_-]+$/, "must contain only letters, digits, '_' and '-'");
 
-export const createBatchBodySchema = z.object({
-  input_file_id: z.string().min(1),
-  endpoint: z.string().min(1),
-  completion_window: z.string().min(1),
+export const METADATA_MAX_PAIRS = 16;
+export const METADATA_MAX_KEY_LENGTH = 64;
+export const METADATA_MAX_VALUE_LENGTH = 512;
+
+const shown = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+
+/** Why `value` is not OpenAI metadata, or undefined when it is. */
+function metadataProblem(m: Record<string, unknown>): string | undefined {
+  const entries = Object.entries(m);
+  if (entries.length > METADATA_MAX_PAIRS)
+    return `metadata holds at most ${METADATA_MAX_PAIRS} key-value pairs, not ${entries.length}.`;
+  for (const [key, value] of entries) {
+    if (key.length === 0) return 'metadata keys must not be empty.';
+    if (key.length > METADATA_MAX_KEY_LENGTH)
+      return `metadata key ${shown(key)} is longer than ${METADATA_MAX_KEY_LENGTH} characters.`;
+    if (typeof value !== 'string')
+      return `metadata values must be strings; the value of ${shown(key)} is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}.`;
+    if (value.length > METADATA_MAX_VALUE_LENGTH)
+      return `metadata value of ${shown(key)} is longer than ${METADATA_MAX_VALUE_LENGTH} characters.`;
+  }
+  return undefined;
+}
+
+/**
+ * OpenAI metadata: at most 16 pairs of strings, keys 1 to 64 characters, values at most 512.
+ * Every problem is reported against `metadata` itself (a key can be empty or hold a dot).
+ */
+export const metadataSchema = z
+  .record(z.string(), z.unknown(), { error: 'metadata must be an object of string keys and values' })
+  .superRefine((m, ctx) => {
+    const problem = metadataProblem(m);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform((m) => m as Record<string, string>);
+
+/** OpenAI's `expires_after` on files and uploads: seconds after `created_at`, 1 hour to 30 days. */
+export const expiresAfterSchema = z.strictObject({
+  anchor: z.literal('created_at'),
+  seconds: z.number().int().min(3_600).max(2_592_000),
+});
+export type ExpiresAfter = z.infer<typeof expiresAfterSchema>;
+
+/** Strings echoed in messages or stored beside a record stay small (a Lambda answers at most 6 MB). */
+const shortString = (max: number) => z.string().min(1).max(max, `must be at most ${max} characters`);
+
+export const createBatchBodySchema = z.strictObject({
+  input_file_id: idSchema,
+  endpoint: shortString(256),
+  completion_window: shortString(32),
   metadata: metadataSchema.nullish(),
+  /** OpenAI's expiration policy for the batch's output and error files, from their creation. */
+  output_expires_after: expiresAfterSchema.nullish(),
   /** Extension beside the contract: `high` runs on dedicated capacity from the start. */
   priority: z.enum(['normal', 'high']).optional(),
 });
 export type CreateBatchBody = z.infer<typeof createBatchBodySchema>;
 
 export const listQuerySchema = z.object({
-  after: z.string().min(1).optional(),
+  after: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
 export const listFilesQuerySchema = z.object({
-  after: z.string().min(1).optional(),
+  after: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
   order: z.enum(['asc', 'desc']).default('desc'),
-  purpose: z.string().optional(),
+  purpose: shortString(64).optional(),
 });
 
-/** OpenAI's `expires_after` on files and uploads: seconds after `created_at`, 1 hour to 30 days. */
-export const expiresAfterSchema = z.object({
-  anchor: z.literal('created_at'),
-  seconds: z.number().int().min(3_600).max(2_592_000),
-});
-export type ExpiresAfter = z.infer<typeof expiresAfterSchema>;
+/** The upper bound of a file name, in UTF-8 bytes (what file systems and S3 metadata take). */
+export const MAX_FILENAME_BYTES = 255;
 
 /** A name as a file system would take it: no path, no control characters, at most 255 bytes. */
 export const filenameSchema = z
   .string()
   .min(1)
-  .refine((s) => Buffer.byteLength(s) <= 255, 'must be at most 255 bytes')
+  .refine((s) => Buffer.byteLength(s) <= MAX_FILENAME_BYTES, `must be at most ${MAX_FILENAME_BYTES} bytes`)
   .refine((s) => !/[\u0000-\u001f/\\]/.test(s), 'must not contain slashes or control characters');
 
-export const createUploadBodySchema = z.object({
+export const createUploadBodySchema = z.strictObject({
   filename: filenameSchema,
-  purpose: z.string().min(1),
+  purpose: shortString(64),
   bytes: z.number().int().min(1),
-  mime_type: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type such as application/jsonl'),
-  expires_after: expiresAfterSchema.optional(),
+  mime_type: z
+    .string()
+    .max(255, 'must be at most 255 characters')
+    .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type such as application/jsonl'),
+  expires_after: expiresAfterSchema.nullish(),
 });
 export type CreateUploadBody = z.infer<typeof createUploadBodySchema>;
 
-export const completeUploadBodySchema = z.object({
-  part_ids: z.array(z.string().min(1).max(128)).max(10_000),
+export const completeUploadBodySchema = z.strictObject({
+  part_ids: z.array(idSchema).max(10_000),
   md5: z
     .string()
     .regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hexadecimal digits')
@@ -72,7 +126,7 @@ export const completeUploadBodySchema = z.object({
 export type CompleteUploadBody = z.infer<typeof completeUploadBodySchema>;
 
 /** openbatch extension: pre-signed S3 part URLs for an upload (part numbers 1 to 10,000, at most 1,000 a call). */
-export const partUrlsBodySchema = z.object({
+export const partUrlsBodySchema = z.strictObject({
   part_numbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(1_000),
 });
 

@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.js';
+import type { BatchRecord } from '../batches/batch-record.js';
 import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
@@ -13,6 +14,9 @@ export interface SweepReport {
   /** Running batches seen, by status. */
   active: Partial<Record<BatchStatus, number>>;
   expired: string[];
+  /** Batches stuck validating whose scheduling message was sent again, and those failed after. */
+  redriven: string[];
+  stalled: string[];
   escalated: { batchId: string; chunks: number }[];
   finalizeRequested: string[];
 }
@@ -26,7 +30,14 @@ const STUCK_AFTER_S = FINALIZER_LEASE_S;
  * finalization where every chunk is done but no finalizer ran (a lost message).
  */
 export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
-  const report: SweepReport = { active: {}, expired: [], escalated: [], finalizeRequested: [] };
+  const report: SweepReport = {
+    active: {},
+    expired: [],
+    redriven: [],
+    stalled: [],
+    escalated: [],
+    finalizeRequested: [],
+  };
   const now = deps.clock.now();
   const nowS = toUnixSeconds(now);
   const finalize = async (ref: BatchRef) => {
@@ -44,6 +55,10 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
         report.expired.push(batch.id);
         await finalize(ref);
       }
+      continue;
+    }
+    if (batch.status === 'validating') {
+      await unstick(deps, batch, nowS, report);
       continue;
     }
     if (batch.status === 'finalizing' || batch.status === 'cancelling') {
@@ -85,4 +100,45 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     report.escalated.push({ batchId: batch.id, chunks: toEscalate.length });
   }
   return report;
+}
+
+/**
+ * A batch validating with no progress for VALIDATION_STALL_SECONDS lost its scheduling message
+ * (a crash between the batch write and the send, or a dead-lettered message): send it again, a
+ * few times, then fail the batch with a clear error rather than leave it validating forever.
+ * The scheduler is idempotent, so a re-drive that races a slow but live scheduler is harmless.
+ */
+async function unstick(
+  deps: SweepDeps,
+  batch: BatchRecord,
+  nowS: number,
+  report: SweepReport,
+): Promise<void> {
+  const ref = { tenant: batch.tenant, batchId: batch.id };
+  const since = Math.max(batch.created_at, batch.validation_progress_at ?? 0);
+  if (nowS - since < deps.sla.VALIDATION_STALL_SECONDS) return;
+  const redrives = batch.validation_redrives ?? 0;
+  if (redrives < deps.sla.VALIDATION_REDRIVES) {
+    await deps.batches.update(ref, { validation_redrives: redrives + 1, validation_progress_at: nowS });
+    await deps.queue.send('scheduling', ref);
+    report.redriven.push(batch.id);
+    return;
+  }
+  const failed = await deps.batches.transition(
+    ref,
+    'failed',
+    nowS,
+    {
+      errors: [
+        {
+          code: 'validation_stalled',
+          message: `Validation of the input file made no progress for ${deps.sla.VALIDATION_STALL_SECONDS} s after ${redrives} retries; create the batch again.`,
+          param: null,
+          line: null,
+        },
+      ],
+    },
+    ['validating'],
+  );
+  if (failed) report.stalled.push(batch.id);
 }

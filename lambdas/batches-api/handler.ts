@@ -8,9 +8,9 @@ import {
   listChunkViews,
 } from '../../core/batches/batches-service.js';
 import { createBatchBodySchema, listQuerySchema } from '../../core/openai/schemas.js';
-import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathParam, tenantOf } from '../shared/http.js';
+import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathId, tenantOf } from '../shared/http.js';
 
-const ref = (event: HttpEvent) => ({ tenant: tenantOf(event), batchId: pathParam(event, 'batch_id') });
+const ref = (event: HttpEvent) => ({ tenant: tenantOf(event), batchId: pathId(event, 'batch_id') });
 
 export const handler = httpApi([
   {

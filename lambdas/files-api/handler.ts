@@ -15,7 +15,7 @@ import {
   httpApi,
   json,
   parseWith,
-  pathParam,
+  pathId,
   tenantOf,
 } from '../shared/http.js';
 import { parseMultipartUpload } from '../shared/multipart.js';
@@ -49,20 +49,20 @@ export const handler = httpApi([
     handler: async (event: HttpEvent) =>
       json(
         200,
-        toFileObject(await getFileRecord(getDeps('filesApi'), tenantOf(event), pathParam(event, 'file_id'))),
+        toFileObject(await getFileRecord(getDeps('filesApi'), tenantOf(event), pathId(event, 'file_id'))),
       ),
   },
   {
     method: 'DELETE',
     path: '/v1/files/{file_id}',
     handler: async (event: HttpEvent) =>
-      json(200, await deleteFile(getDeps('filesApi'), tenantOf(event), pathParam(event, 'file_id'))),
+      json(200, await deleteFile(getDeps('filesApi'), tenantOf(event), pathId(event, 'file_id'))),
   },
   {
     method: 'GET',
     path: '/v1/files/{file_id}/content',
     handler: async (event: HttpEvent): Promise<HttpResult> => {
-      const content = await fileContent(getDeps('filesApi'), tenantOf(event), pathParam(event, 'file_id'));
+      const content = await fileContent(getDeps('filesApi'), tenantOf(event), pathId(event, 'file_id'));
       // RFC 6266: a plain ASCII name, and the exact name percent-encoded for non-ASCII ones.
       const disposition = attachment(content.filename);
       if ('redirect' in content)
@@ -71,10 +71,12 @@ export const handler = httpApi([
           headers: { location: content.redirect, 'content-disposition': disposition },
           body: '',
         };
+      // Base64, so the bytes arrive exactly as uploaded, UTF-8 or not (BINARY_MEDIA_TYPES).
       return {
         statusCode: 200,
         headers: { 'content-type': 'application/octet-stream', 'content-disposition': disposition },
-        body: content.inline.toString('utf8'),
+        body: content.inline.toString('base64'),
+        isBase64Encoded: true,
       };
     },
   },

@@ -1,14 +1,22 @@
 import { getDeps } from '../../core/app/deps.js';
+import { expireFiles } from '../../core/files/files-service.js';
 import { log } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
 import { expireUploads } from '../../core/uploads/uploads-service.js';
 
 /**
  * Runs on a schedule (EventBridge on AWS, a timer locally): ends uploads past their hour and
- * discards their parts. S3's lifecycle rule aborts any multipart upload left over after that.
+ * discards their parts (S3's lifecycle rule aborts any multipart upload left over after that),
+ * and deletes files past their `expires_at` (the emulators do not expire anything themselves).
  */
 export async function handler(): Promise<void> {
-  const expired = await expireUploads(getDeps('housekeeping'));
-  if (expired.length > 0) log.info('uploads expired', { uploads: expired });
-  await emitMetrics({ Function: 'housekeeping' }, { UploadsExpired: expired.length });
+  const deps = getDeps('housekeeping');
+  const uploads = await expireUploads(deps);
+  const files = await expireFiles(deps);
+  if (uploads.length + files.length > 0)
+    log.info('housekeeping', { uploadsExpired: uploads, filesDeleted: files });
+  await emitMetrics(
+    { Function: 'housekeeping' },
+    { UploadsExpired: uploads.length, FilesExpired: files.length },
+  );
 }

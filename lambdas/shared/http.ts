@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { ApiError, BadRequestError, NotFoundError, toErrorResponse } from '../../core/errors.js';
 import { log } from '../../core/observability/log.js';
+import { idSchema } from '../../core/openai/schemas.js';
 
 export type HttpEvent = APIGatewayProxyEvent;
 export type HttpResult = APIGatewayProxyResult;
@@ -30,8 +31,21 @@ export function pathParam(event: HttpEvent, name: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw new BadRequestError(`Invalid path parameter '${name}'.`, name);
+    throw new BadRequestError(`Invalid path parameter '${name}': it is not valid percent-encoding.`, name);
   }
+}
+
+/**
+ * An object id from the path, checked against the id pattern (`idSchema`): a malformed id (too
+ * long, a slash, `..`, anything but letters, digits, `_` and `-`) is a 400 naming the
+ * parameter; a well-formed id that names nothing of the caller's is the service's 404.
+ */
+export function pathId(event: HttpEvent, name: string): string {
+  const id = pathParam(event, name);
+  const parsed = idSchema.safeParse(id);
+  if (!parsed.success)
+    throw new BadRequestError(`Invalid '${name}': ${parsed.error.issues[0]?.message}.`, name, 'invalid_id');
+  return parsed.data;
 }
 
 /** Validates input against a schema, reporting the first problem the way OpenAI does. */
@@ -39,6 +53,11 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    // Keys are the caller's: clipped, so a huge one cannot swell the answer.
+    const key = [...issue.path, issue.keys[0]].join('.').slice(0, 100);
+    throw new BadRequestError(`Unrecognized request argument supplied: ${key}`, key);
+  }
   const param = issue?.path.join('.') || null;
   throw new BadRequestError(
     param ? `Invalid value for '${param}': ${issue?.message}` : (issue?.message ?? 'Invalid request'),
@@ -46,14 +65,39 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   );
 }
 
-export function jsonBody(event: HttpEvent): unknown {
+const header = (event: HttpEvent, name: string): string | undefined => {
+  for (const [k, v] of Object.entries(event.headers ?? {}))
+    if (k.toLowerCase() === name) return v ?? undefined;
+  return undefined;
+};
+
+/** JSON, or none said (a JSON body sent without a content type is still read as JSON). */
+const isJsonContentType = (ct: string | undefined) =>
+  ct === undefined || /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(ct.trim());
+
+/** The request body as a JSON object (every JSON body of this API is one). */
+export function jsonBody(event: HttpEvent): Record<string, unknown> {
+  const contentType = header(event, 'content-type');
+  if (!isJsonContentType(contentType)) {
+    throw new ApiError(
+      415,
+      `Unsupported Content-Type '${contentType?.slice(0, 100)}': send a JSON body with Content-Type: application/json.`,
+      'invalid_request_error',
+      null,
+      'unsupported_media_type',
+    );
+  }
   if (!event.body) throw new BadRequestError('A JSON request body is required.');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new BadRequestError('The request body is not valid JSON.');
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new BadRequestError('The request body must be a JSON object.');
+  return value as Record<string, unknown>;
 }
 
 /** Renders errors in OpenAI's shape; a 5xx never carries internal detail. */

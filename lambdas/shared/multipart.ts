@@ -1,21 +1,71 @@
 import busboy from 'busboy';
+import { z } from 'zod';
 import { BadRequestError, PayloadTooLargeError } from '../../core/errors.js';
-import type { HttpEvent } from './http.js';
+import { type ExpiresAfter, expiresAfterSchema, filenameSchema } from '../../core/openai/schemas.js';
+import { type HttpEvent, parseWith } from './http.js';
 
 export interface MultipartUpload {
   filename: string;
   purpose: string;
   content: Buffer;
+  expiresAfter?: ExpiresAfter;
 }
 
-/** Parses the `file` and `purpose` fields of a multipart/form-data upload (what the OpenAI SDKs send). */
+/** The text fields of `POST /v1/files` (OpenAI's CreateFileRequest has no others). */
+const FILE_FIELDS = new Set(['purpose', 'expires_after', 'expires_after[anchor]', 'expires_after[seconds]']);
+
+/**
+ * `expires_after` as the SDKs send it in a form, `expires_after[anchor]` and
+ * `expires_after[seconds]` (the Node and Python SDKs' bracket notation), or as one JSON field
+ * (OpenAPI's default encoding of an object in multipart, which spec-driven clients use).
+ */
+function formExpiresAfter(fields: Record<string, string>): ExpiresAfter | undefined {
+  let value: unknown;
+  if (fields.expires_after !== undefined) {
+    try {
+      value = JSON.parse(fields.expires_after);
+    } catch {
+      throw new BadRequestError(
+        "Invalid value for 'expires_after': send expires_after[anchor] and expires_after[seconds], or a JSON object.",
+        'expires_after',
+      );
+    }
+  } else if (
+    fields['expires_after[anchor]'] !== undefined ||
+    fields['expires_after[seconds]'] !== undefined
+  ) {
+    const seconds = fields['expires_after[seconds]'];
+    value = {
+      anchor: fields['expires_after[anchor]'],
+      // A form sends text: a whole number of seconds, in digits only.
+      seconds: seconds !== undefined && /^\s*\d{1,10}\s*$/.test(seconds) ? Number(seconds) : seconds,
+    };
+  } else return undefined;
+  return parseWith(z.object({ expires_after: expiresAfterSchema }), { expires_after: value }).expires_after;
+}
+
+/** Parses the fields of a multipart/form-data file upload (what the OpenAI SDKs send). */
 export async function parseMultipartUpload(event: HttpEvent, maxBytes: number): Promise<MultipartUpload> {
   const form = await parseMultipartForm(event, { fileField: 'file', maxBytes, tooLarge: fileTooLarge });
-  if (!form.fields.purpose) throw new BadRequestError("Missing required parameter: 'purpose'.", 'purpose');
+  const unknown = Object.keys(form.fields).find((name) => !FILE_FIELDS.has(name));
+  if (unknown !== undefined) {
+    const name = unknown.slice(0, 100);
+    throw new BadRequestError(`Unrecognized request argument supplied: ${name}`, name);
+  }
+  const purpose = form.fields.purpose;
+  if (!purpose) throw new BadRequestError("Missing required parameter: 'purpose'.", 'purpose');
+  if (purpose.length > 64)
+    throw new BadRequestError("Invalid value for 'purpose': it is too long.", 'purpose');
+  const filename = form.file.filename || 'upload.jsonl';
+  const name = filenameSchema.safeParse(filename);
+  if (!name.success)
+    throw new BadRequestError(`Invalid file name: it ${name.error.issues[0]?.message}.`, 'file');
+  const expiresAfter = formExpiresAfter(form.fields);
   return {
-    filename: form.file.filename || 'upload.jsonl',
-    purpose: form.fields.purpose,
+    filename,
+    purpose,
     content: form.file.content,
+    ...(expiresAfter ? { expiresAfter } : {}),
   };
 }
 
@@ -52,6 +102,8 @@ export function parseMultipartForm(
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};
     let file: { filename: string; content: Buffer } | undefined;
+    // Set when the part starts: a second part can start before the first one's stream has ended.
+    let fileStarted = false;
     let tooLarge = false;
     let extraFiles = 0;
     let parser: busboy.Busboy;
@@ -60,6 +112,8 @@ export function parseMultipartForm(
       parser = busboy({
         headers: { 'content-type': contentType },
         limits: { fileSize: maxBytes + 1 },
+        // Browsers and the SDKs send a non-ASCII file name as raw UTF-8 (busboy assumes latin1).
+        defParamCharset: 'utf8',
       });
     } catch {
       reject(new BadRequestError('The multipart/form-data content type has no valid boundary.'));
@@ -69,11 +123,12 @@ export function parseMultipartForm(
       fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
-      if (name !== fileField || file) {
+      if (name !== fileField || fileStarted) {
         extraFiles += 1;
         stream.resume();
         return;
       }
+      fileStarted = true;
       const parts: Buffer[] = [];
       stream.on('data', (d: Buffer) => parts.push(d));
       stream.on('limit', () => {

@@ -13,11 +13,11 @@ import {
   partUrls,
   uploadStatus,
 } from '../../core/uploads/uploads-service.js';
-import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathParam, tenantOf } from '../shared/http.js';
+import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathId, tenantOf } from '../shared/http.js';
 import { parseMultipartForm } from '../shared/multipart.js';
 
 const deps = () => getDeps('uploadsApi');
-const ref = (event: HttpEvent) => [tenantOf(event), pathParam(event, 'upload_id')] as const;
+const ref = (event: HttpEvent) => [tenantOf(event), pathId(event, 'upload_id')] as const;
 
 const partTooLarge = (maxBytes: number) =>
   new PayloadTooLargeError(

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
   API_GATEWAY_MAX_BODY_BYTES,
+  BINARY_MEDIA_TYPES,
   contentLengthTooLargeRegex,
   INTEGRATION_FAILURE_STATUS,
   integrationFailureBody,
@@ -148,8 +149,11 @@ function toEvent(
     multiQuery[k] = [...(multiQuery[k] ?? []), v];
   }
   const params = route.pattern.exec(url.pathname)?.groups ?? null;
-  // Binary media types (multipart uploads) arrive base64-encoded, as API Gateway delivers them.
-  const binary = (headers['content-type'] ?? '').startsWith('multipart/');
+  // The API's binary media types are every type (BINARY_MEDIA_TYPES): bodies arrive
+  // base64-encoded, as API Gateway delivers them.
+  const binary =
+    BINARY_MEDIA_TYPES.includes('*/*') ||
+    BINARY_MEDIA_TYPES.some((t) => (headers['content-type'] ?? '').startsWith(t));
   return {
     resource: route.template,
     path: url.pathname,

@@ -56,83 +56,62 @@ const consume = (queue: string) =>
 const send = (queue: string) => [`sqs:SendMessage sqs openbatch-prod-${queue}`];
 const objects = (actions: string[]) => actions.map((a) => `s3:${a} s3 openbatch-prod-files/*`);
 const T = (name: string) => `table/openbatch-prod-${name}`;
-const batchesRW = [...on(tableWrite, T('batches')), ...on(tableWrite, `${T('batches')}/index/*`)];
+const objectsAll = objects([
+  'AbortMultipartUpload',
+  'DeleteObject',
+  'GetObject',
+  'ListMultipartUploadParts',
+  'PutObject',
+]);
+const listFiles = 's3:ListBucket s3 openbatch-prod-files';
+/** A table and its indexes (an index query needs the action on `table/<name>/index/*`). */
+const indexed = (actions: string[], name: string) => [
+  ...on(actions, T(name)),
+  ...on(actions, `${T(name)}/index/*`),
+];
 
 const expected: Record<keyof typeof functions, string[]> = {
   authorizer: on(tableRead, T('api-keys')),
-  filesApi: [
-    ...objects([
-      'AbortMultipartUpload',
-      'DeleteObject',
-      'GetObject',
-      'ListMultipartUploadParts',
-      'PutObject',
-    ]),
-    's3:ListBucket s3 openbatch-prod-files',
-    ...on(tableWrite, T('files')),
-  ],
+  filesApi: [...objectsAll, listFiles, ...indexed(tableWrite, 'files'), ...indexed(tableRead, 'batches')],
   batchesApi: [
-    ...on(tableRead, T('files')),
-    ...batchesRW,
+    ...indexed(tableWrite, 'files'),
+    ...indexed(tableWrite, 'batches'),
     ...on(tableRead, T('chunks')),
     ...send('scheduling'),
     ...send('finalizing'),
   ],
   scheduler: [
-    ...objects([
-      'AbortMultipartUpload',
-      'DeleteObject',
-      'GetObject',
-      'ListMultipartUploadParts',
-      'PutObject',
-    ]),
-    's3:ListBucket s3 openbatch-prod-files',
-    ...batchesRW,
+    ...objectsAll,
+    listFiles,
+    ...indexed(tableWrite, 'batches'),
     ...on(tableWrite, T('chunks')),
+    ...indexed(tableWrite, 'files'),
     ...send('spot'),
     ...send('dedicated'),
     ...send('scheduling'),
     ...consume('scheduling'),
   ],
   finalizer: [
-    ...objects([
-      'AbortMultipartUpload',
-      'DeleteObject',
-      'GetObject',
-      'ListMultipartUploadParts',
-      'PutObject',
-    ]),
-    's3:ListBucket s3 openbatch-prod-files',
-    ...on(tableWrite, T('files')),
-    ...batchesRW,
+    ...objectsAll,
+    listFiles,
+    ...indexed(tableWrite, 'files'),
+    ...indexed(tableWrite, 'batches'),
     ...on(tableRead, T('chunks')),
     ...consume('finalizing'),
   ],
-  slaMonitor: [...batchesRW, ...on(tableWrite, T('chunks')), ...send('dedicated'), ...send('finalizing')],
-  uploadsApi: [
-    ...objects([
-      'AbortMultipartUpload',
-      'DeleteObject',
-      'GetObject',
-      'ListMultipartUploadParts',
-      'PutObject',
-    ]),
-    's3:ListBucket s3 openbatch-prod-files',
-    ...on(tableWrite, T('uploads')),
-    ...on(tableWrite, `${T('uploads')}/index/*`),
-    ...on(tableWrite, T('files')),
+  slaMonitor: [
+    ...indexed(tableWrite, 'batches'),
+    ...on(tableWrite, T('chunks')),
+    ...send('dedicated'),
+    ...send('finalizing'),
+    ...send('scheduling'),
   ],
+  uploadsApi: [...objectsAll, listFiles, ...indexed(tableWrite, 'uploads'), ...indexed(tableWrite, 'files')],
   housekeeping: [
-    ...objects([
-      'AbortMultipartUpload',
-      'DeleteObject',
-      'GetObject',
-      'ListMultipartUploadParts',
-      'PutObject',
-    ]),
-    's3:ListBucket s3 openbatch-prod-files',
-    ...on(tableWrite, T('uploads')),
-    ...on(tableWrite, `${T('uploads')}/index/*`),
+    ...objectsAll,
+    listFiles,
+    ...indexed(tableWrite, 'uploads'),
+    ...indexed(tableWrite, 'files'),
   ],
 };
 
@@ -168,7 +147,7 @@ describe('IAM grants of the worker task role', () => {
         [
           ...own,
           ...objects(['AbortMultipartUpload', 'GetObject', 'ListMultipartUploadParts', 'PutObject']),
-          ...batchesRW,
+          ...indexed(tableWrite, 'batches'),
           ...on(tableWrite, T('chunks')),
           ...send('dedicated'),
           ...send('finalizing'),

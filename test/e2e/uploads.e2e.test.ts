@@ -190,3 +190,32 @@ describe('pre-signed part uploads (openbatch extension)', () => {
     expect(text.equals(content)).toBe(true);
   });
 });
+
+describe('bytes round-trip exactly', () => {
+  it('downloads a file that is not UTF-8 byte for byte, and fails a batch on its bad line, naming it', async () => {
+    const good = Buffer.from(`${chatLines(2, { prefix: 'raw' })}\n`);
+    const bad = Buffer.concat([
+      Buffer.from('{"custom_id":"raw-\xff'.replace('\xff', '')),
+      Buffer.from([0xff, 0xfe, 0x80]),
+      Buffer.from('","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[]}}\n'),
+    ]);
+    const content = Buffer.concat([good, bad]);
+    const file = await a.files.create({ file: await toFile(content, 'raw.jsonl'), purpose: 'batch' });
+    const back = Buffer.from(await (await a.files.content(file.id)).arrayBuffer());
+    expect(back.equals(content)).toBe(true);
+    const batch = await a.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const ended = await waitUntilEnded(a, batch.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.errors?.data).toEqual([
+      expect.objectContaining({
+        code: 'invalid_json_line',
+        line: 3,
+        message: 'This line is not valid UTF-8.',
+      }),
+    ]);
+  });
+});

@@ -151,10 +151,11 @@ export class InMemoryBatchRepo implements BatchRepo {
     if (b) Object.assign(b, { at_risk: true, chunks_escalated: (b.chunks_escalated ?? 0) + chunks.length });
   }
 
-  async advanceValidation(ref: BatchRef, from: number, to: number): Promise<boolean> {
+  async advanceValidation(ref: BatchRef, from: number, to: number, nowS: number): Promise<boolean> {
     const b = this.batches.get(this.key(ref));
     if (!b || b.status !== 'validating' || (b.validation_segment ?? 0) !== from) return false;
     b.validation_segment = to;
+    b.validation_progress_at = nowS;
     return true;
   }
 
@@ -186,8 +187,26 @@ export class InMemoryFileRepo implements FileRepo {
     const page = all.slice(start);
     return { items: page.slice(0, opts.limit), hasMore: page.length > opts.limit };
   }
-  async delete(tenant: string, id: string) {
+  async reserve(tenant: string, id: string, batchId: string) {
+    const f = this.files.get(`${tenant}#${id}`);
+    if (!f) return false;
+    f.in_use_by = new Set([...(f.in_use_by ?? []), batchId]);
+    return true;
+  }
+  async release(tenant: string, id: string, batchId: string) {
+    const f = this.files.get(`${tenant}#${id}`);
+    if (!f?.in_use_by) return;
+    f.in_use_by.delete(batchId);
+    if (f.in_use_by.size === 0) delete f.in_use_by;
+  }
+  async deleteIfUnused(tenant: string, id: string) {
+    const f = this.files.get(`${tenant}#${id}`);
+    if (f?.in_use_by) return { deleted: false as const, heldBy: [...f.in_use_by] };
     this.files.delete(`${tenant}#${id}`);
+    return { deleted: true as const };
+  }
+  async listExpired(nowS: number) {
+    return [...this.files.values()].filter((f) => f.expires_at !== null && f.expires_at <= nowS).map(clone);
   }
 }
 

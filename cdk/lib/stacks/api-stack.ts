@@ -6,6 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { BINARY_MEDIA_TYPES } from '../../../core/app/api-limits.js';
 import {
   type FunctionDeclaration,
   type FunctionName,
@@ -83,8 +84,8 @@ export class ApiStack extends Stack {
       restApiName: names.api(),
       description: 'openbatch: OpenAI-compatible Batch API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      // multipart/form-data uploads (POST /v1/files) reach the function base64-encoded, bytes intact.
-      binaryMediaTypes: ['multipart/form-data'],
+      // Request and file bodies reach the function, and file content the client, bytes intact.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {

@@ -38,7 +38,12 @@ describe('readConfig', () => {
       SCHEDULER_SEGMENT_SECONDS: 600,
       SCHEDULER_SEGMENT_LINES: 0,
     });
-    expect(readConfig(slaSchema, {})).toEqual({ SLA_RISK_RATIO: 0.5, SLA_ASSUMED_REQUESTS_PER_SECOND: 5 });
+    expect(readConfig(slaSchema, {})).toEqual({
+      SLA_RISK_RATIO: 0.5,
+      SLA_ASSUMED_REQUESTS_PER_SECOND: 5,
+      VALIDATION_STALL_SECONDS: 1_200,
+      VALIDATION_REDRIVES: 2,
+    });
     expect(readConfig(awsSchema, {})).toEqual({ AWS_REGION: 'us-east-1' });
   });
 

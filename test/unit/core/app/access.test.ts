@@ -9,6 +9,7 @@ describe('bindingsOf', () => {
       { kind: 'table', logical: 'chunks', env: 'CHUNKS_TABLE', access: 'readWrite' },
       { kind: 'queue', logical: 'dedicated', env: 'DEDICATED_QUEUE_URL', access: 'send' },
       { kind: 'queue', logical: 'finalizing', env: 'FINALIZING_QUEUE_URL', access: 'send' },
+      { kind: 'queue', logical: 'scheduling', env: 'SCHEDULING_QUEUE_URL', access: 'send' },
     ]);
     expect(bindingsOf(functions.authorizer.uses)).toEqual([
       { kind: 'table', logical: 'apiKeys', env: 'API_KEYS_TABLE', access: 'read' },

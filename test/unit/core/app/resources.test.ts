@@ -9,6 +9,7 @@ const slaEnv = {
   CHUNKS_TABLE: 'p-chunks',
   DEDICATED_QUEUE_URL: 'http://sqs/p-dedicated',
   FINALIZING_QUEUE_URL: 'http://sqs/p-finalizing',
+  SCHEDULING_QUEUE_URL: 'http://sqs/p-scheduling',
 };
 
 describe('resolveResources', () => {
@@ -21,7 +22,7 @@ describe('resolveResources', () => {
   it('fails fast, naming every missing variable at once', () => {
     expect(() => resolveResources('slaMonitor', functions.slaMonitor.uses, { BATCHES_TABLE: 'x' })).toThrow(
       new ConfigError(
-        'slaMonitor: missing CHUNKS_TABLE (table chunks), DEDICATED_QUEUE_URL (queue dedicated), FINALIZING_QUEUE_URL (queue finalizing)',
+        'slaMonitor: missing CHUNKS_TABLE (table chunks), DEDICATED_QUEUE_URL (queue dedicated), FINALIZING_QUEUE_URL (queue finalizing), SCHEDULING_QUEUE_URL (queue scheduling)',
       ),
     );
   });
@@ -35,7 +36,7 @@ describe('resolveResources', () => {
     expect(() => r.table('files')).toThrow(WiringError);
     expect(() => r.table('files')).toThrow("slaMonitor uses table 'files' but does not declare it");
     expect(() => r.bucket('files')).toThrow("slaMonitor uses bucket 'files'");
-    expect(() => r.queue('scheduling')).toThrow("slaMonitor uses queue 'scheduling'");
+    expect(() => r.queue('spot')).toThrow("slaMonitor uses queue 'spot'");
   });
 });
 
@@ -46,7 +47,7 @@ describe('createDeps', () => {
     const deps = createDeps('slaMonitor', { ...aws, ...slaEnv });
     await expect(deps.files.get('t', 'f')).rejects.toThrow("slaMonitor uses table 'files'");
     await expect(deps.blobs.read('k')).rejects.toThrow("slaMonitor uses bucket 'files'");
-    await expect(deps.queue.send('scheduling', {})).rejects.toThrow("slaMonitor uses queue 'scheduling'");
+    await expect(deps.queue.send('spot', {})).rejects.toThrow("slaMonitor uses queue 'spot'");
   });
 
   it('fails at start-up when a declared variable is missing', () => {

@@ -101,4 +101,65 @@ describe('finalizeBatch (in-memory ports, fake clock)', () => {
     deps.clock.advance(61_000);
     expect(await finalizeBatch(deps, ref)).toBe('finalized');
   });
+
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+  /** A scheduled batch over `content`, created with `extra` create parameters. */
+  async function scheduledOver(
+    deps: FakeDeps,
+    content: Buffer,
+    extra: Partial<Parameters<typeof createBatch>[2]> = {},
+  ): Promise<{ ref: BatchRef; msgs: ChunkMessage[] }> {
+    const file = await createFile(deps, tenant, { filename: 'in.jsonl', purpose: 'batch', content });
+    const batch = await createBatch(deps, tenant, {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      ...extra,
+    });
+    const ref = { tenant, batchId: batch.id };
+    await scheduleBatch(deps, ref);
+    return { ref, msgs: deps.queue.take<ChunkMessage>('spot') };
+  }
+
+  it("dates the output and error files by the batch's output_expires_after, counted from their creation", async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '2' });
+    const { ref, msgs } = await scheduledOver(deps, Buffer.from(jsonlOf(4)), {
+      output_expires_after: { anchor: 'created_at', seconds: 7_200 },
+    });
+    await run(deps, msgs[0] as ChunkMessage);
+    deps.clock.advance(3_600_000);
+    await deps.batches.transition(ref, 'finalizing', 0, { end_reason: 'expired' }, ['in_progress']);
+    expect(await finalizeBatch(deps, ref)).toBe('finalized');
+    const batch = await deps.batches.get(ref);
+    const createdAt = toUnixSeconds(deps.clock.now());
+    for (const id of [batch?.output_file_id, batch?.error_file_id]) {
+      expect(await deps.files.get(tenant, id ?? '')).toMatchObject({
+        created_at: createdAt,
+        expires_at: createdAt + 7_200,
+      });
+    }
+  });
+
+  it('dates result files by the retention period when the batch set no output_expires_after', async () => {
+    const deps = fakeDeps({ FILE_RETENTION_DAYS: '3' });
+    const { ref, msgs } = await scheduledOver(deps, Buffer.from(jsonlOf(2)));
+    await run(deps, msgs[0] as ChunkMessage);
+    expect(await finalizeBatch(deps, ref)).toBe('finalized');
+    const output = await deps.files.get(tenant, (await deps.batches.get(ref))?.output_file_id ?? '');
+    expect(output?.expires_at).toBe((output?.created_at ?? 0) + 3 * 86_400);
+  });
+
+  it('writes batch_expired lines for the first chunk of a file that starts with a UTF-8 BOM', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '3' });
+    const { ref, msgs } = await scheduledOver(deps, Buffer.concat([BOM, Buffer.from(jsonlOf(5))]));
+    expect(msgs).toHaveLength(2);
+    await run(deps, msgs[1] as ChunkMessage);
+    await deps.batches.transition(ref, 'finalizing', 0, { end_reason: 'expired' }, ['in_progress']);
+    expect(await finalizeBatch(deps, ref)).toBe('finalized');
+    const batch = await deps.batches.get(ref);
+    expect(batch).toMatchObject({ status: 'expired', completed: 2, failed: 3 });
+    const err = deps.blobs.text((await deps.files.get(tenant, batch?.error_file_id ?? ''))?.s3_key ?? '');
+    expect(ids(err)).toEqual(['req-0', 'req-1', 'req-2']);
+  });
 });

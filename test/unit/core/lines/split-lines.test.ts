@@ -198,6 +198,55 @@ describe('splitLines', () => {
 
 const sum = (list: readonly Uint8Array[]): number => list.reduce((n, b) => n + b.length, 0);
 
+describe('splitLines and a UTF-8 byte order mark', () => {
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  const withBom = Buffer.concat([BOM, Buffer.from('{"a":1}\r\n{"b":2}\n')]);
+  const expected = [
+    { number: 1, start: 0, end: 12, text: '{"a":1}' },
+    { number: 2, start: 12, end: 20, text: '{"b":2}' },
+  ];
+
+  it("leaves a BOM at the file's first byte out of line 1's bytes, keeping it inside line 1's byte range", async () => {
+    expect(await split(cutAt(withBom, []))).toEqual(expected);
+  });
+
+  it('strips it whatever position the stream is cut at, inside the BOM too', async () => {
+    for (let p = 1; p < withBom.length; p++) expect(await split(cutAt(withBom, [p])), `cut at ${p}`).toEqual(expected);
+    expect(await split(inPieces(withBom, 1))).toEqual(expected);
+  });
+
+  it('strips it for a ranged read that starts at byte 0 (a first chunk read by the worker or the finalizer)', async () => {
+    expect(await split(cutAt(withBom.subarray(0, 12), []), { startOffset: 0, firstLineNumber: 1 })).toEqual([
+      expected[0],
+    ]);
+  });
+
+  it('keeps BOM bytes that are not at the start of the file: they are the line’s content', async () => {
+    const later = Buffer.concat([Buffer.from('x\n'), BOM, Buffer.from('y\n')]);
+    const [, second] = await collect(splitLines(cutAt(later, [])));
+    expect(second && 'bytes' in second ? [...second.bytes] : []).toEqual([0xef, 0xbb, 0xbf, 0x79]);
+    // A ranged read from the middle of a file starts past byte 0: nothing is stripped there either.
+    const ranged = await collect(splitLines(cutAt(withBom, []), { startOffset: 100 }));
+    expect(ranged[0] && 'bytes' in ranged[0] ? ranged[0].bytes.subarray(0, 3) : undefined).toEqual(BOM);
+  });
+
+  it('does not count the BOM against maxLineBytes', async () => {
+    const line = Buffer.concat([BOM, Buffer.from('x'.repeat(10)), Buffer.from('\r\n')]);
+    expect(await split(inPieces(line, 4), { maxLineBytes: 10 })).toEqual([
+      { number: 1, start: 0, end: 15, text: 'x'.repeat(10) },
+    ]);
+    expect(await split(cutAt(line, []), { maxLineBytes: 9 })).toEqual([
+      { number: 1, start: 0, end: 15, tooLong: true },
+    ]);
+  });
+
+  it('makes a file of only a BOM one blank line', async () => {
+    const items = await collect(splitLines(cutAt(BOM, [])));
+    expect(items).toHaveLength(1);
+    expect(items[0] && 'bytes' in items[0] && isBlank(items[0].bytes)).toBe(true);
+  });
+});
+
 describe('isBlank', () => {
   it.each([
     ['', true],

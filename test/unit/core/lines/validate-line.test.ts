@@ -205,3 +205,17 @@ describe('validateLine', () => {
     expect(errorOf(check('nope', CHAT, 12_345)).line).toBe(12_345);
   });
 });
+
+describe('validateLine on bytes that are not UTF-8', () => {
+  it('refuses the line rather than decode it into something else', () => {
+    const line = Buffer.concat([
+      Buffer.from('{"custom_id":"a'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('","method":"POST","url":"/v1/chat/completions","body":{"model":"m"}}'),
+    ]);
+    expect(validateLine(line, 7, { endpoint: '/v1/chat/completions', models: [] })).toEqual({
+      ok: false,
+      error: { code: 'invalid_json_line', message: 'This line is not valid UTF-8.', param: null, line: 7 },
+    });
+  });
+});

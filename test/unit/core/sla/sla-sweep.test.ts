@@ -84,3 +84,50 @@ describe('slaSweep (in-memory ports, fake clock)', () => {
     expect((await slaSweep(deps)).finalizeRequested).toEqual([ref.batchId]);
   });
 });
+
+describe('slaSweep on a batch stuck validating (its scheduling message lost)', () => {
+  async function stuck(deps: FakeDeps) {
+    const file = await createFile(deps, tenant, {
+      filename: 'in.jsonl',
+      purpose: 'batch',
+      content: Buffer.from(jsonlOf(3)),
+    });
+    const batch = await createBatch(deps, tenant, {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    deps.queue.take('scheduling'); // the message that never arrives
+    return { tenant, batchId: batch.id };
+  }
+  const settings = { VALIDATION_STALL_SECONDS: '60', VALIDATION_REDRIVES: '2' };
+
+  it('re-drives it after the stall bound, twice, then fails it with a clear error', async () => {
+    const deps = fakeDeps(settings);
+    const ref = await stuck(deps);
+    expect((await slaSweep(deps)).redriven).toEqual([]);
+    deps.clock.advance(60_000);
+    expect((await slaSweep(deps)).redriven).toEqual([ref.batchId]);
+    expect(deps.queue.take('scheduling')).toEqual([ref]);
+    expect((await slaSweep(deps)).redriven).toEqual([]); // the bound starts again from the re-drive
+    deps.clock.advance(60_000);
+    expect((await slaSweep(deps)).redriven).toEqual([ref.batchId]);
+    deps.clock.advance(60_000);
+    const last = await slaSweep(deps);
+    expect(last).toMatchObject({ redriven: [], stalled: [ref.batchId] });
+    expect(await deps.batches.get(ref)).toMatchObject({
+      status: 'failed',
+      errors: [expect.objectContaining({ code: 'validation_stalled' })],
+    });
+  });
+
+  it('leaves a batch alone while its validation makes progress', async () => {
+    const deps = fakeDeps({ ...settings, SCHEDULER_SEGMENT_LINES: '1' });
+    const ref = await stuck(deps);
+    deps.clock.advance(50_000);
+    await scheduleBatch(deps, ref); // one segment done: progress
+    deps.queue.take('scheduling');
+    deps.clock.advance(50_000);
+    expect((await slaSweep(deps)).redriven).toEqual([]);
+  });
+});

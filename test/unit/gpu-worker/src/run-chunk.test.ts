@@ -168,4 +168,27 @@ describe('runChunk (in-memory ports)', () => {
       'skipped',
     );
   });
+
+  it('runs line 1 of a file that starts with a UTF-8 BOM: the first chunk is read from byte 0 and the BOM left out', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '2' });
+    const content = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(jsonlOf(3))]);
+    const file = await createFile(deps, tenant, { filename: 'bom.jsonl', purpose: 'batch', content });
+    const batch = await createBatch(deps, tenant, {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    await scheduleBatch(deps, { tenant, batchId: batch.id });
+    const msgs = deps.queue.take<ChunkMessage>('spot');
+    expect(msgs[0]).toMatchObject({ byteStart: 0, lineStart: 1 });
+    const result = await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() });
+    expect(result).toMatchObject({ outcome: 'completed', ran: 2, completed: 2, failed: 0 });
+    const [c0] = await deps.batches.listChunks({ tenant, batchId: batch.id });
+    const out = deps.blobs
+      .text(c0?.output_key ?? '')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).custom_id);
+    expect(out).toEqual(['req-0', 'req-1']);
+  });
 });

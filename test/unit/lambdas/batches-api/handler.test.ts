@@ -169,9 +169,19 @@ describe('POST /v1/batches', () => {
     });
   });
 
-  it('reads the input file of the caller tenant, then writes the batch once, conditionally', async () => {
+  it('reads the input file of the caller tenant, holds it for the batch, then writes the batch once, conditionally', async () => {
     const batch = bodyOf<BatchObject>(await call(jsonEvent('POST', '/v1/batches', createBody(), 'tenant-b')));
-    expect(ddb.calls()).toHaveLength(2);
+    expect(ddb.calls()).toHaveLength(3);
+    const holds = ddb.commandCalls(UpdateCommand);
+    expect(holds.map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: AWS_TEST_ENV.FILES_TABLE,
+        Key: { tenant: 'tenant-b', id: 'file-input' },
+        UpdateExpression: 'ADD in_use_by :b',
+        ConditionExpression: 'attribute_exists(id)',
+        ExpressionAttributeValues: { ':b': new Set([batch.id]) },
+      },
+    ]);
 
     const gets = ddb.commandCalls(GetCommand);
     expect(gets).toHaveLength(1);
@@ -626,6 +636,154 @@ describe('routing', () => {
   it('answers 404 in OpenAI error shape for an unknown path', async () => {
     const error = expectOpenAIError(await call(apiEvent({ method: 'GET', path: '/v1/nothing-here' })), 404);
     expect(error.message).toBe('Unknown request URL.');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('edge validation: bad input is a 400 naming the parameter, before any storage call', () => {
+  beforeEach(() => {
+    ddb.on(GetCommand, { TableName: AWS_TEST_ENV.FILES_TABLE }).resolves({ Item: inputFile() });
+    ddb.on(PutCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+  });
+
+  it.each([
+    ['an empty key', { '': 'x' }, /must not be empty/],
+    ['a key over 64 characters', { ['k'.repeat(65)]: 'x' }, /longer than 64/],
+    ['a value over 512 characters', { k: 'v'.repeat(513) }, /longer than 512/],
+    ['a number value', { k: 1 }, /must be strings/],
+    ['a nested object value', { k: { deep: 'x' } }, /must be strings/],
+    ['an array', ['a', 'b'], /object/],
+    ['a string', 'team=search', /object/],
+  ])(
+    'answers 400 naming metadata for %s (DynamoDB refuses an empty attribute name)',
+    async (_, metadata, message) => {
+      const error = expectOpenAIError(
+        await call(jsonEvent('POST', '/v1/batches', createBody({ metadata }))),
+        400,
+        {
+          param: 'metadata',
+        },
+      );
+      expect(error.message).toMatch(message);
+      expect(ddb.calls()).toHaveLength(0);
+    },
+  );
+
+  it('accepts metadata at its limits: 16 pairs, 64-character keys, 512-character values', async () => {
+    const metadata = Object.fromEntries(
+      Array.from({ length: 16 }, (_, i) => [`${i}`.padStart(64, 'k'), 'v'.repeat(512)]),
+    );
+    const result = await call(jsonEvent('POST', '/v1/batches', createBody({ metadata })));
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf<BatchObject>(result).metadata).toEqual(metadata);
+  });
+
+  it.each([
+    ['longer than 1,024 bytes', 'file-'.padEnd(1_500, 'x')],
+    ['129 characters', `file-${'x'.repeat(124)}`],
+    ['holding a slash', 'file-a/../b'],
+    ['holding a space', 'file abc'],
+    ['empty', ''],
+  ])('answers 400 naming input_file_id for an id %s, reading nothing', async (_, id) => {
+    expectOpenAIError(await call(jsonEvent('POST', '/v1/batches', createBody({ input_file_id: id }))), 400, {
+      param: 'input_file_id',
+    });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['GET', ''],
+    ['POST', '/cancel'],
+    ['GET', '/chunks'],
+  ] as const)(
+    'answers 400 naming batch_id for a %s%s path id over 1,024 bytes, reading nothing',
+    async (method, suffix) => {
+      const id = `batch_${'x'.repeat(2_000)}`;
+      const event =
+        suffix === '/chunks'
+          ? apiEvent({
+              method,
+              path: `/v1/openbatch/batches/${id}/chunks`,
+              resource: '/v1/openbatch/batches/{batch_id}/chunks',
+              pathParameters: { batch_id: id },
+            })
+          : batchEvent(method, id, suffix);
+      expectOpenAIError(await call(event), 400, { param: 'batch_id', code: 'invalid_id' });
+      expect(ddb.calls()).toHaveLength(0);
+    },
+  );
+
+  it('answers 400 naming batch_id for an encoded slash or dot-dot in the path id', async () => {
+    for (const raw of ['batch_a%2F..%2Fb', '..', '%2e%2e', 'batch_%ZZ']) {
+      expectOpenAIError(await call(batchEvent('GET', raw)), 400, { param: 'batch_id' });
+    }
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 naming after for a cursor that is no batch id', async () => {
+    const list = (after: string) =>
+      call(apiEvent({ method: 'GET', path: '/v1/batches', resource: '/v1/batches', query: { after } }));
+    for (const after of ['x'.repeat(1_025), 'batch_a/b', '']) {
+      expectOpenAIError(await list(after), 400, { param: 'after' });
+    }
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 naming an argument OpenAI does not know, as OpenAI does', async () => {
+    const error = expectOpenAIError(
+      await call(jsonEvent('POST', '/v1/batches', createBody({ input_file: 'file-input' }))),
+      400,
+      { param: 'input_file' },
+    );
+    expect(error.message).toBe('Unrecognized request argument supplied: input_file');
+  });
+
+  it.each([
+    ['an array', '[]'],
+    ['a string', '"input"'],
+    ['null', 'null'],
+  ])('answers 400 for a JSON body that is %s, not an object', async (_, body) => {
+    const event = apiEvent({
+      method: 'POST',
+      path: '/v1/batches',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(expectOpenAIError(await call(event), 400, { param: null }).message).toMatch(/JSON object/);
+  });
+
+  it('answers 415 for a body sent as another content type, and reads JSON sent with none', async () => {
+    const as = (headers: Record<string, string>) =>
+      call(apiEvent({ method: 'POST', path: '/v1/batches', headers, body: JSON.stringify(createBody()) }));
+    expectOpenAIError(await as({ 'content-type': 'text/plain' }), 415, { code: 'unsupported_media_type' });
+    expectOpenAIError(await as({ 'Content-Type': 'application/x-www-form-urlencoded' }), 415);
+    expect((await as({})).statusCode).toBe(200);
+    expect((await as({ 'content-type': 'application/json; charset=utf-8' })).statusCode).toBe(200);
+  });
+
+  it('stores output_expires_after on the batch, for the finalizer to date the result files by', async () => {
+    const output_expires_after = { anchor: 'created_at', seconds: 7_200 };
+    const result = await call(jsonEvent('POST', '/v1/batches', createBody({ output_expires_after })));
+    expect(result.statusCode).toBe(200);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ output_expires_after });
+  });
+
+  it.each([
+    [{ anchor: 'created_at', seconds: 3_599 }, 'output_expires_after.seconds'],
+    [{ anchor: 'created_at', seconds: 2_592_001 }, 'output_expires_after.seconds'],
+    [{ anchor: 'created_at', seconds: '3600' }, 'output_expires_after.seconds'],
+    [{ anchor: 'completed_at', seconds: 3_600 }, 'output_expires_after.anchor'],
+    [{ seconds: 3_600 }, 'output_expires_after.anchor'],
+    ['24h', 'output_expires_after'],
+  ])('answers 400 for output_expires_after %j, naming %s', async (output_expires_after, param) => {
+    expectOpenAIError(
+      await call(jsonEvent('POST', '/v1/batches', createBody({ output_expires_after }))),
+      400,
+      {
+        param,
+      },
+    );
     expect(ddb.calls()).toHaveLength(0);
   });
 });

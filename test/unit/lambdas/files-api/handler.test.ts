@@ -156,6 +156,8 @@ describe('POST /v1/files', () => {
         created_at: NOW_S,
         expires_at: NOW_S + 7 * 86_400,
         s3_key: `acme/files/${file.id}.jsonl`,
+        // The key of the sparse index the expiry sweep reads.
+        expiring: 'yes',
       },
     });
     expect(s3.calls()).toHaveLength(1);
@@ -298,7 +300,8 @@ describe('GET /v1/files/{file_id}/content', () => {
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['content-type']).toBe('application/octet-stream');
     expect(result.headers?.['content-disposition']).toBe(`attachment; filename="${stored().filename}"`);
-    expect(result.body).toBe(JSONL.toString('utf8'));
+    expect(result.isBase64Encoded).toBe(true);
+    expect(Buffer.from(result.body, 'base64').equals(JSONL)).toBe(true);
 
     expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
       TableName: AWS_TEST_ENV.FILES_TABLE,
@@ -318,7 +321,7 @@ describe('GET /v1/files/{file_id}/content', () => {
     s3.on(GetObjectCommand).resolves({ Body: s3Body(content) });
     const result = await call(fileEvent('GET', 'file-abc', '/content'));
     expect(result.statusCode).toBe(200);
-    expect(result.body).toHaveLength(MAX_INLINE);
+    expect(Buffer.from(result.body, 'base64')).toHaveLength(MAX_INLINE);
   });
 
   it('redirects to a pre-signed S3 URL for a file above the inline limit, without reading it', async () => {
@@ -387,9 +390,11 @@ describe('DELETE /v1/files/{file_id}', () => {
     const result = await call(fileEvent('DELETE', 'file-abc'));
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toEqual({ id: 'file-abc', object: 'file', deleted: true });
+    // Only while no running batch holds the file as its input.
     expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
       TableName: AWS_TEST_ENV.FILES_TABLE,
       Key: { tenant: 'acme', id: 'file-abc' },
+      ConditionExpression: 'attribute_not_exists(in_use_by)',
     });
     expect(s3.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: AWS_TEST_ENV.FILES_BUCKET,
@@ -447,6 +452,144 @@ describe('GET /v1/files', () => {
         param: 'order',
       },
     );
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('POST /v1/files: edge validation and expires_after', () => {
+  beforeEach(() => {
+    s3.on(PutObjectCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+  });
+
+  const withFields = (fields: Record<string, string>, filename = 'requests.jsonl', content: Buffer = JSONL) =>
+    multipartEvent([
+      { name: 'purpose', value: 'batch' },
+      ...Object.entries(fields).map(([name, value]) => ({ name, value })),
+      { name: 'file', value: content, filename, contentType: 'application/octet-stream' },
+    ]);
+
+  it('takes expires_after as the SDKs send it (expires_after[anchor], expires_after[seconds]) and dates the file by it', async () => {
+    const result = await call(
+      withFields({ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600' }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf<FileObject>(result)).toMatchObject({ created_at: NOW_S, expires_at: NOW_S + 3_600 });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ expires_at: NOW_S + 3_600 });
+  });
+
+  it('takes expires_after as one JSON field too (OpenAPI’s multipart encoding of an object)', async () => {
+    const result = await call(withFields({ expires_after: '{"anchor":"created_at","seconds":2592000}' }));
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf<FileObject>(result).expires_at).toBe(NOW_S + 2_592_000);
+  });
+
+  it.each([
+    [{ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3599' }, 'expires_after.seconds'],
+    [{ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '2592001' }, 'expires_after.seconds'],
+    [{ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': 'an hour' }, 'expires_after.seconds'],
+    [{ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600.5' }, 'expires_after.seconds'],
+    [{ 'expires_after[anchor]': 'created_at' }, 'expires_after.seconds'],
+    [{ 'expires_after[seconds]': '3600' }, 'expires_after.anchor'],
+    [{ 'expires_after[anchor]': 'last_used_at', 'expires_after[seconds]': '3600' }, 'expires_after.anchor'],
+    [{ expires_after: 'soon' }, 'expires_after'],
+  ])('answers 400 for expires_after %j, naming %s, storing nothing', async (fields, param) => {
+    expectOpenAIError(await call(withFields(fields)), 400, { param });
+    expect(s3.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 naming file for a 15,000-character file name, storing nothing', async () => {
+    const error = expectOpenAIError(await call(withFields({}, `${'n'.repeat(15_000)}.jsonl`)), 400, {
+      param: 'file',
+    });
+    expect(error.message).toMatch(/255 bytes/);
+    expect(error.message.length).toBeLessThan(200);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('accepts a file name of exactly 255 bytes, multi-byte characters counted in bytes', async () => {
+    const exact = `${'é'.repeat(100)}${'x'.repeat(49)}.jsonl`;
+    expect(Buffer.byteLength(exact)).toBe(255);
+    const result = await call(withFields({}, exact));
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf<FileObject>(result).filename).toBe(exact);
+    expectOpenAIError(await call(withFields({}, `x${exact}`)), 400, { param: 'file' });
+  });
+
+  it('answers 400 naming file for an empty file, storing nothing', async () => {
+    expectOpenAIError(await call(upload(Buffer.alloc(0))), 400, { param: 'file' });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 naming file for two file parts, storing neither', async () => {
+    const event = multipartEvent([
+      { name: 'purpose', value: 'batch' },
+      { name: 'file', value: JSONL, filename: 'one.jsonl' },
+      { name: 'file', value: JSONL, filename: 'two.jsonl' },
+    ]);
+    expectOpenAIError(await call(event), 400, { param: 'file' });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 naming an unknown form field, as OpenAI does', async () => {
+    const error = expectOpenAIError(await call(withFields({ model: 'gpt-4o' })), 400, { param: 'model' });
+    expect(error.message).toBe('Unrecognized request argument supplied: model');
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 naming purpose for a purpose too long to echo', async () => {
+    const error = expectOpenAIError(await call(upload(JSONL, 'p'.repeat(100_000))), 400, {
+      param: 'purpose',
+    });
+    expect(error.message.length).toBeLessThan(200);
+  });
+});
+
+describe('file ids in the path and the list cursor', () => {
+  it.each([
+    ['GET', ''],
+    ['GET', '/content'],
+    ['DELETE', ''],
+  ] as const)(
+    'answers 400 naming file_id for a %s%s id over 1,024 bytes, reading nothing',
+    async (method, suffix) => {
+      const error = expectOpenAIError(
+        await call(fileEvent(method, `file-${'x'.repeat(1_100)}`, suffix)),
+        400,
+        {
+          param: 'file_id',
+          code: 'invalid_id',
+        },
+      );
+      expect(error.message.length).toBeLessThan(200);
+      expect(ddb.calls()).toHaveLength(0);
+      expect(s3.calls()).toHaveLength(0);
+    },
+  );
+
+  it('answers 400 naming file_id for a slash, dot-dot or broken percent-encoding in the path id', async () => {
+    for (const raw of ['file-a%2Fb', '..', 'file-%ZZ', 'file-%00']) {
+      expectOpenAIError(await call(fileEvent('GET', raw)), 400, { param: 'file_id' });
+    }
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('answers 404, not 400, for a well-formed id that names no file', async () => {
+    ddb.on(GetCommand).resolves({});
+    expectOpenAIError(await call(fileEvent('GET', 'file-nothing')), 404);
+  });
+
+  it.each([
+    [{ after: 'x'.repeat(2_000) }, 'after'],
+    [{ after: 'file-a/b' }, 'after'],
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '10001' }, 'limit'],
+    [{ limit: 'abc' }, 'limit'],
+    [{ purpose: 'p'.repeat(65) }, 'purpose'],
+  ])('answers 400 for list parameters %j, naming %s', async (query, param) => {
+    const event = apiEvent({ method: 'GET', path: '/v1/files', resource: '/v1/files', query });
+    expectOpenAIError(await call(event), 400, { param });
     expect(ddb.calls()).toHaveLength(0);
   });
 });
