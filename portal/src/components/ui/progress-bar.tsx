@@ -67,11 +67,13 @@ export function ProgressBar(props: {
   max: number;
   label: string;
   valueText?: string;
-  tone?: 'accent' | 'ok' | 'bad';
+  tone?: 'accent' | 'ok' | 'bad' | 'idle';
   size?: 'sm' | 'md';
 }) {
   const pct = props.max > 0 ? Math.min(100, (props.value / props.max) * 100) : 0;
-  const tone = { accent: 'bg-accent', ok: 'bg-ok', bad: 'bg-bad' }[props.tone ?? 'accent'];
+  const tone = { accent: 'bg-accent', ok: 'bg-ok', bad: 'bg-bad', idle: 'bg-idle/60' }[
+    props.tone ?? 'accent'
+  ];
   return (
     <div
       role="progressbar"

@@ -40,6 +40,15 @@ const iconTone: Record<PartStatus, string> = {
   stopped: 'text-muted',
 };
 
+const barTone: Record<PartStatus, 'accent' | 'ok' | 'bad' | 'idle'> = {
+  queued: 'accent',
+  uploading: 'accent',
+  retrying: 'accent',
+  done: 'ok',
+  failed: 'bad',
+  stopped: 'idle',
+};
+
 /**
  * The parts of a pre-signed upload: how many are done, in flight, retrying or queued, and a
  * bar per part with its state in words (colour and icon only repeat it).
@@ -93,7 +102,7 @@ export function UploadParts(props: { state: PresignedUploadState }) {
                 max={p.bytes}
                 label={`Part ${p.partNumber} of ${parts.length}`}
                 valueText={`${label}: ${formatBytes(p.loaded)} of ${formatBytes(p.bytes)}`}
-                tone={p.status === 'done' ? 'ok' : p.status === 'failed' ? 'bad' : 'accent'}
+                tone={barTone[p.status]}
               />
               {p.error && (p.status === 'retrying' || p.status === 'failed' || p.attempt > 1) ? (
                 <p className="mt-1 text-xs text-muted">
