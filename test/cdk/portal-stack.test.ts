@@ -140,6 +140,8 @@ describe('portal stack', () => {
     expect(JSON.parse(readFileSync(file as string, 'utf8'))).toEqual({
       apiBaseUrl: 'https://<<marker:0xbaba:0>>/v1',
       environment: 'dev',
+      // The API's direct-upload limit: above it the portal sends pre-signed parts.
+      directUploadLimitBytes: 4 * 1024 * 1024,
     });
     expect(dev.stacks.portal?.runtimeConfig.environment).toBe('dev');
   });

@@ -97,15 +97,11 @@ describe('portal: uploads above the direct limit in pre-signed parts', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(15_000);
-    // The local runtime's config.json carries no limit yet: give the portal the server's, as
-    // a deployment's config.json does.
-    await page.route('**/config.json', async (route) => {
-      const res = await route.fetch();
-      await route.fulfill({
-        response: res,
-        json: { ...(await res.json()), directUploadLimitBytes: DIRECT_LIMIT },
-      });
-    });
+    // The runtime tells the portal the API's direct-upload limit, as a deployment's config.json does.
+    const served = (await (await fetch(`${rt.url}/config.json`)).json()) as {
+      directUploadLimitBytes: number;
+    };
+    expect(served.directUploadLimitBytes).toBe(DIRECT_LIMIT);
   });
 
   afterAll(async () => {

@@ -16,6 +16,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { limitsSchema, readConfig } from '../../../core/config.js';
 import type { EnvironmentConfig } from '../../config.js';
 import {
   acknowledge,
@@ -76,7 +77,7 @@ export class PortalStack extends Stack {
   readonly distribution: cloudfront.Distribution;
   readonly deployment: s3deploy.BucketDeployment;
   /** The runtime configuration the portal fetches from /config.json. */
-  readonly runtimeConfig: { apiBaseUrl: string; environment: string };
+  readonly runtimeConfig: { apiBaseUrl: string; environment: string; directUploadLimitBytes: number };
 
   constructor(scope: Construct, id: string, props: PortalStackProps) {
     super(scope, id, props);
@@ -175,7 +176,12 @@ export class PortalStack extends Stack {
     });
 
     const host = config.domain?.name ?? this.distribution.distributionDomainName;
-    this.runtimeConfig = { apiBaseUrl: `https://${host}/v1`, environment: config.name };
+    // The portal sends files above the API's direct-upload limit through pre-signed parts.
+    this.runtimeConfig = {
+      apiBaseUrl: `https://${host}/v1`,
+      environment: config.name,
+      directUploadLimitBytes: readConfig(limitsSchema, config.settings ?? {}).MAX_API_UPLOAD_BYTES,
+    };
     const portalSource = props.portalDist ? s3deploy.Source.asset(props.portalDist) : undefined;
     this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
