@@ -1,25 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRepo } from '../ports.js';
-import { nameOf, type ResourceName } from './resource-name.js';
+import { OneTable } from './resource-name.js';
 
 /** API keys are stored only as SHA-256 hashes; the table maps a hash to its tenant. */
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-export class ApiKeysRepo implements ApiKeyRepo {
-  private readonly tableName: () => string;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    table: ResourceName,
-  ) {
-    this.tableName = nameOf(table);
-  }
-
-  private get table(): string {
-    return this.tableName();
-  }
-
+export class ApiKeysRepo extends OneTable implements ApiKeyRepo {
   async tenantFor(apiKey: string): Promise<string | undefined> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { key_hash: hashApiKey(apiKey) } }),

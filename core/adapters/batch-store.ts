@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -16,12 +15,7 @@ import type { ChunkOutcome, ChunkRecord } from '../chunks/chunk-record.js';
 import type { ChunkRange } from '../chunks/plan-chunks.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import type { BatchRepo } from '../ports.js';
-import { nameOf, type ResourceName } from './resource-name.js';
-
-const isConditionFailure = (err: unknown): boolean =>
-  (err instanceof Error && err.name === 'ConditionalCheckFailedException') ||
-  (err instanceof TransactionCanceledException &&
-    (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+import { isConditionFailure, nameOf, type ResourceName } from './resource-name.js';
 
 /** `SET #a = :a, …` for the defined fields, every name aliased (many, like `status`, are reserved words). */
 function setClause(fields: Record<string, unknown>): {

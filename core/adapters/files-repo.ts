@@ -1,34 +1,11 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 import type { FileRecord, FileRepo } from '../ports.js';
-import { nameOf, type ResourceName } from './resource-name.js';
+import { isConditionFailure, OneTable } from './resource-name.js';
 
 export type { FileRecord } from '../ports.js';
 
-const isConditionFailure = (err: unknown) =>
-  err instanceof Error && err.name === 'ConditionalCheckFailedException';
-
-export class FilesRepo implements FileRepo {
-  private readonly tableName: () => string;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    table: ResourceName,
-  ) {
-    this.tableName = nameOf(table);
-  }
-
-  private get table(): string {
-    return this.tableName();
-  }
-
+export class FilesRepo extends OneTable implements FileRepo {
   /** Files that expire carry `expiring`, the key of the sparse `expiring-by-time` index the sweep reads. */
   async put(record: FileRecord): Promise<void> {
     const item = record.expires_at === null ? record : { ...record, expiring: 'yes' };

@@ -1,32 +1,10 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UploadRepo } from '../ports.js';
 import type { UploadPartRecord, UploadRecord } from '../uploads/upload-record.js';
-import { nameOf, type ResourceName } from './resource-name.js';
-
-const isConditionFailure = (err: unknown) =>
-  err instanceof Error && err.name === 'ConditionalCheckFailedException';
+import { isConditionFailure, OneTable } from './resource-name.js';
 
 /** The uploads table: one item per upload (`id`), one per API part (`<upload id>#<part id>`). */
-export class UploadsRepo implements UploadRepo {
-  private readonly tableName: () => string;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    table: ResourceName,
-  ) {
-    this.tableName = nameOf(table);
-  }
-
-  private get table() {
-    return this.tableName();
-  }
-
+export class UploadsRepo extends OneTable implements UploadRepo {
   async create(record: UploadRecord): Promise<void> {
     await this.doc.send(
       new PutCommand({

@@ -1,14 +1,17 @@
 import type { QueueName } from '../../core/app/declaration.js';
 import type { Deps } from '../../core/app/deps.js';
 import type { BatchRecord } from '../../core/batches/batch-record.js';
+import { createBatch } from '../../core/batches/batches-service.js';
 import { isTerminal, predecessorsOf, timestampField } from '../../core/batches/lifecycle.js';
-import { type BatchRef, batchKey } from '../../core/chunks/chunk-message.js';
+import { scheduleBatch } from '../../core/batches/schedule-batch.js';
+import { type BatchRef, batchKey, type ChunkMessage } from '../../core/chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from '../../core/chunks/chunk-record.js';
 import type { ChunkRange } from '../../core/chunks/plan-chunks.js';
 import type { Clock } from '../../core/clock.js';
 import { limitsSchema, slaSchema } from '../../core/config.js';
+import { createFile } from '../../core/files/files-service.js';
 import { createSequentialIdSource } from '../../core/ids.js';
-import type { BatchStatus } from '../../core/openai/schemas.js';
+import type { BatchStatus, CreateBatchBody, FileObject } from '../../core/openai/schemas.js';
 import type {
   ApiKeyRepo,
   BatchRepo,
@@ -387,3 +390,36 @@ export const jsonlOf = (n: number, prefix = 'req'): string =>
       body: { model: 'm', messages: [{ role: 'user', content: `q${i}` }] },
     }),
   ).join('\n');
+
+/** A file of `content` and a batch on it, as the API creates them (its scheduling message taken). */
+export async function createdBatch(
+  deps: FakeDeps,
+  content: string,
+  body: Partial<CreateBatchBody> = {},
+  tenant = 'acme',
+): Promise<{ file: FileObject; ref: BatchRef }> {
+  const file = await createFile(deps, tenant, {
+    filename: 'in.jsonl',
+    purpose: 'batch',
+    content: Buffer.from(content),
+  });
+  const batch = await createBatch(deps, tenant, {
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+    ...body,
+  });
+  deps.queue.take('scheduling');
+  return { file, ref: { tenant, batchId: batch.id } };
+}
+
+/** A batch of `n` requests, scheduled: its chunk messages taken from the spot queue. */
+export async function scheduledBatch(
+  deps: FakeDeps,
+  n: number,
+  body: Partial<CreateBatchBody> = {},
+): Promise<{ ref: BatchRef; msgs: ChunkMessage[] }> {
+  const { ref } = await createdBatch(deps, jsonlOf(n), body);
+  await scheduleBatch(deps, ref);
+  return { ref, msgs: deps.queue.take<ChunkMessage>('spot') };
+}

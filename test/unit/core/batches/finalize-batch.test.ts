@@ -7,7 +7,7 @@ import { toUnixSeconds } from '../../../../core/clock.js';
 import { createFile } from '../../../../core/files/files-service.js';
 import type { Engine } from '../../../../gpu-worker/src/engine/engine.js';
 import { runChunk } from '../../../../gpu-worker/src/run-chunk.js';
-import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+import { type FakeDeps, fakeDeps, jsonlOf, scheduledBatch } from '../../../support/fakes.js';
 
 const tenant = 'acme';
 const ok: Engine = { name: 'fake', send: async () => ({ status: 200, body: { choices: [] } }) };
@@ -20,21 +20,7 @@ const run = (deps: FakeDeps, m: ChunkMessage) =>
     stop: new AbortController().signal,
   });
 
-async function scheduled(deps: FakeDeps, n: number): Promise<{ ref: BatchRef; msgs: ChunkMessage[] }> {
-  const file = await createFile(deps, tenant, {
-    filename: 'in.jsonl',
-    purpose: 'batch',
-    content: Buffer.from(jsonlOf(n)),
-  });
-  const batch = await createBatch(deps, tenant, {
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: '24h',
-  });
-  const ref = { tenant, batchId: batch.id };
-  await scheduleBatch(deps, ref);
-  return { ref, msgs: deps.queue.take<ChunkMessage>('spot') };
-}
+const scheduled = (deps: FakeDeps, n: number) => scheduledBatch(deps, n);
 
 const ids = (text: string) =>
   text

@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createBatch } from '../../../../core/batches/batches-service.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
-import { createFile } from '../../../../core/files/files-service.js';
-import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+import { createdBatch, type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
 
 const tenant = 'acme';
 
-async function created(deps: FakeDeps, content: string, body: { priority?: 'high' } = {}) {
-  const file = await createFile(deps, tenant, {
-    filename: 'in.jsonl',
-    purpose: 'batch',
-    content: Buffer.from(content),
-  });
-  const batch = await createBatch(deps, tenant, {
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: '24h',
-    ...body,
-  });
-  deps.queue.take('scheduling');
-  return { file, ref: { tenant, batchId: batch.id } };
-}
+const created = (deps: FakeDeps, content: string, body: { priority?: 'high' } = {}) =>
+  createdBatch(deps, content, body, tenant);
 
 describe('scheduleBatch (in-memory ports, fake clock)', () => {
   it('plans chunks, starts the batch and sends one descriptor per chunk to spot', async () => {

@@ -1,29 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../../core/adapters/blob-store.js';
-import { createBatch } from '../../../../core/batches/batches-service.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
 import { planChunks } from '../../../../core/chunks/plan-chunks.js';
 import { decodePlannerState, encodePlannerState } from '../../../../core/chunks/planner-state.js';
-import { createFile } from '../../../../core/files/files-service.js';
-import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+import { createdBatch, type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
 
 const tenant = 'acme';
 
-async function created(deps: FakeDeps, content: string) {
-  const file = await createFile(deps, tenant, {
-    filename: 'in.jsonl',
-    purpose: 'batch',
-    content: Buffer.from(content),
-  });
-  const batch = await createBatch(deps, tenant, {
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: '24h',
-  });
-  deps.queue.take('scheduling');
-  return { tenant, batchId: batch.id };
-}
+const created = async (deps: FakeDeps, content: string) =>
+  (await createdBatch(deps, content, {}, tenant)).ref;
 
 /** Runs the scheduler as SQS would: again for every continuation message, until it settles. */
 async function runToEnd(deps: FakeDeps, ref: { tenant: string; batchId: string }) {

@@ -1,31 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createBatch } from '../../../../core/batches/batches-service.js';
 import { FINALIZER_LEASE_S } from '../../../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import type { BatchRef, ChunkMessage } from '../../../../core/chunks/chunk-message.js';
-import { createFile } from '../../../../core/files/files-service.js';
 import { slaSweep } from '../../../../core/sla/sla-sweep.js';
-import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+import { createdBatch, type FakeDeps, fakeDeps, jsonlOf, scheduledBatch } from '../../../support/fakes.js';
 
-const tenant = 'acme';
 const HOUR = 3_600_000;
 
 async function scheduled(deps: FakeDeps, n: number, window = '1h'): Promise<BatchRef> {
-  const file = await createFile(deps, tenant, {
-    filename: 'in.jsonl',
-    purpose: 'batch',
-    content: Buffer.from(jsonlOf(n)),
-  });
-  const batch = await createBatch(deps, tenant, {
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: window,
-  });
-  const ref = { tenant, batchId: batch.id };
-  await scheduleBatch(deps, ref);
-  deps.queue.take('scheduling');
-  deps.queue.take('spot');
-  return ref;
+  return (await scheduledBatch(deps, n, { completion_window: window })).ref;
 }
 
 const settings = { COMPLETION_WINDOWS: '24h,1h', CHUNK_MAX_LINES: '40' };
@@ -86,20 +69,8 @@ describe('slaSweep (in-memory ports, fake clock)', () => {
 });
 
 describe('slaSweep on a batch stuck validating (its scheduling message lost)', () => {
-  async function stuck(deps: FakeDeps) {
-    const file = await createFile(deps, tenant, {
-      filename: 'in.jsonl',
-      purpose: 'batch',
-      content: Buffer.from(jsonlOf(3)),
-    });
-    const batch = await createBatch(deps, tenant, {
-      input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    });
-    deps.queue.take('scheduling'); // the message that never arrives
-    return { tenant, batchId: batch.id };
-  }
+  const stuck = async (deps: FakeDeps) => (await createdBatch(deps, jsonlOf(3))).ref; // its message never arrives
+
   const settings = { VALIDATION_STALL_SECONDS: '60', VALIDATION_REDRIVES: '2' };
 
   it('re-drives it after the stall bound, twice, then fails it with a clear error', async () => {

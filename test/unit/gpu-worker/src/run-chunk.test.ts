@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createBatch } from '../../../../core/batches/batches-service.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
-import type { BatchRef, ChunkMessage } from '../../../../core/chunks/chunk-message.js';
+import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
 import { createFile } from '../../../../core/files/files-service.js';
 import type { Engine } from '../../../../gpu-worker/src/engine/engine.js';
 import { runChunk } from '../../../../gpu-worker/src/run-chunk.js';
-import { type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
+import { type FakeDeps, fakeDeps, jsonlOf, scheduledBatch } from '../../../support/fakes.js';
 
 const tenant = 'acme';
 const stop = new AbortController().signal;
@@ -19,21 +19,7 @@ const engine = (fail: (body: Record<string, unknown>) => boolean = () => false):
       : { status: 200, body: { id: 'x', object: 'chat.completion', choices: [] } },
 });
 
-async function scheduled(deps: FakeDeps, n: number): Promise<{ ref: BatchRef; msgs: ChunkMessage[] }> {
-  const file = await createFile(deps, tenant, {
-    filename: 'in.jsonl',
-    purpose: 'batch',
-    content: Buffer.from(jsonlOf(n)),
-  });
-  const batch = await createBatch(deps, tenant, {
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: '24h',
-  });
-  const ref = { tenant, batchId: batch.id };
-  await scheduleBatch(deps, ref);
-  return { ref, msgs: deps.queue.take<ChunkMessage>('spot') };
-}
+const scheduled = (deps: FakeDeps, n: number) => scheduledBatch(deps, n);
 
 const opts = { pool: 'spot' as const, concurrency: 4, maxRetries: 0, stop, retryMinTimeoutMs: 1 };
 
