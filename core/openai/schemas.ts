@@ -102,7 +102,10 @@ export const filenameSchema = z
   .string()
   .min(1)
   .refine((s) => Buffer.byteLength(s) <= MAX_FILENAME_BYTES, `must be at most ${MAX_FILENAME_BYTES} bytes`)
-  .refine((s) => !/[\u0000-\u001f/\\]/.test(s), 'must not contain slashes or control characters');
+  .refine(
+    (s) => ![...s].some((c) => c === '/' || c === '\\' || (c.codePointAt(0) ?? 0) < 0x20),
+    'must not contain slashes or control characters',
+  );
 
 export const createUploadBodySchema = z.strictObject({
   filename: filenameSchema,

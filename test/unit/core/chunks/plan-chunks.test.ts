@@ -356,7 +356,10 @@ describe('planChunks', () => {
         const result = await planChunks(source(), rules({ CHUNK_MAX_LINES: 2 }));
         expect(result, name).toMatchObject({ ok: true, total: 3, model: 'llama-3' });
         const chunks = result.ok ? result.chunks : [];
-        expect(chunks.map((c) => [c.byteStart, c.byteEnd, c.lineStart, c.lineEnd]), name).toEqual([
+        expect(
+          chunks.map((c) => [c.byteStart, c.byteEnd, c.lineStart, c.lineEnd]),
+          name,
+        ).toEqual([
           [0, 3 + (req(id(1)).length + 1) * 2, 1, 2],
           [3 + (req(id(1)).length + 1) * 2, file.length, 3, 3],
         ]);
@@ -364,7 +367,11 @@ describe('planChunks', () => {
     });
 
     it('reports a BOM in the middle of the file as a bad line, numbered', async () => {
-      const file = Buffer.concat([fileOf([req(id(1))]), Buffer.from([0xef, 0xbb, 0xbf]), fileOf([req(id(2))])]);
+      const file = Buffer.concat([
+        fileOf([req(id(1))]),
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        fileOf([req(id(2))]),
+      ]);
       const result = await planChunks(cutAt(file, []), rules());
       expect(result).toEqual({ ok: false, errors: [expect.objectContaining({ line: 2 })] });
     });

@@ -211,7 +211,8 @@ describe('splitLines and a UTF-8 byte order mark', () => {
   });
 
   it('strips it whatever position the stream is cut at, inside the BOM too', async () => {
-    for (let p = 1; p < withBom.length; p++) expect(await split(cutAt(withBom, [p])), `cut at ${p}`).toEqual(expected);
+    for (let p = 1; p < withBom.length; p++)
+      expect(await split(cutAt(withBom, [p])), `cut at ${p}`).toEqual(expected);
     expect(await split(inPieces(withBom, 1))).toEqual(expected);
   });
 

@@ -504,7 +504,7 @@ describe('POST /v1/files: edge validation and expires_after', () => {
       param: 'file',
     });
     expect(error.message).toMatch(/255 bytes/);
-    expect(error.message.length).toBeLessThan(200);
+    expect(String(error.message).length).toBeLessThan(200);
     expect(s3.calls()).toHaveLength(0);
   });
 
@@ -542,7 +542,7 @@ describe('POST /v1/files: edge validation and expires_after', () => {
     const error = expectOpenAIError(await call(upload(JSONL, 'p'.repeat(100_000))), 400, {
       param: 'purpose',
     });
-    expect(error.message.length).toBeLessThan(200);
+    expect(String(error.message).length).toBeLessThan(200);
   });
 });
 
@@ -562,7 +562,7 @@ describe('file ids in the path and the list cursor', () => {
           code: 'invalid_id',
         },
       );
-      expect(error.message.length).toBeLessThan(200);
+      expect(String(error.message).length).toBeLessThan(200);
       expect(ddb.calls()).toHaveLength(0);
       expect(s3.calls()).toHaveLength(0);
     },
