@@ -75,6 +75,7 @@ export function createGateway(opts: GatewayOptions): Server {
       const matches = routes.filter((r) => r.pattern.test(url.pathname));
       const route = matches.find((r) => r.method === req.method);
       if (!route) {
+        if (matches.length > 0) res.setHeader('allow', [...new Set(matches.map((r) => r.method))].join(', '));
         const status = matches.length > 0 ? 405 : 404;
         return send(res, status, {
           error: {

@@ -1,6 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
+import { isPortalRoute } from '../../core/app/portal-routes.js';
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -34,11 +35,17 @@ export function portalHandler(distDir: string, config: () => Record<string, unkn
       res.end('openbatch API is at /v1. The portal is not built (portal/dist is missing).\n');
       return true;
     }
-    const candidate = normalize(join(root, decodeURIComponent(path)));
-    const file =
-      candidate.startsWith(root) && existsSync(candidate) && statSync(candidate).isFile()
-        ? candidate
-        : join(root, 'index.html');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return false; // not a path the portal has: the gateway answers it
+    }
+    const candidate = normalize(join(root, decoded));
+    const asset = candidate.startsWith(root) && existsSync(candidate) && statSync(candidate).isFile();
+    // Client-side routes get index.html, as the CloudFront function gives them; other paths are not the portal's.
+    if (!asset && !isPortalRoute(path)) return false;
+    const file = asset ? candidate : join(root, 'index.html');
     res.writeHead(200, {
       'content-type': types[extname(file)] ?? 'application/octet-stream',
       'cache-control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',

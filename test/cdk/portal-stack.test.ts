@@ -97,6 +97,11 @@ describe('portal stack', () => {
     expect(handler({ request: { uri: '/batches/batch_123' } }).uri).toBe('/index.html');
     expect(handler({ request: { uri: '/assets/index-abc.js' } }).uri).toBe('/assets/index-abc.js');
     expect(handler({ request: { uri: '/config.json' } }).uri).toBe('/config.json');
+    for (const route of ['/', '/batches', '/batches/', '/batches/new'])
+      expect(handler({ request: { uri: route } }).uri, route).toBe('/index.html');
+    // Not the portal's: left to the bucket, which has no such object, rather than served a page.
+    for (const other of ['/metrics', '/health', '/batches/x/y', '/admin'])
+      expect(handler({ request: { uri: other } }).uri, other).toBe(other);
   });
 
   it('forwards /v1/* to the API stage, uncached, with the Authorization header', () => {

@@ -219,3 +219,19 @@ describe('bytes round-trip exactly', () => {
     ]);
   });
 });
+
+describe('paths that are not the API or the portal', () => {
+  it('answers unknown paths and malformed escapes with 404 in OpenAI’s shape, and 405 with Allow', async () => {
+    for (const path of ['/metrics', '/health', '/%ZZ', '/batches/x/y']) {
+      const res = await fetch(`${rt.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe('unknown_url');
+    }
+    const wrong = await fetch(`${rt.url}/v1/batches`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer sk-up-a' },
+    });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST, GET');
+  });
+});

@@ -16,6 +16,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { PORTAL_ROUTE_SOURCE } from '../../../core/app/portal-routes.js';
 import { limitsSchema, readConfig } from '../../../core/config.js';
 import type { EnvironmentConfig } from '../../config.js';
 import {
@@ -62,8 +63,7 @@ export function ensurePortalDist(root: string, build: () => void): string {
  */
 const spaRoutingCode = `function handler(event) {
   var request = event.request;
-  var last = request.uri.split('/').pop();
-  if (last.indexOf('.') === -1) request.uri = '/index.html';
+  if (/${PORTAL_ROUTE_SOURCE.replaceAll('/', '\\/')}/.test(request.uri)) request.uri = '/index.html';
   return request;
 }`;
 
