@@ -46,4 +46,32 @@ describe('BlobStore against the emulator', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('{"a":1}\n');
   });
+
+  it('completes a pre-signed multipart upload from parts PUT straight to S3, retried parts replaced', async () => {
+    const key = 'tenant-a/files/presigned.jsonl';
+    const id = await t.deps.blobs.createMultipart(key, 'application/jsonl');
+    const part1 = Buffer.alloc(5 * 1024 * 1024, 'a');
+    const part2 = Buffer.from('the last part may be small\n');
+    const put = async (n: number, body: Buffer) =>
+      (await fetch(await t.deps.blobs.presignedPartUrl(key, id, n, 60), { method: 'PUT', body })).status;
+    expect(await put(2, Buffer.from('a first try of part 2\n'))).toBe(200);
+    expect(await put(1, part1)).toBe(200);
+    expect(await put(2, part2)).toBe(200); // the retry replaces the first try
+    const parts = await t.deps.blobs.listMultipartParts(key, id);
+    expect(parts.map((p) => [p.partNumber, p.size])).toEqual([
+      [1, part1.length],
+      [2, part2.length],
+    ]);
+    await t.deps.blobs.completeMultipart(key, id, parts);
+    expect((await t.deps.blobs.read(key)).equals(Buffer.concat([part1, part2]))).toBe(true);
+  });
+
+  it('aborts a multipart upload: its parts are gone, and aborting again is harmless', async () => {
+    const key = 'tenant-a/files/abandoned.jsonl';
+    const id = await t.deps.blobs.createMultipart(key, 'application/jsonl');
+    await fetch(await t.deps.blobs.presignedPartUrl(key, id, 1, 60), { method: 'PUT', body: 'x' });
+    await t.deps.blobs.abortMultipart(key, id);
+    await expect(t.deps.blobs.listMultipartParts(key, id)).rejects.toThrow(/NoSuchUpload|does not exist/);
+    await expect(t.deps.blobs.abortMultipart(key, id)).resolves.toBeUndefined();
+  });
 });
