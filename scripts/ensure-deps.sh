@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what `npm start`, `npm test` and `npm run bench` need, once: npm packages and the
 # local AWS emulator (moto, pinned) in a project-local Python virtualenv, with the official
-# OpenAI Python SDK (pinned) that the Python SDK end-to-end test drives the runtime with.
+# OpenAI Python SDK (pinned) that the Python SDK end-to-end test drives the runtime with, and
+# schemathesis (pinned) that fuzzes the API against OpenAI's spec (test/fuzz/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION="5.2.1"
 OPENAI_PY_VERSION="3.57.0"
+SCHEMATHESIS_VERSION="4.32.5"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "openbatch: installing npm packages" >&2
@@ -27,6 +29,10 @@ if [ -z "${OPENBATCH_SKIP_EMULATOR_INSTALL:-}" ]; then
   if ! .venv/bin/python -c "import openai, sys; sys.exit(0 if openai.__version__ == '${OPENAI_PY_VERSION}' else 1)" 2>/dev/null; then
     echo "openbatch: installing openai==${OPENAI_PY_VERSION} (Python SDK, for its end-to-end test)" >&2
     .venv/bin/pip install --quiet "openai==${OPENAI_PY_VERSION}" >&2
+  fi
+  if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('schemathesis') == '${SCHEMATHESIS_VERSION}' else 1)" 2>/dev/null; then
+    echo "openbatch: installing schemathesis==${SCHEMATHESIS_VERSION} (for the fuzz test)" >&2
+    .venv/bin/pip install --quiet "schemathesis==${SCHEMATHESIS_VERSION}" >&2
   fi
 fi
 
