@@ -2,13 +2,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 
 export interface Emulator {
   endpoint: string;
   /** Whether this process started it (and so stops it). */
   owned: boolean;
-  /** The emulator's process id when this process started it. */
+  /** The emulator's process id when this process started it (its watchdog's). */
   pid?: number;
+  /**
+   * The write end of the pipe its watchdog watches, when this process started it: the emulator
+   * stops once every copy is closed. Worker processes hold copies, so that when this process
+   * is killed they still reach the emulators while they wind down, and the emulators stop
+   * (and save) after their last client.
+   */
+  lifeline?: Writable;
   stop(): Promise<void>;
 }
 
@@ -35,9 +43,13 @@ async function reachable(endpoint: string): Promise<boolean> {
 /**
  * The local AWS endpoint: an already running one (LocalStack, or moto started elsewhere) when
  * AWS_ENDPOINT_URL points at it, otherwise moto in server mode from the project's .venv
- * (installed by scripts/ensure-deps.sh).
+ * (installed by scripts/ensure-deps.sh), on 127.0.0.1 only, through moto-server.py: with
+ * `stateFile`, S3 and SQS (and moto's DynamoDB) are saved there when it stops and loaded when
+ * it starts.
  */
-export async function startEmulator(opts: { endpoint?: string; root?: string } = {}): Promise<Emulator> {
+export async function startEmulator(
+  opts: { endpoint?: string; root?: string; stateFile?: string } = {},
+): Promise<Emulator> {
   if (opts.endpoint) {
     if (!(await reachable(opts.endpoint)))
       throw new Error(`AWS_ENDPOINT_URL ${opts.endpoint} is not reachable`);
@@ -48,16 +60,58 @@ export async function startEmulator(opts: { endpoint?: string; root?: string } =
   if (!existsSync(python))
     throw new Error('The local AWS emulator is not installed: run `bash scripts/ensure-deps.sh`');
   const port = await freePort();
-  const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
-  });
+  const child = spawnWatched(
+    root,
+    // Time to pickle every object and message on the way out; SIGKILL only after that.
+    120,
+    python,
+    [
+      resolve(root, 'localstack/runtime/moto-server.py'),
+      '-H',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      ...(opts.stateFile ? ['--state', opts.stateFile] : []),
+    ],
+    root,
+    { MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+  );
   return serveChild(child, `http://localhost:${port}`, 'moto', 30_000);
 }
 
 /**
+ * Starts an emulator (not a Node program, so it cannot watch an IPC channel) under
+ * watchdog.ts, which ends it when this process goes away, even killed outright: the watchdog
+ * reads end-of-file on the stdin pipe this process holds (and the workers, see `lifeline`).
+ * Its own process group, so a Ctrl-C
+ * in the terminal reaches the runtime only, and the runtime stops the emulators last, after
+ * everything that writes to them.
+ */
+export function spawnWatched(
+  root: string,
+  graceSeconds: number,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      resolve(root, 'localstack/runtime/watchdog.ts'),
+      String(graceSeconds),
+      command,
+      ...args,
+    ],
+    { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'pipe'], detached: true },
+  );
+}
+
+/**
  * Waits until a spawned emulator answers at `endpoint`, failing with the end of its stderr if it
- * exits or stays silent past `timeoutMs`; the result stops it with SIGTERM.
+ * exits or stays silent past `timeoutMs`; the result stops it with SIGTERM and waits for it to exit.
  */
 export async function serveChild(
   child: ChildProcess,
@@ -71,18 +125,22 @@ export async function serveChild(
   });
   const deadline = Date.now() + timeoutMs;
   while (!(await reachable(endpoint))) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
-    if (Date.now() > deadline)
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${name} exited with ${child.exitCode ?? child.signalCode}: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
       throw new Error(`${name} did not start within ${timeoutMs / 1000} s: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 150));
   }
   return {
     endpoint,
     owned: true,
     ...(child.pid ? { pid: child.pid } : {}),
+    ...(child.stdin ? { lifeline: child.stdin } : {}),
     stop: () =>
       new Promise<void>((res) => {
-        if (child.exitCode !== null) return res();
+        if (child.exitCode !== null || child.signalCode !== null) return res();
         child.once('exit', () => res());
         child.kill('SIGTERM');
       }),

@@ -158,6 +158,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         : {}),
     },
     openLog(opts.workerLog ?? resolve(stateDir, 'workers.log')),
+    // Killed, this process leaves the emulators up until the workers have wound down.
+    [emulator.lifeline, dynamoDbLocal?.lifeline],
   );
   const workers = opts.workers ?? { spot: 1, dedicated: 1 };
   for (const [pool, decl] of Object.entries(workerPools) as [PoolName, (typeof workerPools)[PoolName]][]) {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import type { PoolName } from '../../core/app/declaration.js';
 import { log } from '../../core/observability/log.js';
@@ -20,7 +21,10 @@ export class WorkerFleet {
   constructor(
     private readonly root: string,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly logStream?: WriteStream,
+    /** A file descriptor the workers write their output to (the fleet closes it when stopped); default: this process's. */
+    private readonly logFd?: number,
+    /** The emulators' lifelines (emulator.ts): each worker holds them until it exits. */
+    private readonly lifelines: (Writable | undefined)[] = [],
   ) {}
 
   start(pool: PoolName, count: number, queueUrl: string): void {
@@ -48,12 +52,18 @@ export class WorkerFleet {
       {
         cwd: this.root,
         env: { ...this.env, POOL: pool, QUEUE_URL: queueUrl },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // The log file itself, not a pipe through this process: a worker still writes its logs
+        // while it winds down after this process is gone. The IPC channel is how it sees that
+        // (worker-guard.ts): it closes when this process exits, however it exits.
+        stdio: [
+          'ignore',
+          this.logFd ?? 'inherit',
+          this.logFd ?? 'inherit',
+          'ipc',
+          ...this.lifelines.filter((l) => l !== undefined),
+        ],
       },
     );
-    const sink = this.logStream ?? process.stdout;
-    child.stdout?.pipe(sink, { end: false });
-    child.stderr?.pipe(sink, { end: false });
     return child;
   }
 
@@ -74,6 +84,7 @@ export class WorkerFleet {
   }
 
   async stop(): Promise<void> {
+    if (this.stopping) return;
     this.stopping = true;
     await Promise.all(
       this.workers.map(
@@ -89,7 +100,9 @@ export class WorkerFleet {
           }),
       ),
     );
+    if (this.logFd !== undefined) closeSync(this.logFd);
   }
 }
 
-export const openLog = (path: string): WriteStream => createWriteStream(path, { flags: 'a' });
+/** Opens the workers' log for appending; the fleet it is given to closes it. */
+export const openLog = (path: string): number => openSync(path, 'a');
