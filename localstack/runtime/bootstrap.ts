@@ -3,10 +3,17 @@ import {
   DescribeTableCommand,
   type KeySchemaElement,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type QueueAttributeName,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { ApiKeysRepo } from '../../core/adapters/api-keys-repo.js';
 import type { AwsClients } from '../../core/adapters/aws-clients.js';
 import {
@@ -30,7 +37,9 @@ export interface BootstrapOptions {
 
 /**
  * Creates, in the emulator, the buckets, tables and queues that the CDK app creates on AWS,
- * from the same declaration: same names, keys, indexes and redrive settings. Idempotent.
+ * from the same declaration: same names, keys, indexes and redrive settings. Idempotent, and
+ * safe on the resources a previous run left in the data directory: a queue whose settings
+ * changed gets the declared ones, a table gets the indexes declared since it was created.
  * Returns the environment variables through which code finds them.
  */
 export async function bootstrapResources(
@@ -40,10 +49,14 @@ export async function bootstrapResources(
   const env: Record<string, string> = {};
   for (const [logical, decl] of Object.entries(buckets)) {
     const name = physicalName(opts.prefix, logical);
-    try {
-      await aws.s3.send(new CreateBucketCommand({ Bucket: name }));
-    } catch (err) {
-      if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((err as Error).name)) throw err;
+    // Only when missing: moto answers CreateBucket on an existing us-east-1 bucket by replacing
+    // it with an empty one, which would drop every object the data directory brought back.
+    if (!(await bucketExists(aws, name))) {
+      try {
+        await aws.s3.send(new CreateBucketCommand({ Bucket: name }));
+      } catch (err) {
+        if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((err as Error).name)) throw err;
+      }
     }
     await aws.s3.send(
       new PutBucketCorsCommand({
@@ -71,39 +84,58 @@ export async function bootstrapResources(
   );
   for (const [logical, decl] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
     const name = physicalName(opts.prefix, logical);
-    const dlq = await aws.sqs.send(
-      new CreateQueueCommand({
-        QueueName: `${name}${deadLetterSuffix}`,
-        Attributes: { MessageRetentionPeriod: '1209600' },
-      }),
-    );
+    const dlqUrl = await ensureQueue(aws, `${name}${deadLetterSuffix}`, {
+      MessageRetentionPeriod: '1209600',
+    });
     const dlqArn = await aws.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+      new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
     );
     const isWorkerQueue = logical === 'spot' || logical === 'dedicated';
     const visibility =
       isWorkerQueue && opts.workerVisibilityTimeoutSeconds
         ? opts.workerVisibilityTimeoutSeconds
         : decl.visibilityTimeoutSeconds;
-    const queue = await aws.sqs.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: {
-          VisibilityTimeout: String(visibility),
-          MessageRetentionPeriod: String(decl.retentionSeconds),
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
-            maxReceiveCount: decl.maxReceiveCount,
-          }),
-        },
+    env[decl.env] = await ensureQueue(aws, name, {
+      VisibilityTimeout: String(visibility),
+      MessageRetentionPeriod: String(decl.retentionSeconds),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
+        maxReceiveCount: decl.maxReceiveCount,
       }),
-    );
-    env[decl.env] = queue.QueueUrl ?? '';
-    env[`${decl.env.replace(/_URL$/, '')}_DLQ_URL`] = dlq.QueueUrl ?? '';
+    });
+    env[`${decl.env.replace(/_URL$/, '')}_DLQ_URL`] = dlqUrl;
   }
   const keys = new ApiKeysRepo(aws.doc, env[tables.apiKeys.env] ?? '');
   for (const [key, tenant] of Object.entries(opts.apiKeys)) await keys.register(key, tenant);
   return env;
+}
+
+async function bucketExists(aws: AwsClients, name: string): Promise<boolean> {
+  try {
+    await aws.s3.send(new HeadBucketCommand({ Bucket: name }));
+    return true;
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
+}
+
+/** Creates the queue, or gives an existing one (from the data directory) the attributes asked for. */
+async function ensureQueue(
+  aws: AwsClients,
+  name: string,
+  attributes: Partial<Record<QueueAttributeName, string>>,
+): Promise<string> {
+  try {
+    const created = await aws.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    return created.QueueUrl ?? '';
+  } catch (err) {
+    // SQS refuses to "create" an existing queue with other attributes (QueueAlreadyExists).
+    if (!['QueueNameExists', 'QueueAlreadyExists'].includes((err as Error).name)) throw err;
+  }
+  const { QueueUrl } = await aws.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  await aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+  return QueueUrl ?? '';
 }
 
 const keySchema = (pk: KeyAttribute, sk?: KeyAttribute): KeySchemaElement[] => [
@@ -143,12 +175,32 @@ async function createTable(aws: AwsClients, name: string, decl: TableDeclaration
     );
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
+    // The table is from a previous run: add the indexes declared since (one per update, as DynamoDB allows).
+    const existing = await tableActive(aws, name);
+    const have = new Set((existing?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of decl.indexes ?? []) {
+      if (have.has(index.name)) continue;
+      await aws.dynamo.send(
+        new UpdateTableCommand({
+          TableName: name,
+          AttributeDefinitions: [index.partitionKey, index.sortKey]
+            .filter((a): a is KeyAttribute => a !== undefined)
+            .map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+          GlobalSecondaryIndexUpdates: [
+            {
+              Create: {
+                IndexName: index.name,
+                KeySchema: keySchema(index.partitionKey, index.sortKey),
+                Projection: { ProjectionType: 'ALL' },
+              },
+            },
+          ],
+        }),
+      );
+      await tableActive(aws, name);
+    }
   }
-  for (let i = 0; i < 100; i++) {
-    const t = await aws.dynamo.send(new DescribeTableCommand({ TableName: name }));
-    if (t.Table?.TableStatus === 'ACTIVE') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await tableActive(aws, name);
   if (decl.ttlAttribute) {
     await aws.dynamo
       .send(
@@ -160,5 +212,17 @@ async function createTable(aws: AwsClients, name: string, decl: TableDeclaration
       .catch((err: Error) => {
         if (!/already enabled/i.test(err.message)) throw err;
       });
+  }
+}
+
+/** Waits until the table and its indexes are ACTIVE; returns its description. */
+async function tableActive(aws: AwsClients, name: string) {
+  for (let i = 0; ; i++) {
+    const t = await aws.dynamo.send(new DescribeTableCommand({ TableName: name }));
+    const active =
+      t.Table?.TableStatus === 'ACTIVE' &&
+      (t.Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
+    if (active || i >= 300) return t.Table;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

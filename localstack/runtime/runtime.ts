@@ -17,6 +17,7 @@ import { type Emulator, startEmulator } from './emulator.js';
 import { functionEnvironment, platformEnvironment, workerEnvironment } from './environments.js';
 import { type FunctionSet, startFunctions } from './functions.js';
 import { createGateway, send } from './gateway.js';
+import { openDataDir } from './persistence.js';
 import { startQueueTrigger, startScheduleTrigger } from './queue-trigger.js';
 import { portalHandler } from './static-portal.js';
 import { openLog, WorkerFleet } from './worker-processes.js';
@@ -43,6 +44,13 @@ export interface LocalRuntimeOptions {
    * made concurrently by other requests; DynamoDB Local does not. Env: OPENBATCH_DYNAMODB.
    */
   dynamoDb?: 'local' | 'moto';
+  /**
+   * Where S3, SQS and DynamoDB data outlast a restart (persistence.ts); `npm start` uses
+   * `.openbatch/data`. Unset: everything is in memory and gone at close (tests).
+   */
+  dataDir?: string;
+  /** Empty `dataDir` before starting. */
+  fresh?: boolean;
   /**
    * Play the WAF body-size guard (cdk/config.ts `api.bodySizeGuard`); false mirrors an
    * environment deployed without it. Default: true.
@@ -87,10 +95,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     !opts.awsEndpoint &&
     (opts.dynamoDb ?? process.env.OPENBATCH_DYNAMODB ?? 'local') === 'local' &&
     dynamoDbLocalInstalled(root);
+  const data =
+    opts.dataDir && !opts.awsEndpoint ? await openDataDir(opts.dataDir, { fresh: opts.fresh }) : undefined;
   const [emulator, dynamoDbLocal] = await Promise.all([
-    startEmulator({ endpoint: opts.awsEndpoint, root }),
-    useDynamoDbLocal ? startDynamoDbLocal(root) : undefined,
+    startEmulator({ endpoint: opts.awsEndpoint, root, stateFile: data?.motoStateFile }),
+    useDynamoDbLocal ? startDynamoDbLocal(root, { dbPath: data?.dynamoDbPath }) : undefined,
   ]);
+  data?.recordEmulators([emulator.pid, dynamoDbLocal?.pid]);
   const awsEnv = {
     AWS_ENDPOINT_URL: emulator.endpoint,
     ...(dynamoDbLocal ? { AWS_ENDPOINT_URL_DYNAMODB: dynamoDbLocal.endpoint } : {}),
@@ -219,6 +230,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await Promise.all(stops.map((s) => s()));
       await functionSet.close();
       await Promise.all([emulator.stop(), dynamoDbLocal?.stop()]);
+      data?.release();
     },
   };
 }
