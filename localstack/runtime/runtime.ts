@@ -10,6 +10,7 @@ import {
   queues,
   workerPools,
 } from '../../core/app/declaration.js';
+import { limitsSchema, readConfig } from '../../core/config.js';
 import { log } from '../../core/observability/log.js';
 import { bootstrapResources } from './bootstrap.js';
 import { dynamoDbLocalInstalled, startDynamoDbLocal } from './dynamodb-local.js';
@@ -178,9 +179,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   }
 
   let url = '';
+  // The portal sends files above the API's direct-upload limit through pre-signed parts.
+  const directUploadLimitBytes = readConfig(limitsSchema, opts.env ?? {}).MAX_API_UPLOAD_BYTES;
   const portal = portalHandler(resolve(root, 'portal/dist'), () => ({
     apiBaseUrl: `${url}/v1`,
     environment: 'local',
+    directUploadLimitBytes,
   }));
   const gateway: Server = createGateway({
     functions: fns,
