@@ -18,6 +18,9 @@ guardThisProcess(
   permissionsOf(workerUses, process.env, process.env.QUEUE_URL),
 );
 
+// Spawned with an IPC channel (process.send exists) that is already closed: the runtime went
+// away while this worker was still loading, before anything here could watch the channel.
+if (process.send && !process.connected) process.exit(0);
 if (process.channel) {
   process.once('disconnect', () => {
     process.kill(process.pid, 'SIGTERM');
