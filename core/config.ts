@@ -73,9 +73,18 @@ export const workerSchema = z.object({
   ENGINE_URL: z.string().url().optional(),
   ENGINE_API_KEY: z.string().optional(),
   ENGINE_TIMEOUT_MS: positiveInt.default(600_000),
-  ENGINE_CONCURRENCY: positiveInt.default(32),
+  /**
+   * The worker's budget at its engine: requests in flight at once, shared by every chunk the
+   * worker holds, and the size of its keep-alive connection pool. Set it to what the engine
+   * runs at once (vLLM's --max-num-seqs, whose default is 256; llama.cpp's --parallel).
+   */
+  ENGINE_CONCURRENCY: positiveInt.default(256),
   ENGINE_MAX_RETRIES: z.coerce.number().int().min(0).default(4),
-  CHUNKS_IN_PARALLEL: positiveInt.default(4),
+  /**
+   * Chunks a worker holds at once. It receives another as soon as one is done, so the budget
+   * stays full across chunk boundaries, and chunks of other batches share the budget at once.
+   */
+  CHUNKS_IN_PARALLEL: positiveInt.default(16),
   /** SQS long-poll wait; shorter locally so workers stop promptly. */
   RECEIVE_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   /** How long a received chunk stays invisible; the worker extends it while it works. */

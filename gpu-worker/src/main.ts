@@ -1,5 +1,4 @@
 import { ChangeMessageVisibilityCommand, type Message } from '@aws-sdk/client-sqs';
-import { Consumer } from 'sqs-consumer';
 import { createAwsClients } from '../../core/adapters/aws-clients.js';
 import { createDeps } from '../../core/app/deps.js';
 import { parseChunkMessage } from '../../core/chunks/chunk-message.js';
@@ -10,6 +9,8 @@ import { reportPeriodically } from './call-report.js';
 import type { Engine } from './engine/engine.js';
 import { HttpEngine } from './engine/http-engine.js';
 import { SimulatedEngine } from './engine/simulated-engine.js';
+import { EngineBudget } from './engine-budget.js';
+import { ReceiveLoop } from './receive-loop.js';
 import { handOffFor, spotNotice } from './reclaim.js';
 import { runChunk } from './run-chunk.js';
 import { EcsTaskProtection } from './task-protection.js';
@@ -24,12 +25,15 @@ const engine: Engine = settings.ENGINE_URL
   ? new HttpEngine(settings.ENGINE_URL, {
       apiKey: settings.ENGINE_API_KEY,
       timeoutMs: settings.ENGINE_TIMEOUT_MS,
+      connections: settings.ENGINE_CONCURRENCY,
     })
   : new SimulatedEngine({
       latencyMs: settings.SIM_ENGINE_LATENCY_MS,
       failureRate: settings.SIM_ENGINE_FAILURE_RATE,
       seed: String(process.pid),
     });
+// One budget at the engine for the whole worker, shared by every chunk it holds.
+const budget = new EngineBudget(settings.ENGINE_CONCURRENCY);
 const stop = new AbortController();
 const flushReport = reportPeriodically(process.env.OPENBATCH_REPORT_DIR, `worker-${settings.POOL}`);
 
@@ -58,7 +62,7 @@ async function handle(message: Message): Promise<boolean> {
     const result = await runChunk(deps, msg, {
       pool: settings.POOL,
       engine,
-      concurrency: settings.ENGINE_CONCURRENCY,
+      budget,
       maxRetries: settings.ENGINE_MAX_RETRIES,
       stop: stop.signal,
       handOffTo: () => {
@@ -101,21 +105,16 @@ async function handle(message: Message): Promise<boolean> {
   }
 }
 
-const consumer = Consumer.create({
-  queueUrl: settings.QUEUE_URL,
+const queue = new ReceiveLoop({
   sqs: clients.sqs,
-  batchSize: settings.CHUNKS_IN_PARALLEL,
+  queueUrl: settings.QUEUE_URL,
+  maxInFlight: settings.CHUNKS_IN_PARALLEL,
   waitTimeSeconds: settings.RECEIVE_WAIT_SECONDS,
-  visibilityTimeout: settings.VISIBILITY_TIMEOUT_SECONDS,
-  heartbeatInterval: Math.max(1, Math.floor(settings.VISIBILITY_TIMEOUT_SECONDS / 3)),
-  pollingCompleteWaitTimeMs: 110_000,
-  handleMessageBatch: async (messages) => {
-    const ok = await Promise.all(messages.map(handle));
-    return messages.filter((_, i) => ok[i]);
-  },
+  visibilityTimeoutSeconds: settings.VISIBILITY_TIMEOUT_SECONDS,
+  heartbeatSeconds: Math.max(1, Math.floor(settings.VISIBILITY_TIMEOUT_SECONDS / 3)),
+  handle,
+  onError: (err, during) => log.error('queue error', { err, during, pool: settings.POOL }),
 });
-consumer.on('error', (err) => log.error('queue error', { err, pool: settings.POOL }));
-consumer.on('processing_error', (err) => log.error('processing error', { err, pool: settings.POOL }));
 
 // A spot reclaim or an instance drain (ECS sends SIGTERM, then SIGKILL after the stop timeout):
 // stop receiving, let in-flight chunks checkpoint and hand off, then exit.
@@ -123,13 +122,13 @@ const shutdown = (signal: string) => {
   if (stop.signal.aborted) return;
   log.info('worker stopping', { signal, pool: settings.POOL, protected: protection.held });
   stop.abort(signal);
-  consumer.stop();
+  void queue.stop().then(async () => {
+    await engine.close?.();
+    flushReport();
+    log.info('worker stopped', { pool: settings.POOL });
+    process.exit(0);
+  });
 };
-consumer.on('stopped', () => {
-  flushReport();
-  log.info('worker stopped', { pool: settings.POOL });
-  process.exit(0);
-});
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
@@ -137,6 +136,8 @@ log.info('worker started', {
   pool: settings.POOL,
   engine: engine.name,
   queue: settings.QUEUE_URL,
+  budget: budget.size,
+  chunksInParallel: settings.CHUNKS_IN_PARALLEL,
   scaleInProtection: protection instanceof EcsTaskProtection ? 'on' : 'off (not on ECS)',
 });
-consumer.start();
+queue.start();

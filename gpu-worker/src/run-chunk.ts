@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import { setMaxListeners } from 'node:events';
 import pRetry, { AbortError } from 'p-retry';
 import { keys } from '../../core/adapters/blob-store.js';
 import type { Deps } from '../../core/app/deps.js';
@@ -9,6 +9,7 @@ import type { ResultLine } from '../../core/openai/schemas.js';
 import { errorLine, isSuccess, responseLine } from '../../core/results/result-lines.js';
 import type { Pool } from '../../core/sla/policy.js';
 import { type Engine, type EngineResponse, isRetryableStatus } from './engine/engine.js';
+import { EngineBudget } from './engine-budget.js';
 import type { HandOff } from './reclaim.js';
 
 type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'ids'>;
@@ -16,7 +17,12 @@ type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'ids'>;
 export interface ChunkRunOptions {
   pool: Pool;
   engine: Engine;
-  concurrency: number;
+  /**
+   * The worker's budget at the engine, shared by every chunk it holds. Without one, the chunk
+   * gets a budget of its own of `concurrency` requests.
+   */
+  budget?: EngineBudget;
+  concurrency?: number;
   maxRetries: number;
   /** Aborted on SIGTERM (spot interruption) or shutdown: finish nothing new, checkpoint, hand off. */
   stop: AbortSignal;
@@ -58,6 +64,9 @@ class RetryableResponse extends Error {
   }
 }
 
+/** Chunks started by this process: each chunk's place among a batch's chunks in the engine budget. */
+let chunksStarted = 0;
+
 /**
  * Runs one chunk: reads its lines with a ranged GET, sends each request to the engine with
  * bounded concurrency and retries, writes the chunk's output and error parts, and completes the
@@ -85,7 +94,13 @@ export async function runChunk(
 
   const interrupt = new AbortController();
   const signal = AbortSignal.any([opts.stop, interrupt.signal]);
-  const limit = pLimit(opts.concurrency);
+  // Every request in flight listens to the chunk's signal (its engine call aborts on a stop).
+  setMaxListeners(0, signal);
+  const budget = opts.budget ?? new EngineBudget(opts.concurrency ?? 32);
+  // Batches share the budget in turn; within a batch, the chunk this worker took first goes first.
+  const group = `${msg.tenant}/${msg.batchId}`;
+  chunksStarted += 1;
+  const lane = chunksStarted;
   const order: number[] = [];
   const tasks: Promise<void>[] = [];
   let ran = 0;
@@ -105,7 +120,7 @@ export async function runChunk(
         body: Record<string, unknown>;
       };
       tasks.push(
-        limit(async () => {
+        budget.run(group, lane, async () => {
           if (signal.aborted) return;
           const result = await runRequest(deps, opts, request, signal);
           if (!result) return;
@@ -156,9 +171,7 @@ export async function runChunk(
   });
   if (!won) return { outcome: 'duplicate', ran, completed: 0, failed: 0, finalizeRequested: false };
 
-  // Whether the batch is done is read from the chunk records, never from the counter.
-  const chunks = await deps.batches.listChunks(ref);
-  const allDone = allChunksDone(batch, chunks);
+  const allDone = await batchDone(deps, ref);
   if (allDone) await deps.queue.send('finalizing', ref);
   return {
     outcome: 'completed',
@@ -167,6 +180,20 @@ export async function runChunk(
     failed: errors.length,
     finalizeRequested: allDone,
   };
+}
+
+/**
+ * Whether every chunk of the batch is done, after this worker completed one. The batch's
+ * `chunks_done` counter, read consistently after the completion transaction, is the fast path:
+ * while it is short of `chunk_count` the batch is still running and no chunk record is read.
+ * When it says done, the chunk records (the source of truth) decide. The completion that comes
+ * last sees every increment before its own, so some worker always reads the records; a counter
+ * that lost an update leaves the batch to the SLA monitor, which reconciles from the records.
+ */
+async function batchDone(deps: ChunkDeps, ref: { tenant: string; batchId: string }): Promise<boolean> {
+  const batch = await deps.batches.get(ref);
+  if (!batch || batch.chunk_count === undefined || (batch.chunks_done ?? 0) < batch.chunk_count) return false;
+  return allChunksDone(batch, await deps.batches.listChunks(ref));
 }
 
 async function runRequest(

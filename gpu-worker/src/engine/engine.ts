@@ -7,6 +7,8 @@ export interface EngineResponse {
 export interface Engine {
   readonly name: string;
   send(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<EngineResponse>;
+  /** Lets go of the engine's connections, if it holds any. */
+  close?(): Promise<void>;
 }
 
 /** 429, 5xx and 408 are worth another try; other statuses are the request's own fault. */

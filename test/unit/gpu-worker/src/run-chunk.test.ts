@@ -4,6 +4,7 @@ import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
 import { createFile } from '../../../../core/files/files-service.js';
 import type { Engine } from '../../../../gpu-worker/src/engine/engine.js';
+import { EngineBudget } from '../../../../gpu-worker/src/engine-budget.js';
 import { runChunk } from '../../../../gpu-worker/src/run-chunk.js';
 import { type FakeDeps, fakeDeps, jsonlOf, scheduledBatch } from '../../../support/fakes.js';
 
@@ -176,5 +177,61 @@ describe('runChunk (in-memory ports)', () => {
       .split('\n')
       .map((l) => JSON.parse(l).custom_id);
     expect(out).toEqual(['req-0', 'req-1']);
+  });
+
+  it('shares one engine budget between the chunks a worker holds', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '10' });
+    const { msgs } = await scheduled(deps, 40);
+    let running = 0;
+    let most = 0;
+    const slow: Engine = {
+      name: 'fake',
+      send: async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 2));
+        running -= 1;
+        return { status: 200, body: { choices: [] } };
+      },
+    };
+    const budget = new EngineBudget(6);
+    const results = await Promise.all(
+      msgs.map((m) => runChunk(deps, m, { ...opts, concurrency: undefined, budget, engine: slow })),
+    );
+    expect(results.map((r) => r.outcome)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(most).toBe(6); // four chunks, one budget: never 4 × 6
+    expect(results.filter((r) => r.finalizeRequested)).toHaveLength(1);
+  });
+
+  it('reads no chunk record after a completion while the batch counter says chunks are left', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '5' });
+    const { ref, msgs } = await scheduled(deps, 15);
+    const listChunks = vi.spyOn(deps.batches, 'listChunks');
+    for (const m of msgs.slice(0, 2)) {
+      expect(await runChunk(deps, m, { ...opts, engine: engine() })).toMatchObject({
+        outcome: 'completed',
+        finalizeRequested: false,
+      });
+    }
+    expect(listChunks).not.toHaveBeenCalled();
+    expect(await runChunk(deps, msgs[2] as ChunkMessage, { ...opts, engine: engine() })).toMatchObject({
+      finalizeRequested: true,
+    });
+    expect(listChunks).toHaveBeenCalledTimes(1); // the counter says done: the records decide
+    expect(deps.queue.take('finalizing')).toEqual([ref]);
+  });
+
+  it('decides from the chunk records, not the counter: a counter ahead of them asks for nothing', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '5' });
+    const { ref, msgs } = await scheduled(deps, 10);
+    // A doubled counter update: the counter says 2 of 2 after the first completion.
+    const key = [...deps.batches.batches.keys()][0] as string;
+    (deps.batches.batches.get(key) as { chunks_done?: number }).chunks_done = 1;
+    expect(await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() })).toMatchObject({
+      outcome: 'completed',
+      finalizeRequested: false,
+    });
+    expect(deps.queue.take('finalizing')).toEqual([]);
+    expect((await deps.batches.get(ref))?.chunks_done).toBe(2);
   });
 });

@@ -12,6 +12,7 @@ interface Seen {
 
 let server: Server;
 let base: string;
+let connections = 0;
 const seen: Seen[] = [];
 /** Responses still open (hanging routes), closed when the suite ends. */
 const open = new Set<ServerResponse>();
@@ -67,6 +68,9 @@ beforeAll(async () => {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":{"message":"no route","type":"invalid_request_error","param":null,"code":null}}');
     });
+  });
+  server.on('connection', () => {
+    connections += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -209,5 +213,26 @@ describe('HttpEngine', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     await expect(engine(`http://127.0.0.1:${port}`).send('/v1/chat/completions', {})).rejects.toThrow();
+  });
+
+  it('keeps connections alive: requests one after another reuse a few connections, not one each', async () => {
+    const e = engine();
+    const before = connections;
+    for (let i = 0; i < 100; i++)
+      expect((await e.send('/v1/chat/completions', { model: 'm' })).status).toBe(200);
+    // The pool may open another connection while the last one is still marked busy; never one a request.
+    expect(connections - before).toBeLessThanOrEqual(4);
+    await e.close();
+  });
+
+  it('opens at most `connections` connections, however many requests are in flight', async () => {
+    const e = new HttpEngine(base, { timeoutMs: 5_000, connections: 3 });
+    const before = connections;
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => e.send('/v1/chat/completions', { model: 'm' })),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(connections - before).toBeLessThanOrEqual(3);
+    await e.close();
   });
 });

@@ -1,0 +1,113 @@
+/** Requests of one chunk waiting for a slot: an array read from `head` on (no O(n) shift per start). */
+interface Lane {
+  items: ((() => void) | undefined)[];
+  head: number;
+}
+
+/** A batch's waiting requests, by chunk: lanes in ascending order, the lowest served first. */
+interface Group {
+  lanes: Map<number, Lane>;
+  /** The orders of the lanes with waiting requests, ascending. */
+  orders: number[];
+}
+
+/**
+ * The worker's concurrency budget at its engine: at most `size` requests in flight, shared by
+ * every chunk the worker holds.
+ *
+ * Waiting requests are served round-robin across groups (a group is a batch), so a small batch
+ * received while a large one fills the budget gets its share at once instead of waiting behind
+ * it. Within a group, the lane (a chunk) with the lowest order goes first, so the chunks of one
+ * batch finish one after another, each as early as it can, rather than all together at the end:
+ * their results are written while the engine works on the next, and the batch's last chunk is
+ * all that is left to write after its last answer.
+ */
+export class EngineBudget {
+  private running = 0;
+  private waiting = 0;
+  /** Groups with waiting work, in turn order (a Map keeps insertion order; a served group goes last). */
+  private readonly groups = new Map<string, Group>();
+  private maxRunning = 0;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`engine budget must be a positive integer, not ${size}`);
+  }
+
+  /** Requests running now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Requests waiting for a slot. */
+  get queued(): number {
+    return this.waiting;
+  }
+
+  /** The most requests that ran at once since the budget was made. */
+  get peak(): number {
+    return this.maxRunning;
+  }
+
+  /**
+   * Runs `task` once a slot is free, in `group`'s turn and, within the group, after the waiting
+   * tasks of lower `order`; releases the slot when it settles.
+   */
+  async run<T>(group: string, order: number, task: () => Promise<T>): Promise<T> {
+    if (this.running < this.size && this.waiting === 0) this.take();
+    else await this.wait(group, order);
+    try {
+      return await task();
+    } finally {
+      this.running -= 1;
+      this.next();
+    }
+  }
+
+  private take(): void {
+    this.running += 1;
+    if (this.running > this.maxRunning) this.maxRunning = this.running;
+  }
+
+  private wait(name: string, order: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let group = this.groups.get(name);
+      if (!group) {
+        group = { lanes: new Map(), orders: [] };
+        this.groups.set(name, group);
+      }
+      let lane = group.lanes.get(order);
+      if (!lane) {
+        lane = { items: [], head: 0 };
+        group.lanes.set(order, lane);
+        let i = group.orders.length;
+        while (i > 0 && (group.orders[i - 1] as number) > order) i--;
+        group.orders.splice(i, 0, order);
+      }
+      lane.items.push(resolve);
+      this.waiting += 1;
+    });
+  }
+
+  /** Gives the freed slot to the next group in turn, to its lowest lane. */
+  private next(): void {
+    if (this.waiting === 0 || this.running >= this.size) return;
+    const first = this.groups.entries().next();
+    if (first.done) return;
+    const [name, group] = first.value;
+    const order = group.orders[0] as number;
+    const lane = group.lanes.get(order) as Lane;
+    const start = lane.items[lane.head] as () => void;
+    lane.items[lane.head] = undefined;
+    lane.head += 1;
+    if (lane.head === lane.items.length) {
+      group.lanes.delete(order);
+      group.orders.shift();
+    }
+    this.groups.delete(name);
+    if (group.orders.length > 0) this.groups.set(name, group); // to the back of the line
+    this.waiting -= 1;
+    this.take();
+    start();
+  }
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { EngineBudget } from '../../../../gpu-worker/src/engine-budget.js';
+
+/** A task that stays running until `finish()` is called; `started` records the order. */
+function gate(started: string[], name: string) {
+  let finish: () => void = () => {};
+  const done = new Promise<void>((r) => {
+    finish = r;
+  });
+  return {
+    task: async () => {
+      started.push(name);
+      await done;
+    },
+    finish: () => finish(),
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('EngineBudget', () => {
+  it('never runs more than its size at once, and starts waiting work as slots free', async () => {
+    const budget = new EngineBudget(3);
+    let running = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        budget.run(`g${i % 2}`, i, async () => {
+          running += 1;
+          most = Math.max(most, running);
+          await new Promise((r) => setTimeout(r, 1 + (i % 3)));
+          running -= 1;
+        }),
+      ),
+    );
+    expect(most).toBe(3);
+    expect(budget.peak).toBe(3);
+    expect([budget.inFlight, budget.queued]).toEqual([0, 0]);
+  });
+
+  it('serves waiting groups in turn (a batch that arrives late is not stuck behind a long one), first come first served within a group', async () => {
+    const budget = new EngineBudget(1);
+    const started: string[] = [];
+    const first = gate(started, 'big-0');
+    const gates = [first];
+    const runs = [budget.run('big', 0, first.task)];
+    for (let i = 1; i <= 3; i++) {
+      const g = gate(started, `big-${i}`);
+      gates.push(g);
+      runs.push(budget.run('big', 0, g.task));
+    }
+    for (let i = 0; i < 2; i++) {
+      const g = gate(started, `small-${i}`);
+      gates.push(g);
+      runs.push(budget.run('small', 0, g.task));
+    }
+    expect(budget.queued).toBe(5);
+    for (let i = 0; i < gates.length; i++) {
+      await tick();
+      for (const g of gates) g.finish();
+    }
+    await Promise.all(runs);
+    expect(started).toEqual(['big-0', 'big-1', 'small-0', 'big-2', 'small-1', 'big-3']);
+  });
+
+  it('within a group, serves the lowest lane first (the chunk taken first finishes first), whatever the arrival order', async () => {
+    const budget = new EngineBudget(1);
+    const started: string[] = [];
+    const gates: ReturnType<typeof gate>[] = [];
+    const runs: Promise<void>[] = [];
+    const add = (lane: number, name: string) => {
+      const g = gate(started, name);
+      gates.push(g);
+      runs.push(budget.run('batch', lane, g.task));
+    };
+    add(1, 'c1-a'); // runs at once
+    add(2, 'c2-a');
+    add(1, 'c1-b');
+    add(2, 'c2-b');
+    add(1, 'c1-c');
+    for (let i = 0; i < gates.length; i++) {
+      await tick();
+      for (const g of gates) g.finish();
+    }
+    await Promise.all(runs);
+    expect(started).toEqual(['c1-a', 'c1-b', 'c1-c', 'c2-a', 'c2-b']);
+    // A lane that ran dry and gets more work later keeps its place.
+    const later: string[] = [];
+    const g1 = gate(later, 'c2-x');
+    const first = budget.run('batch', 2, g1.task);
+    const g2 = gate(later, 'c3-x');
+    const second = budget.run('batch', 3, g2.task);
+    const g3 = gate(later, 'c2-y');
+    const third = budget.run('batch', 2, g3.task);
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      for (const g of [g1, g2, g3]) g.finish();
+    }
+    await Promise.all([first, second, third]);
+    expect(later).toEqual(['c2-x', 'c2-y', 'c3-x']);
+  });
+
+  it('frees the slot when a task fails', async () => {
+    const budget = new EngineBudget(1);
+    await expect(budget.run('g', 0, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await budget.run('g', 0, async () => 'next')).toBe('next');
+    expect(budget.inFlight).toBe(0);
+  });
+
+  it('refuses a size that is not a positive integer', () => {
+    expect(() => new EngineBudget(0)).toThrow(/positive integer/);
+    expect(() => new EngineBudget(1.5)).toThrow(/positive integer/);
+  });
+});
