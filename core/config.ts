@@ -107,6 +107,12 @@ export const slaSchema = z.object({
    */
   VALIDATION_STALL_SECONDS: z.coerce.number().int().positive().default(1_200),
   VALIDATION_REDRIVES: z.coerce.number().int().min(0).default(2),
+  /**
+   * The SLA monitor judges a running batch from its counters and reads its chunk records only
+   * when they say it is done or it must escalate, and otherwise once every this many seconds,
+   * to catch a counter that missed an update.
+   */
+  SLA_RECONCILE_SECONDS: z.coerce.number().int().min(60).default(600),
 });
 export type SlaSettings = z.infer<typeof slaSchema>;
 

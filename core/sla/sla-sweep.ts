@@ -3,7 +3,7 @@ import type { BatchRecord } from '../batches/batch-record.js';
 import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
-import { allChunksDone } from '../chunks/chunk-record.js';
+import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import { isAtRisk } from './policy.js';
@@ -19,6 +19,8 @@ export interface SweepReport {
   stalled: string[];
   escalated: { batchId: string; chunks: number }[];
   finalizeRequested: string[];
+  /** Batches whose chunk records were read (the rest were judged from their counters). */
+  chunkReads: number;
 }
 
 /** A batch stuck in finalizing or cancelling after a finalizer's claim ran out gets its finalize message again. */
@@ -37,6 +39,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     stalled: [],
     escalated: [],
     finalizeRequested: [],
+    chunkReads: 0,
   };
   const now = deps.clock.now();
   const nowS = toUnixSeconds(now);
@@ -68,14 +71,26 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     }
     if (batch.status !== 'in_progress') continue;
 
-    const chunks = await deps.batches.listChunks(ref);
-    if (allChunksDone(batch, chunks)) {
-      await finalize(ref);
-      continue;
+    // The batch's counters say where it stands; the chunk records (the source of truth) are read
+    // only when the counters say every chunk is done, when pending chunks are to be escalated,
+    // or, every SLA_RECONCILE_SECONDS, to catch a counter update that was lost.
+    const countersDone = batch.chunk_count !== undefined && (batch.chunks_done ?? 0) >= batch.chunk_count;
+    let chunks: ChunkRecord[] | undefined;
+    if (countersDone || dueForReconcile(batch, nowS, deps.sla.SLA_RECONCILE_SECONDS)) {
+      chunks = await deps.batches.listChunks(ref);
+      report.chunkReads += 1;
+      if (allChunksDone(batch, chunks)) {
+        await finalize(ref);
+        continue;
+      }
     }
-    const pending = chunks.filter((c) => c.status !== 'done');
+    // Escalation flags every pending chunk at once and marks the batch at_risk after the last
+    // flag, and a chunk never goes back to pending: an at_risk batch has nothing left to send.
+    if (batch.at_risk) continue;
     const elapsedS = Math.max(1, nowS - (batch.in_progress_at ?? nowS));
-    const doneRequests = chunks.reduce((n, c) => n + (c.status === 'done' ? c.requests : 0), 0);
+    const doneRequests = chunks
+      ? chunks.reduce((n, c) => n + (c.status === 'done' ? c.requests : 0), 0)
+      : (batch.completed ?? 0) + (batch.failed ?? 0);
     const atRisk = isAtRisk(
       {
         nowMs: now,
@@ -85,8 +100,13 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
       },
       deps.sla,
     );
-    const toEscalate = pending.filter((c) => !c.escalated);
-    if (!atRisk || toEscalate.length === 0) continue;
+    if (!atRisk) continue;
+    if (!chunks) {
+      chunks = await deps.batches.listChunks(ref);
+      report.chunkReads += 1;
+    }
+    const toEscalate = chunks.filter((c) => c.status !== 'done' && !c.escalated);
+    if (toEscalate.length === 0) continue;
     // Dedicated workers take copies of the chunks; spot workers skip escalated ones, and a chunk
     // that both run still completes once.
     await deps.queue.sendAll(
@@ -100,6 +120,18 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     report.escalated.push({ batchId: batch.id, chunks: toEscalate.length });
   }
   return report;
+}
+
+/**
+ * Whether this sweep reads a running batch's chunk records although its counters show work
+ * left: once every `everyS` seconds of the batch's run (in the minute that starts each period),
+ * so a counter that missed an update (an emulator that is not atomic, a hand-edited record)
+ * delays finalization by at most that long. Batches started at different times are read in
+ * different sweeps.
+ */
+function dueForReconcile(batch: BatchRecord, nowS: number, everyS: number): boolean {
+  const runningS = nowS - (batch.in_progress_at ?? batch.created_at);
+  return runningS >= everyS && runningS % everyS < 60;
 }
 
 /**

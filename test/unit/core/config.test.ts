@@ -43,6 +43,7 @@ describe('readConfig', () => {
       SLA_ASSUMED_REQUESTS_PER_SECOND: 5,
       VALIDATION_STALL_SECONDS: 1_200,
       VALIDATION_REDRIVES: 2,
+      SLA_RECONCILE_SECONDS: 600,
     });
     expect(readConfig(awsSchema, {})).toEqual({ AWS_REGION: 'us-east-1' });
   });

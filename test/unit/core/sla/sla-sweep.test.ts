@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FINALIZER_LEASE_S } from '../../../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
-import type { BatchRef, ChunkMessage } from '../../../../core/chunks/chunk-message.js';
+import { type BatchRef, batchKey, type ChunkMessage } from '../../../../core/chunks/chunk-message.js';
 import { slaSweep } from '../../../../core/sla/sla-sweep.js';
 import { createdBatch, type FakeDeps, fakeDeps, jsonlOf, scheduledBatch } from '../../../support/fakes.js';
 
@@ -65,6 +65,58 @@ describe('slaSweep (in-memory ports, fake clock)', () => {
     expect((await slaSweep(deps)).finalizeRequested).toEqual([]);
     deps.clock.advance(FINALIZER_LEASE_S * 1000);
     expect((await slaSweep(deps)).finalizeRequested).toEqual([ref.batchId]);
+  });
+});
+
+describe('slaSweep judges running batches from their counters', () => {
+  /** Marks every chunk of `ref` done in the records, as completions would, counting `counted` on the batch. */
+  async function completeAll(deps: FakeDeps, ref: BatchRef, counted: number) {
+    for (const c of await deps.batches.listChunks(ref)) {
+      await deps.batches.completeChunk(ref, c.chunk, {
+        completed: c.requests,
+        failed: 0,
+        outputKey: `out-${c.chunk}`,
+        errorKey: undefined,
+        pool: 'spot',
+      });
+    }
+    const record = deps.batches.batches.get(batchKey(ref));
+    if (record) record.chunks_done = counted;
+  }
+
+  it('reads no chunk record of a batch on track', async () => {
+    const deps = fakeDeps(settings);
+    await scheduled(deps, 80);
+    expect(await slaSweep(deps)).toMatchObject({ chunkReads: 0, finalizeRequested: [] });
+  });
+
+  it('reads the records when the counters say done, and asks for finalization from them', async () => {
+    const deps = fakeDeps(settings);
+    const ref = await scheduled(deps, 80);
+    await completeAll(deps, ref, 2);
+    expect(await slaSweep(deps)).toMatchObject({ chunkReads: 1, finalizeRequested: [ref.batchId] });
+  });
+
+  it('finds a batch whose counter lost an update at the next reconciliation, SLA_RECONCILE_SECONDS into its run', async () => {
+    const deps = fakeDeps({ ...settings, SLA_RECONCILE_SECONDS: '600' });
+    const { ref } = await scheduledBatch(deps, 80, { completion_window: '24h' });
+    await completeAll(deps, ref, 1); // every record done, the counter one short
+    expect(await slaSweep(deps)).toMatchObject({ chunkReads: 0, finalizeRequested: [] });
+    deps.clock.advance(300_000);
+    expect(await slaSweep(deps)).toMatchObject({ chunkReads: 0, finalizeRequested: [] });
+    deps.clock.advance(300_000);
+    expect(await slaSweep(deps)).toMatchObject({ chunkReads: 1, finalizeRequested: [ref.batchId] });
+  });
+
+  it('stops reading an escalated batch: every pending chunk was sent at once', async () => {
+    const deps = fakeDeps(settings);
+    const ref = await scheduled(deps, 80);
+    deps.clock.advance(HOUR - 20_000);
+    expect(await slaSweep(deps)).toMatchObject({
+      chunkReads: 1,
+      escalated: [{ batchId: ref.batchId, chunks: 2 }],
+    });
+    expect(await slaSweep(deps)).toMatchObject({ chunkReads: 0, escalated: [] });
   });
 });
 
