@@ -27,6 +27,12 @@ export const limitsSchema = z.object({
   MAX_INLINE_CONTENT_BYTES: positiveInt.default(4 * 1024 * 1024),
   CHUNK_MAX_LINES: positiveInt.default(2_000),
   CHUNK_MAX_BYTES: positiveInt.default(8 * 1024 * 1024),
+  /**
+   * The smallest chunk the end of a batch is cut into (plan-chunks.ts `tailSizes`): the last
+   * CHUNK_MAX_LINES requests run as chunks of 1,000, 500, 250 and 250 by default, so a batch's
+   * tail spreads over the workers. 0 turns the tail cut off.
+   */
+  CHUNK_TAIL_MIN_LINES: z.coerce.number().int().min(0).default(250),
   MAX_REPORTED_LINE_ERRORS: positiveInt.default(100),
   COMPLETION_WINDOWS: z
     .string()

@@ -30,7 +30,15 @@ export interface PlanRules {
     | 'CHUNK_MAX_BYTES'
     | 'MAX_REPORTED_LINE_ERRORS'
     | 'MODELS'
-  >;
+  > &
+    Partial<Pick<Limits, 'CHUNK_TAIL_MIN_LINES'>>;
+}
+
+/** Where a request line lies: what the tail re-cut needs to cut a chunk between two requests. */
+interface LineSpans {
+  starts: number[];
+  ends: number[];
+  numbers: number[];
 }
 
 /** Where a validation pass stands: enough to resume it in another invocation. */
@@ -70,6 +78,11 @@ export class ChunkPlanner {
   private readonly errors: BatchError[];
   /** Set once the request limit is passed: nothing after it is read. */
   private stopped = false;
+  /**
+   * The request lines of the last two chunks opened by this planner (not of one it resumed),
+   * by chunk number: the tail re-cut in `result()` splits those chunks between requests.
+   */
+  private readonly spans = new Map<number, LineSpans>();
 
   constructor(
     private readonly rules: PlanRules,
@@ -152,11 +165,19 @@ export class ChunkPlanner {
         requests: 1,
       };
       this.chunks.push(this.current);
+      this.spans.delete(this.current.chunk - 2);
+      this.spans.set(this.current.chunk, { starts: [item.start], ends: [item.end], numbers: [item.number] });
       return;
     }
     current.byteEnd = item.end;
     current.lineEnd = item.number;
     current.requests += 1;
+    const spans = this.spans.get(current.chunk);
+    if (spans) {
+      spans.starts.push(item.start);
+      spans.ends.push(item.end);
+      spans.numbers.push(item.number);
+    }
   }
 
   /** The state to resume from, with the next segment starting at `byte` / `line`. */
@@ -188,8 +209,76 @@ export class ChunkPlanner {
         ],
       };
     }
-    return { ok: true, chunks: this.chunks.map((c) => ({ ...c })), total: this.total, model: this.model };
+    return {
+      ok: true,
+      chunks: recutTail(this.chunks, this.spans, this.rules.limits),
+      total: this.total,
+      model: this.model,
+    };
   }
+}
+
+/**
+ * The sizes the end of a batch is cut into, last piece first: CHUNK_TAIL_MIN_LINES twice, then
+ * doubling while below CHUNK_MAX_LINES (250, 250, 500, 1,000 for the defaults); none where
+ * CHUNK_MAX_LINES is below four times the smallest. A batch's last
+ * requests then run as several small chunks that spread over the workers, instead of one full
+ * chunk on one worker while the others have nothing left to do.
+ */
+export function tailSizes(
+  limits: Pick<Limits, 'CHUNK_MAX_LINES'> & Partial<Pick<Limits, 'CHUNK_TAIL_MIN_LINES'>>,
+): number[] {
+  const min = limits.CHUNK_TAIL_MIN_LINES ?? 0;
+  // Worth it only where a full chunk makes at least three pieces (min, min, 2 × min).
+  if (min <= 0 || min * 4 > limits.CHUNK_MAX_LINES) return [];
+  const sizes = [min];
+  for (let size = min; size < limits.CHUNK_MAX_LINES; size *= 2) sizes.push(size);
+  return sizes;
+}
+
+/**
+ * Cuts the last chunks into `tailSizes`, from the end backwards. A piece never spans two
+ * planned chunks (so it keeps within CHUNK_MAX_BYTES), never leaves a rest smaller than the
+ * smallest size, and only chunks whose request lines this planner saw are cut. Chunks are
+ * numbered again in order.
+ */
+function recutTail(
+  chunks: readonly ChunkRange[],
+  spans: ReadonlyMap<number, LineSpans>,
+  limits: Pick<Limits, 'CHUNK_MAX_LINES'> & Partial<Pick<Limits, 'CHUNK_TAIL_MIN_LINES'>>,
+): ChunkRange[] {
+  const sizes = tailSizes(limits);
+  const min = sizes[0] ?? 0;
+  let t = 0;
+  const tail: ChunkRange[] = [];
+  let k = chunks.length - 1;
+  for (; k >= 0 && t < sizes.length; k--) {
+    const lines = spans.get(k);
+    const chunk = chunks[k] as ChunkRange;
+    if (!lines || lines.starts.length !== chunk.requests) break;
+    const piece = (from: number, to: number): ChunkRange => ({
+      chunk: 0,
+      byteStart: lines.starts[from] as number,
+      byteEnd: lines.ends[to - 1] as number,
+      lineStart: lines.numbers[from] as number,
+      lineEnd: lines.numbers[to - 1] as number,
+      requests: to - from,
+    });
+    let end = chunk.requests;
+    while (t < sizes.length && end > 0) {
+      const rest = end - (sizes[t] as number);
+      if (rest < 0 || (rest > 0 && rest < min)) break;
+      tail.unshift(piece(rest, end));
+      end = rest;
+      t += 1;
+    }
+    if (end > 0) {
+      // The front of the chunk (no smaller than its slot, or all that is left) is a piece too.
+      tail.unshift(end === chunk.requests ? { ...chunk } : piece(0, end));
+      t += 1;
+    }
+  }
+  return [...chunks.slice(0, k + 1).map((c) => ({ ...c })), ...tail].map((c, i) => ({ ...c, chunk: i }));
 }
 
 /** Reads a whole input file once, as a stream, validating every line and cutting chunks. */

@@ -31,6 +31,7 @@ describe('readConfig', () => {
       MAX_INLINE_CONTENT_BYTES: 4 * 1024 * 1024,
       CHUNK_MAX_LINES: 2_000,
       CHUNK_MAX_BYTES: 8 * 1024 * 1024,
+      CHUNK_TAIL_MIN_LINES: 250,
       MAX_REPORTED_LINE_ERRORS: 100,
       COMPLETION_WINDOWS: ['24h'],
       MODELS: [],

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type ChunkRange, type PlanRules, planChunks } from '../../../../core/chunks/plan-chunks.js';
+import {
+  ChunkPlanner,
+  type ChunkRange,
+  type PlanRules,
+  planChunks,
+  tailSizes,
+} from '../../../../core/chunks/plan-chunks.js';
+import { splitLines } from '../../../../core/lines/split-lines.js';
 import type { BatchError } from '../../../../core/openai/schemas.js';
 import { cutAt, inPieces } from '../../support/streams.js';
 
@@ -374,6 +381,90 @@ describe('planChunks', () => {
       ]);
       const result = await planChunks(cutAt(file, []), rules());
       expect(result).toEqual({ ok: false, errors: [expect.objectContaining({ line: 2 })] });
+    });
+  });
+
+  describe('the tail of a batch (CHUNK_TAIL_MIN_LINES)', () => {
+    const tail = (overrides: Partial<PlanRules['limits']>) =>
+      rules({ CHUNK_MAX_LINES: 8, CHUNK_TAIL_MIN_LINES: 1, ...overrides });
+    const sizes = (chunks: readonly ChunkRange[]) => chunks.map((c) => c.requests);
+
+    it('cuts the last full chunk into halving pieces, so the last requests spread over workers', async () => {
+      expect(tailSizes({ CHUNK_MAX_LINES: 2_000, CHUNK_TAIL_MIN_LINES: 250 })).toEqual([
+        250, 250, 500, 1_000,
+      ]);
+      const file = fileOf(Array.from({ length: 40 }, (_, i) => req(id(i + 1))));
+      const plan = await planOk(cutAt(file, []), tail({}));
+      expect(sizes(plan.chunks)).toEqual([8, 8, 8, 8, 4, 2, 1, 1]);
+      expectRangesReproduceLines(file, plan.chunks);
+      expect(plan.chunks.at(-1)?.byteEnd).toBe(file.length);
+    });
+
+    it('carries the cut into the chunk before when the last one is short, never across chunks', async () => {
+      const file = fileOf(Array.from({ length: 20 }, (_, i) => req(id(i + 1))));
+      const plan = await planOk(cutAt(file, []), tail({}));
+      // 8, 8, 4: the 4 takes the 1, 1 and 2 slots; the chunk before gives the 4-slot piece.
+      expect(sizes(plan.chunks)).toEqual([8, 4, 4, 2, 1, 1]);
+      expectRangesReproduceLines(file, plan.chunks);
+    });
+
+    it('leaves no piece smaller than the smallest size, and a small batch whole', async () => {
+      const file = (n: number) => fileOf(Array.from({ length: n }, (_, i) => req(id(i + 1))));
+      const min2 = tail({ CHUNK_TAIL_MIN_LINES: 2 });
+      expect(sizes((await planOk(cutAt(file(3), []), min2)).chunks)).toEqual([3]);
+      expect(sizes((await planOk(cutAt(file(5), []), min2)).chunks)).toEqual([3, 2]);
+      expect(sizes((await planOk(cutAt(file(8), []), min2)).chunks)).toEqual([4, 2, 2]);
+    });
+
+    it('is off at 0, and where a full chunk is under four times the smallest piece', async () => {
+      const file = fileOf(Array.from({ length: 20 }, (_, i) => req(id(i + 1))));
+      expect(sizes((await planOk(cutAt(file, []), tail({ CHUNK_TAIL_MIN_LINES: 0 }))).chunks)).toEqual([
+        8, 8, 4,
+      ]);
+      expect(sizes((await planOk(cutAt(file, []), tail({ CHUNK_TAIL_MIN_LINES: 3 }))).chunks)).toEqual([
+        8, 8, 4,
+      ]);
+      expect(tailSizes({ CHUNK_MAX_LINES: 500, CHUNK_TAIL_MIN_LINES: 250 })).toEqual([]);
+    });
+
+    it('keeps byte ranges exact with blank lines, CRLF and a BOM (the first piece still starts at byte 0)', async () => {
+      const lines = Array.from({ length: 12 }, (_, i) => req(id(i + 1), `naïve ${i}`));
+      lines.splice(5, 0, '', '  ');
+      lines.splice(11, 0, '');
+      const file = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), fileOf(lines, '\r\n')]);
+      for (const [name, source] of awkwardSources(file)) {
+        const plan = await planOk(source(), tail({ CHUNK_MAX_LINES: 12, CHUNK_TAIL_MIN_LINES: 2 }));
+        expect(sizes(plan.chunks), name).toEqual([4, 4, 2, 2]);
+        expect(plan.chunks[0]?.byteStart, name).toBe(0);
+        expect(plan.chunks.map((c) => c.chunk)).toEqual([0, 1, 2, 3]);
+        expectRangesReproduceLines(file, plan.chunks);
+        expect(plan.total).toBe(12);
+      }
+    });
+
+    it('cuts only chunks whose lines it saw: a resumed planner leaves the chunk it resumed in whole', async () => {
+      const file = fileOf(Array.from({ length: 12 }, (_, i) => req(id(i + 1))));
+      const r = tail({});
+      const first = new ChunkPlanner(r);
+      let resumeAt = { byte: 0, line: 1 };
+      for await (const item of splitLines(cutAt(file, []), {})) {
+        first.add(item);
+        if ('number' in item && item.number === 10) {
+          resumeAt = { byte: item.end, line: item.number + 1 };
+          break;
+        }
+      }
+      const second = new ChunkPlanner(r, first.state(resumeAt.byte, resumeAt.line));
+      for await (const item of splitLines(cutAt(file.subarray(resumeAt.byte), []), {
+        startOffset: resumeAt.byte,
+        firstLineNumber: resumeAt.line,
+      }))
+        second.add(item);
+      const result = second.result();
+      if (!result.ok) throw new Error('expected a plan');
+      // Chunk 1 (lines 9-12) began before the resume: whole; chunk 0 was planned before it too.
+      expect(sizes(result.chunks)).toEqual([8, 4]);
+      expectRangesReproduceLines(file, result.chunks);
     });
   });
 });
