@@ -54,7 +54,16 @@ export interface QueueDeclaration {
 
 export type Trigger =
   | { readonly kind: 'http'; readonly method: 'GET' | 'POST' | 'DELETE'; readonly path: string }
-  | { readonly kind: 'queue'; readonly queue: QueueName; readonly batchSize: number }
+  | {
+      readonly kind: 'queue';
+      readonly queue: QueueName;
+      readonly batchSize: number;
+      /**
+       * Invocations at once: the event source's maximum concurrency on AWS (2 to 1,000), the
+       * queue trigger's on the local runtime. Unset: Lambda's account limit; locally 2.
+       */
+      readonly maxConcurrency?: number;
+    }
   | { readonly kind: 'schedule'; readonly everySeconds: number }
   | { readonly kind: 'authorizer' };
 
@@ -242,7 +251,8 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     description: 'Validates a batch input file and fans it out as chunk messages',
     timeoutSeconds: 900,
     memoryMb: 1024,
-    triggers: [{ kind: 'queue', queue: 'scheduling', batchSize: 1 }],
+    // Many small batches are validated side by side, a bounded number at a time.
+    triggers: [{ kind: 'queue', queue: 'scheduling', batchSize: 1, maxConcurrency: 10 }],
     // Writes and deletes only the state of a validation split over invocations, and sends the
     // scheduling message that continues it.
     uses: {
@@ -257,7 +267,7 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     description: 'Stitches chunk results into the output and error files',
     timeoutSeconds: 900,
     memoryMb: 1024,
-    triggers: [{ kind: 'queue', queue: 'finalizing', batchSize: 1 }],
+    triggers: [{ kind: 'queue', queue: 'finalizing', batchSize: 1, maxConcurrency: 10 }],
     uses: {
       buckets: { files: 'readWriteDelete' },
       tables: { files: 'readWrite', batches: 'readWrite', chunks: 'read' },

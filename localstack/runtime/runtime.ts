@@ -148,7 +148,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           queueArn: attrs.Attributes?.QueueArn ?? '',
           batchSize: t.batchSize,
           fn,
-          concurrency: 2,
+          concurrency: t.maxConcurrency ?? 2,
         });
         stops.push(trigger.stop);
       }

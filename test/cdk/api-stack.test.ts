@@ -192,6 +192,20 @@ describe('triggers', () => {
       expect(m.Properties?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
+  it('the scheduler and the finalizer each run up to 10 invocations at once (many small batches in parallel, bounded)', () => {
+    const mappings = Object.values(resourcesOf(api, 'AWS::Lambda::EventSourceMapping'));
+    for (const name of ['scheduler', 'finalizer'] as const) {
+      const [trigger] = functions[name].triggers;
+      expect(trigger).toMatchObject({ kind: 'queue', maxConcurrency: 10 });
+      const mapping = mappings.find((m) =>
+        JSON.stringify(m.Properties?.EventSourceArn).includes(
+          `:${physicalName(prefix, trigger?.kind === 'queue' ? trigger.queue : '')}"`,
+        ),
+      );
+      expect(mapping?.Properties?.ScalingConfig, name).toEqual({ MaximumConcurrency: 10 });
+    }
+  });
+
   it("a queue's visibility timeout covers its function's timeout", () => {
     for (const decl of Object.values(functions)) {
       for (const t of decl.triggers)

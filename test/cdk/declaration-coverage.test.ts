@@ -229,6 +229,7 @@ describe('declaration checks', () => {
       }),
       longWorker: fn({ timeoutSeconds: 1000, triggers: [{ kind: 'queue', queue: 'spot', batchSize: 20 }] }),
       oddSchedule: fn({ triggers: [{ kind: 'schedule', everySeconds: 90 }] }),
+      tooNarrow: fn({ triggers: [{ kind: 'queue', queue: 'finalizing', batchSize: 1, maxConcurrency: 1 }] }),
     };
     let message = '';
     try {
@@ -242,6 +243,7 @@ describe('declaration checks', () => {
       'API Gateway waits at most 29 s',
       "queue spot's visibility timeout (30 s) is below the function timeout (1000 s)",
       'SQS batch size must be 1-10',
+      "tooNarrow: an SQS event source's maximum concurrency must be 2-1,000",
       'Lambda timeout is at most 900 s',
       'EventBridge schedules run every whole minute; 90 s is not one',
       'exactly one function must have an authorizer trigger (found 2)',

@@ -168,6 +168,7 @@ export class ApiStack extends Stack {
             new SqsEventSource(refs.queue(trigger.queue), {
               batchSize: trigger.batchSize,
               reportBatchItemFailures: true,
+              ...(trigger.maxConcurrency ? { maxConcurrency: trigger.maxConcurrency } : {}),
             }),
           );
         }
@@ -252,6 +253,9 @@ export function validateTriggers(declared: Readonly<Record<string, FunctionDecla
           );
         if (!Number.isInteger(t.batchSize) || t.batchSize < 1 || t.batchSize > 10)
           problems.push(`${name}: SQS batch size must be 1-10`);
+        const c = t.maxConcurrency;
+        if (c !== undefined && (!Number.isInteger(c) || c < 2 || c > 1000))
+          problems.push(`${name}: an SQS event source's maximum concurrency must be 2-1,000`);
       }
       if (t.kind === 'schedule' && (t.everySeconds % 60 !== 0 || t.everySeconds < 60))
         problems.push(
