@@ -95,6 +95,7 @@ export function spawnWatched(
   cwd: string,
   env: Record<string, string> = {},
 ): ChildProcess {
+  // The watchdog runs from the project (where `--import tsx` resolves), its emulator in `cwd`.
   return spawn(
     process.execPath,
     [
@@ -102,10 +103,11 @@ export function spawnWatched(
       'tsx',
       resolve(root, 'localstack/runtime/watchdog.ts'),
       String(graceSeconds),
+      cwd,
       command,
       ...args,
     ],
-    { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'pipe'], detached: true },
+    { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'pipe'], detached: true },
   );
 }
 

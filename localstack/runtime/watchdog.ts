@@ -3,12 +3,14 @@
  * as the runtime's Node children do) and ends it when the local runtime goes away, even when
  * the runtime is killed outright (SIGKILL) and has no chance to stop it.
  *
- *   node --import tsx watchdog.ts <grace seconds> <command> [args...]
+ *   node --import tsx watchdog.ts <grace seconds> <working directory> <command> [args...]
  *
  * How it knows: the runtime holds the write end of this process's stdin (a pipe) and never
- * writes to it. The kernel closes that end when the runtime exits, however it exits, and stdin
- * reads end-of-file at once. That is immediate and immune to pid reuse, unlike polling the
- * runtime's pid, and needs no help from the emulator.
+ * writes to it; so do the worker processes, which may still use the emulator while they wind
+ * down. The kernel closes each copy when its process exits, however it exits, and stdin reads
+ * end-of-file once the last one has: immediate, immune to pid reuse, and no help needed from
+ * the emulator. Should a worker hang on, the emulator is stopped anyway `LINGER_MS` after the
+ * runtime (this process's parent) is gone.
  *
  * Then, as on SIGTERM/SIGINT/SIGHUP to this process, the emulator gets SIGTERM (moto saves its
  * state on it, see moto-server.py) and SIGKILL if it is still running `grace` seconds later.
@@ -18,14 +20,14 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
-const [graceArg, command, ...args] = process.argv.slice(2);
+const [graceArg, cwd, command, ...args] = process.argv.slice(2);
 if (!command) {
-  console.error('usage: watchdog.ts <grace seconds> <command> [args...]');
+  console.error('usage: watchdog.ts <grace seconds> <working directory> <command> [args...]');
   process.exit(2);
 }
 const graceMs = Number(graceArg) * 1000;
 
-const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 let runtimeGone = false;
 process.stderr.on('error', () => {});
 child.stderr?.on('data', (chunk: Buffer) => {
@@ -47,6 +49,17 @@ process.stdin.on('close', () => {
   stop();
 });
 process.stdin.on('error', () => {});
+
+// Longer than a worker's wind-down (worker-guard.ts kills it after 15 s).
+const LINGER_MS = 30_000;
+const runtimePid = process.ppid;
+const parentWatch = setInterval(() => {
+  if (process.ppid === runtimePid) return;
+  clearInterval(parentWatch);
+  runtimeGone = true;
+  setTimeout(stop, LINGER_MS);
+}, 500);
+parentWatch.unref();
 
 child.on('error', (err) => {
   console.error(`watchdog: cannot start ${command}: ${err.message}`);
