@@ -171,7 +171,9 @@ export async function runChunk(
   });
   if (!won) return { outcome: 'duplicate', ran, completed: 0, failed: 0, finalizeRequested: false };
 
-  const allDone = await batchDone(deps, ref);
+  // A batch of one chunk is done with it: its only chunk record is the one this worker just
+  // moved to done. Otherwise the batch's counter, then the records, decide.
+  const allDone = batch.chunk_count === 1 || (await batchDone(deps, ref));
   if (allDone) await deps.queue.send('finalizing', ref);
   return {
     outcome: 'completed',

@@ -234,4 +234,18 @@ describe('runChunk (in-memory ports)', () => {
     expect(deps.queue.take('finalizing')).toEqual([]);
     expect((await deps.batches.get(ref))?.chunks_done).toBe(2);
   });
+
+  it('asks for finalization after the only chunk of a batch without reading the batch again', async () => {
+    const deps = fakeDeps();
+    const { ref, msgs } = await scheduled(deps, 3);
+    const get = vi.spyOn(deps.batches, 'get');
+    const listChunks = vi.spyOn(deps.batches, 'listChunks');
+    expect(await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() })).toMatchObject({
+      outcome: 'completed',
+      finalizeRequested: true,
+    });
+    // The one read is the fake's getBatchAndChunk (the BatchGet before the chunk starts).
+    expect([get.mock.calls.length, listChunks.mock.calls.length]).toEqual([1, 0]);
+    expect(deps.queue.take('finalizing')).toEqual([ref]);
+  });
 });
