@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { awsCalls } from '../../core/adapters/aws-clients.js';
 import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { sdk } from '../support/sdk.js';
+import { sampleLoad, since, snapshot } from './proc-stats.js';
 
 export interface BatchScenario {
   name: string;
@@ -119,6 +120,7 @@ async function uploadWithCli(file: string, baseUrl: string, apiKey: string, stat
 }
 
 export async function runBatchScenario(s: BatchScenario) {
+  const load = sampleLoad();
   const work = resolve(root, '.openbatch/bench', s.name);
   const reportDir = join(work, 'reports');
   rmSync(work, { recursive: true, force: true });
@@ -151,6 +153,18 @@ export async function runBatchScenario(s: BatchScenario) {
     const client = sdk(rt.url, 'sk-bench');
     const upload = await uploadWithCli(inputPath, `${rt.url}/v1`, 'sk-bench', join(work, 'state'));
     const callsBefore = awsCalls.total();
+    const cpu = () =>
+      snapshot({
+        ...Object.fromEntries(
+          Object.entries(rt.functionPids()).map(([fn, pid]) => [`function ${fn}`, { pid }]),
+        ),
+        ...Object.fromEntries(
+          rt.fleet.workers.map((w) => [`worker-${w.pool}-${w.index}`, { pid: w.child.pid }]),
+        ),
+        'moto emulator, S3 and SQS (not ours)': { pid: rt.emulator.pid, tree: true },
+        'DynamoDB Local (not ours)': { pid: rt.dynamoDbLocal?.pid, tree: true },
+      });
+    const cpuBefore = cpu();
 
     const started = performance.now();
     const created = await client.batches.create({
@@ -171,6 +185,7 @@ export async function runBatchScenario(s: BatchScenario) {
         finalizingAt = performance.now();
     }
     const wallS = (performance.now() - started) / 1000;
+    const cpuSeconds = since(cpuBefore, cpu());
     if (batch.status !== 'completed' || batch.request_counts?.completed !== s.requests) {
       throw new Error(`${s.name}: batch ended ${batch.status} with ${JSON.stringify(batch.request_counts)}`);
     }
@@ -193,8 +208,38 @@ export async function runBatchScenario(s: BatchScenario) {
     );
     const total = runtimeCalls + workerCalls;
     const mb = (b: number | undefined) => (b === undefined ? undefined : Math.round(b / 1024 / 1024));
+    const workerCpu = Object.entries(cpuSeconds)
+      .filter(([k]) => k.startsWith('worker-'))
+      .reduce((a, [, v]) => a + v, 0);
+    const phases = {
+      validationAndFanOutSeconds: Number(((inProgressAt - started) / 1000).toFixed(2)),
+      workersSeconds: Number(((finalizingAt - inProgressAt) / 1000).toFixed(2)),
+      finalizationSeconds: Number((wallS - (finalizingAt - started) / 1000).toFixed(2)),
+    };
+    const per1000 = Number(((total / s.requests) * 1000).toFixed(2));
     return {
       scenario: s.name,
+      description: `one batch of ${s.requests.toLocaleString('en-US')} requests, uploaded with openbatch upload`,
+      figures: {
+        'wall time, batch create → completed, s': Number(wallS.toFixed(2)),
+        'validation and fan-out, s': phases.validationAndFanOutSeconds,
+        'workers, s': phases.workersSeconds,
+        'finalization, s': phases.finalizationSeconds,
+        'throughput, requests/s': Math.round(s.requests / wallS),
+        'AWS calls per 1,000 requests': per1000,
+        'worker CPU per request, ms (all workers)': Number(((workerCpu * 1000) / s.requests).toFixed(3)),
+        'upload (openbatch upload, pre-signed parts), s': Number(upload.seconds.toFixed(2)),
+        'peak RSS, largest worker, MB': mb(Math.max(...workers.map((w) => w.maxRssBytes))) ?? 0,
+        'peak RSS, bench process (runtime: gateway, event sources, timers), MB':
+          mb(process.resourceUsage().maxRSS * 1024) ?? 0,
+      },
+      targets: {
+        'throughput, requests/s': { atLeast: 5_000 },
+        'AWS calls per 1,000 requests': { atMost: 5 },
+        'peak RSS, largest worker, MB': { atMost: 512 },
+      },
+      cpuSeconds,
+      loadAverage: load.stop(),
       requests: s.requests,
       inputBytes,
       engine: 'SIMULATED, instant (0 ms latency)',

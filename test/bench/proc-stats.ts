@@ -1,0 +1,106 @@
+/**
+ * What the bench records about the machine and each process: CPU-seconds from
+ * /proc/<pid>/stat (utime + stime, of a process and its descendants: moto and DynamoDB Local
+ * run under a watchdog), and the load average sampled while a scenario runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+interface ProcStat {
+  ppid: number;
+  /** utime + stime, seconds. */
+  cpu: number;
+}
+
+function statOf(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: fields count from after it.
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return {
+      ppid: Number(rest[1]),
+      cpu: (Number(rest[11]) + Number(rest[12])) / ticksPerSecond,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU-seconds a live process has used so far (utime + stime); undefined once it is gone. */
+export function cpuSecondsOf(pid: number | undefined): number | undefined {
+  return pid === undefined ? undefined : statOf(pid)?.cpu;
+}
+
+/** CPU-seconds of a live process and every live descendant. */
+export function treeCpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const root = statOf(pid);
+  if (!root) return undefined;
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = statOf(Number(name));
+    if (!s) continue;
+    const list = children.get(s.ppid) ?? [];
+    list.push(Number(name));
+    children.set(s.ppid, list);
+  }
+  let total = 0;
+  const todo = [pid];
+  for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
+    total += statOf(p)?.cpu ?? 0;
+    todo.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+/** Takes CPU snapshots of named processes; `since` gives each one's CPU-seconds between two snapshots. */
+export type CpuSnapshot = Record<string, number | undefined>;
+
+export function snapshot(
+  processes: Record<string, { pid: number | undefined; tree?: boolean }>,
+): CpuSnapshot {
+  const out: CpuSnapshot = {};
+  for (const [label, p] of Object.entries(processes))
+    out[label] = p.tree ? treeCpuSecondsOf(p.pid) : cpuSecondsOf(p.pid);
+  // This process (the runtime: gateway, event sources, timers; and the bench's own client).
+  const self = process.cpuUsage();
+  out['bench process: runtime (gateway, event sources, timers) and the client'] =
+    (self.user + self.system) / 1e6;
+  return out;
+}
+
+export function since(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [label, v] of Object.entries(after)) {
+    const b = before[label];
+    if (v !== undefined && b !== undefined) out[label] = Number((v - b).toFixed(2));
+  }
+  return out;
+}
+
+/** Samples the 1-minute load average every second until stopped. */
+export function sampleLoad(): { stop(): { before: number[]; after: number[]; meanDuring: number } } {
+  const round = (l: number[]) => l.map((x) => Number(x.toFixed(2)));
+  const before = round(loadavg());
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(loadavg()[0] ?? 0), 1000);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      const after = round(loadavg());
+      const all = samples.length > 0 ? samples : [after[0] ?? 0];
+      return { before, after, meanDuring: Number((all.reduce((a, b) => a + b, 0) / all.length).toFixed(2)) };
+    },
+  };
+}
