@@ -56,5 +56,7 @@ async function serve(msg: HostMessage): Promise<void> {
 }
 
 process.on('message', (msg: HostMessage) => void serve(msg));
+// Ctrl-C reaches the whole process group; the runtime stops its functions itself, last.
+process.on('SIGINT', () => {});
 // The runtime going away (even killed) closes the IPC channel: the function goes with it.
 process.on('disconnect', () => process.exit(0));
