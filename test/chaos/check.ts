@@ -113,6 +113,8 @@ export interface RunRecord {
   status: string;
   /** From batch creation to a terminal status, seconds; null when it never got there. */
   secondsToTerminal: number | null;
+  /** Moments of the run, seconds after the batch was created (queues settled; the restart scenario's kill and restart). */
+  timings?: Record<string, number>;
   lost: number;
   duplicated: number;
   unexpected: number;
@@ -226,6 +228,10 @@ export function table(summaries: readonly ScenarioSummary[]): string {
     '',
     '',
   ]);
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+  // Padded, as Biome formats a Markdown table (and as it reads in a terminal).
+  const width = (cell: string) => [...cell].length;
+  const widths = head.map((h, i) => Math.max(3, width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c + ' '.repeat((widths[i] ?? 0) - width(c))).join(' | ')} |`;
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
