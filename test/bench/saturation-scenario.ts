@@ -434,6 +434,10 @@ async function smallBatches(name: SaturationName, capacity: number): Promise<Sce
         'one batch, create → completed seen, p95, s': r2(q(0.95)),
         'most requests outstanding at the engine, openbatch': stats.maxOutstanding,
         'most requests outstanding at the engine, direct': directMax,
+        'mean requests outstanding, first request → last answer, openbatch': stats.meanOutstanding,
+        'engine first request → last answer, openbatch, s': r2(
+          ((stats.lastAnswerAt ?? 0) - (stats.firstRequestAt ?? 0)) / 1000,
+        ),
         'worker CPU per request, ms': r3((workerCpu * 1000) / (batches * size)),
       },
       targets: {
