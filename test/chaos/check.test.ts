@@ -139,9 +139,10 @@ describe('summarize and table', () => {
       duplicated: 0,
       medianSeconds: 8,
       maxSeconds: 30,
-      faults: { kills: 3, copies: 3 },
+      faults: { copies: 3, kills: 3 },
       clean: false,
     });
+    expect(Object.keys(a?.faults ?? {})).toEqual(['copies', 'kills']);
     expect(b).toMatchObject({
       runs: 1,
       terminal: 0,

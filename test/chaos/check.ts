@@ -163,11 +163,15 @@ export function summarize(records: readonly RunRecord[]): ScenarioSummary[] {
       leftovers: sum((r) => r.leftovers),
       medianSeconds: times.length ? median(times) : null,
       maxSeconds: times.length ? (times.at(-1) ?? null) : null,
-      faults,
+      faults: sortedKeys(faults),
       clean: runs.every((r) => r.problems.length === 0),
     };
   });
 }
+
+/** The same counts with their keys in order, so that reports read alike from run to run. */
+export const sortedKeys = (counts: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 
 function median(sorted: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);

@@ -12,7 +12,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/r
 import { openLog, WorkerFleet } from '../../localstack/runtime/worker-processes.js';
 import { resultLines, sdk, upload } from '../support/sdk.js';
 import { chatLines } from '../support/test-aws.js';
-import { isTerminal, judge, type QueueDepth, type RunRecord } from './check.js';
+import { isTerminal, judge, type QueueDepth, type RunRecord, sortedKeys } from './check.js';
 import {
   BASE_ENV,
   type RunContext,
@@ -435,7 +435,7 @@ async function verdict(opts: {
     unexpected: v.unexpected.length,
     countsMatch: v.countsMatch,
     leftovers: v.leftovers.reduce((n, q) => n + q.visible + q.notVisible + q.delayed, 0),
-    faults: state.counts,
+    faults: sortedKeys(state.counts),
     problems: [...v.problems, ...state.problems],
   };
 }
