@@ -298,6 +298,7 @@ async function oneBatch(h: Harness, fileId: string, n: number, cpuTotals: Record
     lastAnswerToCompleted: (at - (stats.lastAnswerAt ?? at)) / 1000,
     maxOutstanding: stats.maxOutstanding,
     meanOutstanding: stats.meanOutstanding,
+    timeline: stats.timeline,
     connections: stats.connections,
     workerCpuMsPerRequest: (workerCpu * 1000) / n,
     polls,
@@ -310,6 +311,7 @@ async function saturation(name: SaturationName, capacity: number): Promise<Scena
   const figures: Record<string, number> = {};
   const targets: Record<string, Target> = {};
   const cpuTotals: Record<string, number> = {};
+  const timelines: Record<string, number[]> = {};
   try {
     const callsBefore = awsCalls.total();
     let polls = 0;
@@ -323,6 +325,8 @@ async function saturation(name: SaturationName, capacity: number): Promise<Scena
       const ob = await oneBatch(h, fileId, n, cpuTotals);
       polls += ob.polls;
       requests += n;
+      timelines[`N=${n}, direct`] = directStats.timeline;
+      timelines[`N=${n}, openbatch`] = ob.timeline;
       const k = `N=${n}`;
       Object.assign(figures, {
         [`${k}: T_direct, s`]: r2(direct.seconds),
@@ -354,6 +358,7 @@ async function saturation(name: SaturationName, capacity: number): Promise<Scena
       cpuSeconds: cpuTotals,
       loadAverage: load.stop(),
       awsCalls: { total, per1000Requests: r2((total / requests) * 1000) },
+      details: { 'requests outstanding at the engine every 250 ms': timelines },
     };
   } finally {
     await h.rt.close();

@@ -37,6 +37,8 @@ export interface FakeEngineStats {
   lastAnswerAt: number | null;
   /** Requests outstanding on average between the first request and the last answer. */
   meanOutstanding: number;
+  /** Requests outstanding every 250 ms from the first request on (the last 400 samples). */
+  timeline: number[];
 }
 
 export interface FakeEngine {
@@ -59,6 +61,7 @@ const fresh = (): FakeEngineStats => ({
   firstRequestAt: null,
   lastAnswerAt: null,
   meanOutstanding: 0,
+  timeline: [],
 });
 
 export async function startFakeEngine(opts: FakeEngineOptions): Promise<FakeEngine> {
@@ -141,6 +144,14 @@ export async function startFakeEngine(opts: FakeEngineOptions): Promise<FakeEngi
     stats.received += 1;
     if (stats.firstRequestAt === null) {
       stats.firstRequestAt = preciseNow();
+      const sampled = stats;
+      const sampler = setInterval(() => {
+        if (stats !== sampled || (outstanding === 0 && sampled.timeline.length > 0))
+          return clearInterval(sampler);
+        sampled.timeline.push(outstanding);
+        if (sampled.timeline.length > 400) sampled.timeline.shift();
+      }, 250);
+      sampler.unref();
       area = 0;
       changedAt = stats.firstRequestAt;
     }
