@@ -130,7 +130,10 @@ export interface WorkerConfig {
    * gpu-worker/Dockerfile at deploy time (needs Docker on the deploying machine)
    */
   readonly image?: string;
-  /** ENGINE_CONCURRENCY: requests one worker keeps in flight against its engine. */
+  /**
+   * ENGINE_CONCURRENCY: requests one worker keeps in flight against its engine, shared by all
+   * the chunks it holds: the engine's capacity (vLLM's --max-num-seqs, and its memory).
+   */
   readonly engineConcurrency: number;
   /** CHUNKS_IN_PARALLEL: chunks one worker works on at once. */
   readonly chunksInParallel: number;
@@ -315,7 +318,8 @@ const base = {
   abortIncompleteUploadsAfterDays: 1,
   allowedOrigins: [],
   api: { rateLimit: 100, burstLimit: 200, authorizerCacheSeconds: 300 },
-  worker: { engineConcurrency: 32, chunksInParallel: 2, memoryMiB: 1024 },
+  // 64 in flight per worker, as before the budget was shared (32 per chunk, 2 chunks).
+  worker: { engineConcurrency: 64, chunksInParallel: 2, memoryMiB: 1024 },
   network: { natGateways: 0 },
   instances,
   scaling: { idleMinutesBeforeScaleToZero: 5 },
