@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { deadLetterSuffix, type PoolName, physicalName, queues } from '../../core/app/declaration.js';
@@ -93,6 +98,22 @@ export async function queueDepths(sqs: SQSClient, list: readonly NamedQueue[]): 
       };
     }),
   );
+}
+
+/** The messages of a dead-letter queue, with how often each was received, left visible. */
+export async function peek(sqs: SQSClient, url: string): Promise<string[]> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 0,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+    }),
+  );
+  return (out.Messages ?? []).map((m) => {
+    const sent = new Date(Number(m.Attributes?.SentTimestamp ?? 0)).toISOString();
+    return `${m.Body} (sent ${sent}, received ${m.Attributes?.ApproximateReceiveCount ?? '?'} times)`;
+  });
 }
 
 /**
@@ -391,6 +412,11 @@ async function verdict(opts: {
     state.problems.push(`not terminal within ${opts.sizes.terminalTimeoutMs / 1000} s: ${ended.status}`);
   const settled = await settle(opts.sqs, opts.queues, opts.sizes.settleTimeoutMs);
   const timings = { ...opts.timings, 'queues settled': (Date.now() - opts.started) / 1000 };
+  // Evidence: what a dead-letter queue holds (the other queues are left as they are).
+  for (const q of opts.queues.filter((q) => q.name.endsWith(deadLetterSuffix))) {
+    if (!settled.some((d) => d.queue === q.name && d.visible > 0)) continue;
+    for (const m of await peek(opts.sqs, q.url)) state.problems.push(`dead-lettered in ${q.name}: ${m}`);
+  }
   // Read again after the settle: a late duplicate must not have changed a finished batch.
   const batch = await client.batches.retrieve(opts.batchId);
   if (isTerminal(ended.status)) {

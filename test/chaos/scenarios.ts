@@ -255,7 +255,7 @@ async function inputDeletableAfterEnd(ctx: RunContext, batch: Batch): Promise<vo
   if (!ctx.counts['deletes answered 409']) ctx.problem('no delete mid-batch was answered 409');
 }
 
-function expectInterruptions(ctx: RunContext, batch: Batch): Promise<void> {
+function countInterruptions(ctx: RunContext, batch: Batch): Promise<void> {
   const ext = (batch as unknown as { openbatch?: { chunks?: { interruptions?: number } } }).openbatch;
   ctx.count('chunks interrupted', ext?.chunks?.interruptions ?? 0);
   return Promise.resolve();
@@ -331,7 +331,7 @@ export const scenarios: readonly Scenario[] = [
     kind: 'shared',
     env: { SIM_SPOT_INTERRUPTION_RATE: '0.7' },
     requests: { short: 300, full: 2_000 },
-    after: expectInterruptions,
+    after: countInterruptions,
   },
   {
     name: 'everything-at-once',
@@ -354,7 +354,7 @@ export const scenarios: readonly Scenario[] = [
     },
     after: async (ctx, batch) => {
       await inputDeletableAfterEnd(ctx, batch);
-      await expectInterruptions(ctx, batch);
+      await countInterruptions(ctx, batch);
       await countFailedLines(ctx, batch);
     },
   },
