@@ -84,7 +84,9 @@ if (out) {
   const date = new Date().toISOString();
   // What ran: the commit, and how many files differed from it (other work in progress included).
   const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
-  const changed = git('status', '--porcelain').split('\n').filter(Boolean).length;
+  const changed = git('status', '--porcelain', '--', '.', `:!${out}/chaos.json`, `:!${out}/chaos.md`)
+    .split('\n')
+    .filter(Boolean).length;
   const revision = `${git('rev-parse', '--short', 'HEAD')}${changed ? ` + ${changed} uncommitted files` : ''}`;
   const setup = {
     workers: sizes.workers,
