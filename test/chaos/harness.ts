@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { deadLetterSuffix, type PoolName, physicalName, queues } from '../../cor
 import { platformEnvironment, workerEnvironment } from '../../localstack/runtime/environments.js';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { openLog, WorkerFleet } from '../../localstack/runtime/worker-processes.js';
+import { type MainProcess, startMain } from '../support/processes.js';
 import { resultLines, sdk, upload } from '../support/sdk.js';
 import { chatLines } from '../support/test-aws.js';
 import { isTerminal, judge, type QueueDepth, type RunRecord, sortedKeys } from './check.js';
@@ -255,53 +256,6 @@ export class SharedRuntime {
 // ---------------------------------------------------------------------------------------------
 // `npm start` in a process of its own, for the restart scenario
 
-export interface MainProcess {
-  child: ChildProcess;
-  url: string;
-  /** The emulator's endpoint (S3, SQS). */
-  endpoint: string;
-  output(): string;
-}
-
-/** Spawns localstack/runtime/main.ts (what `npm start` runs) and waits for its banner. */
-export async function startMain(env: Record<string, string>, args: string[] = []): Promise<MainProcess> {
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    OPENBATCH_METRICS: 'off',
-    ...env,
-  };
-  // A runtime started in this process sets these; this one starts emulators of its own.
-  delete childEnv.AWS_ENDPOINT_URL;
-  delete childEnv.AWS_ENDPOINT_URL_DYNAMODB;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'localstack/runtime/main.ts', ...args], {
-    cwd: root,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  // Starting may wait for the previous runtime's emulators to save their data (up to 130 s).
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const url = /API:\s+(http:\/\/\S+)\/v1/.exec(output)?.[1];
-    const endpoint = /AWS:\s+(http:\/\/[^\s,]+)/.exec(output)?.[1];
-    if (url && endpoint) return { child, url, endpoint, output: () => output };
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`main.ts exited with ${child.exitCode ?? child.signalCode}: ${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`main.ts did not start: ${output}`);
-    }
-    await sleep(100);
-  }
-}
-
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve()
@@ -318,16 +272,19 @@ export class RestartTarget {
   ) {}
 
   async start(fresh: boolean): Promise<MainProcess> {
+    // Starting may wait for the previous runtime's emulators to save their data (up to 130 s).
     this.main = await startMain(
       {
         ...BASE_ENV,
         ...this.env,
+        OPENBATCH_METRICS: 'off',
         OPENBATCH_DATA_DIR: this.dataDir,
         OPENBATCH_API_KEY: RESTART_KEY,
         SPOT_WORKERS: String(this.workers.spot),
         DEDICATED_WORKERS: String(this.workers.dedicated),
       },
       fresh ? ['--fresh'] : [],
+      { startTimeoutMs: 240_000 },
     );
     return this.main;
   }

@@ -54,7 +54,7 @@ describe('the local runtime’s data directory', () => {
   it('starts empty with --fresh: no key, no object from before', async () => {
     if (!main) throw new Error('not started');
     await expect(sdk(main.url, STALE_KEY).files.list()).rejects.toBeInstanceOf(AuthenticationError);
-    const endpoint = /AWS:\s+(http:\/\/\S+?),/.exec(main.output())?.[1] ?? '';
+    const { endpoint } = main;
     const now = createAwsClients({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint });
     const listed = await now.s3.send(new ListObjectsV2Command({ Bucket: filesBucket }));
     expect(listed.Contents ?? []).toEqual([]);

@@ -92,11 +92,22 @@ export interface MainProcess {
   child: ChildProcess;
   /** The API base URL without /v1. */
   url: string;
+  /** The emulator's endpoint (S3, SQS), from the banner. */
+  endpoint: string;
+  /** The last 20,000 characters it printed. */
   output(): string;
 }
 
-/** `npm start`'s program (localstack/runtime/main.ts) in a process of its own, on a free port. */
-export async function startMain(env: Record<string, string>, args: string[] = []): Promise<MainProcess> {
+/**
+ * `npm start`'s program (localstack/runtime/main.ts) in a process of its own, on a free port,
+ * once its banner is out. Starting on a data directory may first wait for the previous
+ * runtime's emulators to save their data: give `startTimeoutMs` room for that.
+ */
+export async function startMain(
+  env: Record<string, string>,
+  args: string[] = [],
+  opts: { startTimeoutMs?: number } = {},
+): Promise<MainProcess> {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env };
   // Not an endpoint of its own: a runtime started in this process sets these.
@@ -108,17 +119,18 @@ export async function startMain(env: Record<string, string>, args: string[] = []
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const deadline = Date.now() + 90_000;
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 90_000);
   for (;;) {
-    const m = /API:\s+(http:\/\/\S+)\/v1/.exec(output);
-    if (m?.[1]) return { child, url: m[1], output: () => output };
-    if (child.exitCode !== null) throw new Error(`main.ts exited with ${child.exitCode}: ${output}`);
+    const url = /API:\s+(http:\/\/\S+)\/v1/.exec(output)?.[1];
+    const endpoint = /AWS:\s+(http:\/\/[^\s,]+)/.exec(output)?.[1];
+    if (url && endpoint) return { child, url, endpoint, output: () => output };
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`main.ts exited with ${child.exitCode ?? child.signalCode}: ${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`main.ts did not start: ${output}`);
