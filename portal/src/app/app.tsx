@@ -7,6 +7,7 @@ import { Spinner } from '../components/ui/spinner';
 import { loadRuntimeConfig, type RuntimeConfig } from '../config/runtime-config';
 import { apiKeyStore } from '../features/auth/api-key-store';
 import { ApiKeyForm } from '../features/auth/components/api-key-form';
+import { useDocumentTitle } from '../hooks/use-document-title';
 import { ApiClient, errorMessage } from '../lib/api-client';
 import { ApiProvider } from '../lib/api-context';
 import { AutoRefreshProvider } from '../lib/auto-refresh';
@@ -110,6 +111,7 @@ function Authenticated(props: { config: RuntimeConfig; router?: ReturnType<typeo
 }
 
 function ConfigFailure({ error }: { error: unknown }) {
+  useDocumentTitle('Cannot start');
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
       <div role="alert" className="max-w-md rounded-xl border border-bad/30 bg-surface p-6 shadow-sm">

@@ -7,12 +7,14 @@ import { PageHeader } from '../../components/ui/page-header';
 import { Skeleton } from '../../components/ui/spinner';
 import { BATCH_PAGE_SIZE, useBatches } from '../../features/batches/api/get-batches';
 import { BatchesTable } from '../../features/batches/components/batches-table';
+import { useDocumentTitle } from '../../hooks/use-document-title';
 import { useNow } from '../../hooks/use-now';
 import { formatNumber } from '../../lib/format';
 
 function BatchesRoute() {
   const q = useBatches();
   const now = useNow();
+  useDocumentTitle('Batches');
   return (
     <>
       <PageHeader

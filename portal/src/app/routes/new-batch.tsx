@@ -4,10 +4,12 @@ import { PageHeader } from '../../components/ui/page-header';
 import { Spinner } from '../../components/ui/spinner';
 import { useBatch } from '../../features/batches/api/get-batch';
 import { type BatchTemplate, CreateBatchForm } from '../../features/batches/components/create-batch-form';
+import { useDocumentTitle } from '../../hooks/use-document-title';
 
 function NewBatchRoute() {
   const [params] = useSearchParams();
   const from = params.get('from');
+  useDocumentTitle(from ? `Clone ${from}` : 'New batch');
   return (
     <>
       <PageHeader

@@ -2,8 +2,10 @@ import { Compass } from 'lucide-react';
 import { ButtonLink } from '../../components/ui/button';
 import { Card } from '../../components/ui/card';
 import { EmptyState } from '../../components/ui/empty-state';
+import { useDocumentTitle } from '../../hooks/use-document-title';
 
 function NotFoundRoute() {
+  useDocumentTitle('Page not found');
   return (
     <Card>
       <EmptyState

@@ -2,6 +2,7 @@ import { Eye, EyeOff, KeyRound, LoaderCircle } from 'lucide-react';
 import { type FormEvent, useId, useState } from 'react';
 import { Button } from '../../../components/ui/button';
 import type { RuntimeConfig } from '../../../config/runtime-config';
+import { useDocumentTitle } from '../../../hooks/use-document-title';
 import { ApiClient, ApiError, errorMessage } from '../../../lib/api-client';
 
 /**
@@ -19,6 +20,7 @@ export function ApiKeyForm(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ids = { key: useId(), remember: useId(), error: useId() };
+  useDocumentTitle('Sign in');
 
   async function submit(e: FormEvent) {
     e.preventDefault();
