@@ -355,10 +355,153 @@ describe('the app, at route level against a fake API', () => {
     expect(await screen.findAllByTestId('chunk-row')).toHaveLength(1);
     expect(screen.getByText('docs')).toBeTruthy();
     expect(screen.getByText('Cost of this batch')).toBeTruthy();
+    // One failure on spot, told as a failure: the pool figure never counts it as completed.
+    expect(screen.getByTestId('pool-spot').textContent).toBe('Spot 3 (100%)1 failed');
+    expect(screen.getByTestId('success-rate').textContent).toBe('Success rate 67% of 3 finished requests.');
+    expect(screen.getByText('Processed 3 requests in 20s.')).toBeTruthy();
+    expect(document.title).toBe('batch_done · Completed · openbatch');
     await user.click(await screen.findByRole('button', { name: /^Failed 1/ }));
     expect(screen.getByText('q-3')).toBeTruthy();
     expect(screen.queryByText('q-1')).toBeNull();
     expect(api.calls.every((c) => c.method === 'GET')).toBe(true);
+  });
+
+  it('gives every page its own document title, and React Router nothing to warn about', async () => {
+    vi.stubGlobal('fetch', api.fetch);
+    sessionStorage.setItem('openbatch.apiKey', 'sk-test');
+    const warn = vi.spyOn(console, 'warn');
+    const titles = new Map<string, string>();
+    for (const [path, heading] of [
+      ['/', 'Dashboard'],
+      ['/batches', 'Batches'],
+      ['/batches/new', 'New batch'],
+      ['/batches/new?from=batch_done', 'Clone batch'],
+      ['/batches/batch_done', 'batch_done'],
+      ['/batches/batch_gone', 'batch_gone'],
+      ['/nowhere', 'Page not found'],
+    ] as const) {
+      const view = render(<App config={testConfig} router={createAppRouter({ initialEntries: [path] })} />);
+      await screen.findByRole('heading', { level: heading === 'Page not found' ? 3 : 1, name: heading });
+      if (path === '/batches/batch_done') await screen.findByTestId('batch-status');
+      if (path === '/batches/batch_gone') await screen.findByText('No such batch');
+      titles.set(path, document.title);
+      view.unmount();
+    }
+    expect(Object.fromEntries(titles)).toEqual({
+      '/': 'Dashboard · openbatch',
+      '/batches': 'Batches · openbatch',
+      '/batches/new': 'New batch · openbatch',
+      '/batches/new?from=batch_done': 'Clone batch_done · openbatch',
+      '/batches/batch_done': 'batch_done · Completed · openbatch',
+      '/batches/batch_gone': 'batch_gone · Not found · openbatch',
+      '/nowhere': 'Page not found · openbatch',
+    });
+    expect(new Set(titles.values()).size).toBe(titles.size);
+    expect(warn.mock.calls.flat().join('\n')).not.toMatch(/HydrateFallback/);
+    warn.mockRestore();
+  });
+
+  it('shows the progress card and the chunks from one snapshot, so they agree once the batch completes', async () => {
+    let state: 'running' | 'done' = 'running';
+    const running = batch(
+      { id: 'batch_live', status: 'in_progress', in_progress_at: s - 30, created_at: s - 40 },
+      { total: 20, completed: 10, failed: 0 },
+    );
+    const completed = batch(
+      {
+        id: 'batch_live',
+        status: 'completed',
+        in_progress_at: s - 30,
+        completed_at: s - 1,
+        created_at: s - 40,
+      },
+      { total: 20, completed: 19, failed: 1 },
+    );
+    const chunkRow = (n: number, done: boolean) => ({
+      object: 'batch.chunk',
+      chunk: n,
+      status: done ? 'done' : 'pending',
+      requests: 10,
+      completed: done ? (n === 0 ? 10 : 9) : 0,
+      failed: done && n === 1 ? 1 : 0,
+      pool: done ? 'spot' : null,
+      escalated: false,
+      interruptions: 0,
+      line_start: n * 10 + 1,
+      line_end: n * 10 + 10,
+    });
+    // The chunks answer late, as a second request does while the batch's status has moved on.
+    const live = fakeFetch((_m, path) => {
+      if (path.startsWith('/batches/batch_live')) return state === 'running' ? running : completed;
+      if (path.startsWith('/openbatch/batches/batch_live/chunks'))
+        return new Promise((r) =>
+          setTimeout(
+            () => r({ object: 'list', data: [chunkRow(0, true), chunkRow(1, state === 'done')] }),
+            150,
+          ),
+        );
+      return new Response('{}', { status: 404 });
+    });
+    vi.stubGlobal('fetch', live.fetch);
+    sessionStorage.setItem('openbatch.apiKey', 'sk-test');
+    localStorage.setItem('openbatch.autoRefresh', 'off');
+    const user = userEvent.setup();
+    render(<App config={testConfig} router={createAppRouter({ initialEntries: ['/batches/batch_live'] })} />);
+    expect((await screen.findByTestId('batch-status')).textContent).toBe('In progress');
+    expect(
+      (await screen.findAllByTestId('chunk-row')).map((r) => r.textContent?.includes('pending')),
+    ).toEqual([false, true]);
+    state = 'done';
+    await user.click(screen.getByRole('button', { name: 'Refresh now' }));
+    await waitFor(() => expect(screen.getByTestId('batch-status').textContent).toBe('Completed'));
+    // In the very render that shows the batch completed, no chunk is left pending.
+    expect(screen.getAllByTestId('chunk-row').filter((r) => r.textContent?.includes('pending'))).toEqual([]);
+    expect(screen.getByTestId('count-failed').textContent).toBe('1');
+    expect(screen.getByTestId('pool-spot').textContent).toBe('Spot 20 (100%)1 failed');
+  });
+
+  it('shows chunks that will never run as "not run" once a batch is cancelled', async () => {
+    const cancelled = batch(
+      {
+        id: 'batch_stop',
+        status: 'cancelled',
+        in_progress_at: s - 30,
+        cancelled_at: s - 25,
+        created_at: s - 40,
+      },
+      { total: 20, completed: 0, failed: 0 },
+    );
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch((_m, path) => {
+        if (path.startsWith('/batches/batch_stop')) return cancelled;
+        if (path.startsWith('/openbatch/batches/batch_stop/chunks'))
+          return {
+            object: 'list',
+            data: [0, 1].map((n) => ({
+              object: 'batch.chunk',
+              chunk: n,
+              status: 'pending',
+              requests: 10,
+              completed: 0,
+              failed: 0,
+              pool: null,
+              escalated: false,
+              interruptions: 0,
+              line_start: n * 10 + 1,
+              line_end: n * 10 + 10,
+            })),
+          };
+        return new Response('{}', { status: 404 });
+      }).fetch,
+    );
+    sessionStorage.setItem('openbatch.apiKey', 'sk-test');
+    render(<App config={testConfig} router={createAppRouter({ initialEntries: ['/batches/batch_stop'] })} />);
+    const rows = await screen.findAllByTestId('chunk-row');
+    expect(rows.map((r) => within(r).getAllByRole('cell')[2]?.textContent)).toEqual(['not run', 'not run']);
+    expect(screen.getByText('Cancelled before any request ran.')).toBeTruthy();
+    expect(screen.queryByTestId('success-rate')).toBeNull();
+    expect(screen.queryByText(/Processed/)).toBeNull();
   });
 
   it('asks for a new key when the API answers 401', async () => {

@@ -34,7 +34,7 @@ describe('summarize (dashboard figures)', () => {
       completed24h: 1,
       failed24h: 0,
       requests: { total: 25, completed: 14, failed: 1, pending: 6, notRun: 4 },
-      pools: { spot: 11, dedicated: 3 },
+      poolsRun: { spot: 11, dedicated: 3 },
       sla: { on_track: 1, at_risk: 0, met: 1, breached: 0 },
     });
     expect(r.byStatus).toEqual([
@@ -45,5 +45,15 @@ describe('summarize (dashboard figures)', () => {
     ]);
     expect(r.processing).toEqual([{ id: 'b1', label: 'b1', seconds: 120 - 60 }]);
     expect(r.recentOutcomes.map((o) => o.id)).toEqual(['b1', 'b2', 'b4']);
+  });
+
+  it('names the per-pool figure for what it counts: requests run, failed ones included', () => {
+    // The API's openbatch.pools adds succeeded and failed requests of each pool's chunks.
+    const b = batch({ id: 'b', status: 'completed' }, { total: 10, completed: 6, failed: 4 });
+    b.openbatch.pools = { spot: 7, dedicated: 3 };
+    const r = summarize([b], NOW);
+    expect(r.poolsRun).toEqual({ spot: 7, dedicated: 3 });
+    expect(r.poolsRun.spot + r.poolsRun.dedicated).toBe(r.requests.completed + r.requests.failed);
+    expect(r).not.toHaveProperty('pools');
   });
 });

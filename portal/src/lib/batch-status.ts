@@ -39,7 +39,7 @@ export function processingSeconds(b: Batch): number | null {
   return end && b.in_progress_at ? end - b.in_progress_at : null;
 }
 
-/** The batch's pool: where its completed requests ran. */
+/** The batch's pools: where its requests ran (succeeded or failed). */
 export function poolsUsed(b: Batch): ('spot' | 'dedicated')[] {
   const p = b.openbatch?.pools;
   if (!p) return [];

@@ -13,7 +13,8 @@ export type Route = (method: string, path: string, body: unknown) => unknown | R
 
 /**
  * A tiny in-memory API for component tests: `route` answers each request (a value becomes a
- * JSON 200, a Response is sent as is, a thrown error becomes a 500).
+ * JSON 200, a Response is sent as is, a thrown error becomes a 500); a promise of either answers
+ * when it settles, for a slow endpoint.
  */
 export function fakeFetch(route: Route) {
   const calls: { method: string; path: string; body: unknown }[] = [];
@@ -23,7 +24,7 @@ export function fakeFetch(route: Route) {
     const path = `${url.pathname.replace(/^\/v1/, '')}${url.search}`;
     const body = typeof init?.body === 'string' ? JSON.parse(init.body) : init?.body;
     calls.push({ method, path, body });
-    const answer = route(method, path, body);
+    const answer = await route(method, path, body);
     return answer instanceof Response ? answer : Response.json(answer);
   };
   return { fetch: fetch as typeof globalThis.fetch, calls };

@@ -11,23 +11,32 @@ import { RequestProgress } from '../../components/ui/progress-bar';
 import { Skeleton } from '../../components/ui/spinner';
 import { SlaBadge, StatusBadge } from '../../components/ui/status-badge';
 import { Unavailable } from '../../components/ui/unavailable';
-import { useBatch, useChunks } from '../../features/batches/api/get-batch';
+import { type BatchView, useBatchView } from '../../features/batches/api/get-batch';
 import { BatchChunks } from '../../features/batches/components/batch-chunks';
 import { BatchErrors } from '../../features/batches/components/batch-errors';
 import { BatchMetadata } from '../../features/batches/components/batch-metadata';
 import { BatchTimeline } from '../../features/batches/components/batch-timeline';
 import { CancelBatchButton } from '../../features/batches/components/cancel-batch-button';
+import { processedLabel, successRateLabel } from '../../features/batches/utils/progress';
 import { RequestResults } from '../../features/files/components/request-results';
 import { type BatchFileRef, ResultFiles } from '../../features/files/components/result-files';
+import { useDocumentTitle } from '../../hooks/use-document-title';
 import { useNow } from '../../hooks/use-now';
 import { ApiError } from '../../lib/api-client';
-import { isActive, isCancellable, pendingRequests, processingSeconds } from '../../lib/batch-status';
-import { formatDateTime, formatDuration, formatNumber, formatPercent } from '../../lib/format';
-import type { Batch } from '../../types/api';
+import { isActive, isCancellable, pendingRequests, statusLabel } from '../../lib/batch-status';
+import { formatDateTime, formatNumber } from '../../lib/format';
 
 function BatchRoute() {
   const { batchId = '' } = useParams();
-  const q = useBatch(batchId);
+  const q = useBatchView(batchId);
+  useDocumentTitle(
+    batchId,
+    q.data
+      ? statusLabel(q.data.batch.status)
+      : q.error instanceof ApiError && q.error.status === 404
+        ? 'Not found'
+        : null,
+  );
   const crumbs = [{ label: 'Dashboard', to: '/' }, { label: 'Batches', to: '/batches' }, { label: batchId }];
   if (q.isPending) {
     return (
@@ -60,14 +69,15 @@ function BatchRoute() {
       </>
     );
   }
-  return <BatchDetails batch={q.data} crumbs={crumbs} />;
+  return <BatchDetails view={q.data} crumbs={crumbs} />;
 }
 
-function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: string; to?: string }[] }) {
+/** The whole page renders from one snapshot (`view`): no figure can run ahead of another. */
+function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: string; to?: string }[] }) {
   const now = useNow(5_000);
-  const chunks = useChunks(b);
+  const b = view.batch;
   const c = b.request_counts;
-  const took = processingSeconds(b);
+  const successRate = successRateLabel(b);
   const errors = b.errors?.data ?? [];
   const ended = !isActive(b);
   const files: BatchFileRef[] = [
@@ -125,13 +135,7 @@ function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: str
               id="progress"
               title="Progress"
               actions={<SlaBadge state={b.openbatch?.sla?.state} />}
-              description={
-                took !== null
-                  ? `Processed in ${formatDuration(took)}`
-                  : isActive(b)
-                    ? 'Updating while the batch runs.'
-                    : undefined
-              }
+              description={processedLabel(b) ?? undefined}
             />
             <CardBody>
               <RequestProgress
@@ -157,10 +161,9 @@ function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: str
                   testId="count-pending"
                 />
               </dl>
-              {c.total > 0 ? (
-                <p className="mt-3 text-xs text-muted">
-                  Success rate {formatPercent(c.completed, Math.max(1, c.completed + c.failed))} of finished
-                  requests.
+              {successRate ? (
+                <p className="mt-3 text-xs text-muted" data-testid="success-rate">
+                  {successRate}
                 </p>
               ) : null}
             </CardBody>
@@ -188,14 +191,10 @@ function BatchDetails({ batch: b, crumbs }: { batch: Batch; crumbs: { label: str
               description="The input runs in chunks of consecutive lines on spot or dedicated GPU workers."
             />
             <CardBody>
-              {chunks.isError ? (
-                <ErrorState error={chunks.error} title="Could not load chunks" />
+              {view.chunksError ? (
+                <ErrorState error={view.chunksError} title="Could not load chunks" />
               ) : (
-                <BatchChunks
-                  batch={b}
-                  chunks={chunks.data === null ? null : chunks.data?.data}
-                  loading={chunks.isPending}
-                />
+                <BatchChunks batch={b} chunks={view.chunks} />
               )}
             </CardBody>
           </Card>

@@ -18,6 +18,7 @@ import {
 import { RecentBatches } from '../../features/dashboard/components/recent-batches';
 import { SummaryStats } from '../../features/dashboard/components/summary-stats';
 import { summarize } from '../../features/dashboard/utils/summarize';
+import { useDocumentTitle } from '../../hooks/use-document-title';
 import { useNow } from '../../hooks/use-now';
 import { formatNumber } from '../../lib/format';
 import type { SlaState } from '../../types/api';
@@ -25,6 +26,7 @@ import type { SlaState } from '../../types/api';
 function DashboardRoute() {
   const q = useBatches();
   const now = useNow();
+  useDocumentTitle('Dashboard');
   const header = (
     <PageHeader
       crumbs={[{ label: 'Dashboard' }]}
@@ -107,9 +109,13 @@ function DashboardRoute() {
             </CardBody>
           </Card>
           <Card aria-labelledby="pools">
-            <CardHeader id="pools" title="Spot vs dedicated" description="Requests completed on each pool" />
+            <CardHeader
+              id="pools"
+              title="Spot vs dedicated"
+              description="Requests run on each pool, succeeded or failed"
+            />
             <CardBody>
-              <PoolSplit spot={s.pools.spot} dedicated={s.pools.dedicated} />
+              <PoolSplit spot={s.poolsRun.spot} dedicated={s.poolsRun.dedicated} />
             </CardBody>
           </Card>
           <Card aria-labelledby="sla">

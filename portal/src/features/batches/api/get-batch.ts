@@ -5,14 +5,17 @@ import { useAutoRefresh } from '../../../lib/auto-refresh';
 import { isActive } from '../../../lib/batch-status';
 import type { Batch, ChunkView, ListPage } from '../../../types/api';
 
+const retryUnlessMissing = (count: number, err: unknown) =>
+  !(err instanceof ApiError && err.status === 404) && count < 2;
+
 export const batchQueryOptions = (client: ApiClient, id: string) =>
   queryOptions({
     queryKey: ['batches', 'detail', id],
     queryFn: ({ signal }) => client.get<Batch>(`/batches/${encodeURIComponent(id)}`, undefined, signal),
-    retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 2,
+    retry: retryUnlessMissing,
   });
 
-/** One batch; polls while it is active and auto-refresh is on. */
+/** One batch (the clone form); polls while it is active and auto-refresh is on. */
 export function useBatch(id: string) {
   const client = useApiClient();
   const { enabled, intervalMs } = useAutoRefresh();
@@ -23,36 +26,66 @@ export function useBatch(id: string) {
 }
 
 /** The chunks extension (`GET /v1/openbatch/batches/{id}/chunks`); `null` where the API lacks it. */
-export const chunksQueryOptions = (client: ApiClient, id: string) =>
-  queryOptions({
-    queryKey: ['batches', 'detail', id, 'chunks'],
-    queryFn: async ({ signal }) => {
-      try {
-        return await client.get<ListPage<ChunkView>>(
-          `/openbatch/batches/${encodeURIComponent(id)}/chunks`,
-          undefined,
-          signal,
-        );
-      } catch (err) {
-        if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
-        throw err;
-      }
-    },
-  });
+export async function fetchChunks(
+  client: ApiClient,
+  id: string,
+  signal?: AbortSignal,
+): Promise<ChunkView[] | null> {
+  try {
+    const page = await client.get<ListPage<ChunkView>>(
+      `/openbatch/batches/${encodeURIComponent(id)}/chunks`,
+      undefined,
+      signal,
+    );
+    return page.data;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
+    throw err;
+  }
+}
 
 /**
- * Chunks of a batch; polls while it is active, and fetches once more whenever the batch's status
- * or chunk progress moves, so the view ends on the final state rather than the last poll's.
+ * Everything the batch page shows, read as one snapshot: the batch, then its chunks. The page
+ * renders every figure (progress card, pools, chunk map and table) from the same snapshot, so
+ * they never disagree; two queries refreshing apart showed a completed batch beside chunks still
+ * pending for a moment. The chunks are read after the batch, so a finished batch always comes
+ * with its finished chunks (the finalizer ends a batch only once every chunk is done).
  */
-export function useChunks(batch: Batch) {
+export interface BatchView {
+  batch: Batch;
+  /** `null` where the API lacks the chunks extension. */
+  chunks: ChunkView[] | null;
+  /** Why the chunks could not be read, when only they failed; the batch still shows. */
+  chunksError: unknown;
+}
+
+export async function fetchBatchView(
+  client: ApiClient,
+  id: string,
+  signal?: AbortSignal,
+): Promise<BatchView> {
+  const batch = await client.get<Batch>(`/batches/${encodeURIComponent(id)}`, undefined, signal);
+  try {
+    return { batch, chunks: await fetchChunks(client, id, signal), chunksError: null };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { batch, chunks: null, chunksError: err };
+  }
+}
+
+export const batchViewQueryOptions = (client: ApiClient, id: string) =>
+  queryOptions({
+    queryKey: ['batches', 'detail', id, 'view'],
+    queryFn: ({ signal }) => fetchBatchView(client, id, signal),
+    retry: retryUnlessMissing,
+  });
+
+/** The batch page's snapshot; polls while the batch is active and auto-refresh is on. */
+export function useBatchView(id: string) {
   const client = useApiClient();
   const { enabled, intervalMs } = useAutoRefresh();
-  const options = chunksQueryOptions(client, batch.id);
-  const progress = `${batch.status}:${batch.openbatch?.chunks.done ?? 0}:${batch.openbatch?.chunks.interruptions ?? 0}`;
   return useQuery({
-    ...options,
-    queryKey: [...options.queryKey, progress],
-    placeholderData: (previous) => previous,
-    refetchInterval: enabled && isActive(batch) ? intervalMs : false,
+    ...batchViewQueryOptions(client, id),
+    refetchInterval: (q) => (enabled && q.state.data && isActive(q.state.data.batch) ? intervalMs : false),
   });
 }

@@ -8,7 +8,11 @@ export interface DashboardSummary {
   /** Failed or expired in the last 24 hours. */
   failed24h: number;
   requests: { total: number; completed: number; failed: number; pending: number; notRun: number };
-  pools: { spot: number; dedicated: number };
+  /**
+   * Requests that ran on each pool, succeeded or failed (the API's `openbatch.pools`): not
+   * completions, which the batch object does not split by pool.
+   */
+  poolsRun: { spot: number; dedicated: number };
   sla: Record<SlaState, number>;
   byStatus: { status: BatchStatus; count: number }[];
   /** Newest last, for charts that read left to right. */
@@ -24,7 +28,7 @@ export function summarize(batches: Batch[], nowMs: number, recent = 12): Dashboa
   const since = nowMs / 1000 - DAY;
   const sla: Record<SlaState, number> = { on_track: 0, at_risk: 0, met: 0, breached: 0 };
   const requests = { total: 0, completed: 0, failed: 0, pending: 0, notRun: 0 };
-  const pools = { spot: 0, dedicated: 0 };
+  const poolsRun = { spot: 0, dedicated: 0 };
   const statusCount = new Map<BatchStatus, number>();
   let completed24h = 0;
   let failed24h = 0;
@@ -35,8 +39,8 @@ export function summarize(batches: Batch[], nowMs: number, recent = 12): Dashboa
     requests.failed += b.request_counts.failed;
     if (isActive(b)) requests.pending += pendingRequests(b);
     else requests.notRun += pendingRequests(b);
-    pools.spot += b.openbatch?.pools?.spot ?? 0;
-    pools.dedicated += b.openbatch?.pools?.dedicated ?? 0;
+    poolsRun.spot += b.openbatch?.pools?.spot ?? 0;
+    poolsRun.dedicated += b.openbatch?.pools?.dedicated ?? 0;
     const state = b.openbatch?.sla?.state;
     if (state) sla[state] += 1;
     if (b.completed_at && b.completed_at >= since) completed24h += 1;
@@ -66,7 +70,7 @@ export function summarize(batches: Batch[], nowMs: number, recent = 12): Dashboa
     completed24h,
     failed24h,
     requests,
-    pools,
+    poolsRun,
     sla,
     byStatus: BATCH_STATUSES.map((status) => ({ status, count: statusCount.get(status) ?? 0 })).filter(
       (s) => s.count > 0,
