@@ -8,6 +8,7 @@ import { createAppRouter } from '../../portal/src/app/router.js';
 import { StatusBadge } from '../../portal/src/components/ui/status-badge.js';
 import { BatchesTable } from '../../portal/src/features/batches/components/batches-table.js';
 import { CreateBatchForm } from '../../portal/src/features/batches/components/create-batch-form.js';
+import { RecentBatches } from '../../portal/src/features/dashboard/components/recent-batches.js';
 import { batch } from './support/fixtures.js';
 import { fakeFetch, renderWithApp, testConfig } from './support/render.js';
 
@@ -30,6 +31,25 @@ describe('StatusBadge', () => {
   it('tells the status in words, not colour alone', () => {
     render(<StatusBadge status="in_progress" />);
     expect(screen.getByTestId('batch-status').textContent).toBe('In progress');
+  });
+});
+
+describe('RecentBatches', () => {
+  it('tells failures in words with an icon, not by the bar colour alone', () => {
+    renderWithApp(
+      <RecentBatches
+        batches={[
+          batch({ id: 'batch_bad', created_at: s - 60 }, { total: 40, completed: 37, failed: 3 }),
+          batch({ id: 'batch_good', created_at: s - 30 }, { total: 10, completed: 10, failed: 0 }),
+        ]}
+        nowMs={NOW}
+      />,
+      { route: () => ({}) },
+    );
+    const failed = screen.getAllByTestId('recent-failed');
+    expect(failed.map((f) => f.textContent)).toEqual(['3 failed']);
+    expect(failed[0]?.querySelector('svg')).toBeTruthy();
+    expect(within(screen.getByRole('link', { name: /batch_bad/ })).getByText('3 failed')).toBeTruthy();
   });
 });
 

@@ -1,3 +1,4 @@
+import { CircleX } from 'lucide-react';
 import { Link } from 'react-router';
 import { RequestProgress } from '../../../components/ui/progress-bar';
 import { StatusBadge } from '../../../components/ui/status-badge';
@@ -27,8 +28,17 @@ export function RecentBatches({ batches, nowMs }: { batches: Batch[]; nowMs: num
               </div>
               <div className="col-span-2 sm:col-span-1">
                 <RequestProgress total={c.total} completed={c.completed} failed={c.failed} />
-                <p className="mt-1 text-xs text-muted tabular-nums">
-                  {formatNumber(c.completed + c.failed)} / {formatNumber(c.total)} requests
+                <p className="mt-1 flex flex-wrap items-center gap-x-2 text-xs text-muted tabular-nums">
+                  <span>
+                    {formatNumber(c.completed + c.failed)} / {formatNumber(c.total)} requests
+                  </span>
+                  {c.failed > 0 ? (
+                    // Told in words and with an icon, not by the bar's colour alone.
+                    <span className="inline-flex items-center gap-1 text-bad" data-testid="recent-failed">
+                      <CircleX aria-hidden className="size-3" />
+                      {formatNumber(c.failed)} failed
+                    </span>
+                  ) : null}
                 </p>
               </div>
               <p className="hidden text-right text-xs text-muted sm:block">
