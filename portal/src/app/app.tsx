@@ -11,6 +11,7 @@ import { useDocumentTitle } from '../hooks/use-document-title';
 import { ApiClient, errorMessage } from '../lib/api-client';
 import { ApiProvider } from '../lib/api-context';
 import { AutoRefreshProvider } from '../lib/auto-refresh';
+import { ThemeProvider, useTheme } from '../lib/theme';
 import { createAppRouter } from './router';
 import { SessionContext } from './session';
 
@@ -23,8 +24,16 @@ function makeQueryClient() {
   });
 }
 
-/** Start-up: runtime config, then the API key, then the app. */
+/** Start-up: runtime config, then the API key, then the app; the colour scheme applies throughout. */
 export function App(props: { config?: RuntimeConfig; router?: ReturnType<typeof createAppRouter> }) {
+  return (
+    <ThemeProvider>
+      <Startup {...props} />
+    </ThemeProvider>
+  );
+}
+
+function Startup(props: { config?: RuntimeConfig; router?: ReturnType<typeof createAppRouter> }) {
   const [config, setConfig] = useState<RuntimeConfig | null>(props.config ?? null);
   const [configError, setConfigError] = useState<unknown>(null);
   useEffect(() => {
@@ -47,6 +56,7 @@ function Authenticated(props: { config: RuntimeConfig; router?: ReturnType<typeo
   const [apiKey, setApiKey] = useState<string | null>(() => apiKeyStore.get());
   const [notice, setNotice] = useState<string | null>(null);
   const queryClient = useMemo(makeQueryClient, []);
+  const { theme } = useTheme();
   const router = useMemo(() => props.router ?? createAppRouter(), [props.router]);
   const client = useMemo(
     () =>
@@ -101,7 +111,7 @@ function Authenticated(props: { config: RuntimeConfig; router?: ReturnType<typeo
       )}
       <Toaster
         position="bottom-right"
-        theme="system"
+        theme={theme}
         closeButton
         // Plain toasts (coloured icon, ink text) keep AA contrast; sonner's rich colours do not.
         toastOptions={{ classNames: { toast: 'font-sans', description: 'text-muted!' } }}

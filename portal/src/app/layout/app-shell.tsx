@@ -4,6 +4,7 @@ import { LayoutDashboard, ListChecks, LogOut, Menu, PlusCircle, RefreshCw, X } f
 import { Suspense, useEffect, useId, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigation } from 'react-router';
 import { Spinner } from '../../components/ui/spinner';
+import { ThemeToggle } from '../../components/ui/theme-toggle';
 import { useRuntimeConfig } from '../../lib/api-context';
 import { useAutoRefresh } from '../../lib/auto-refresh';
 import { formatTime } from '../../lib/format';
@@ -145,7 +146,7 @@ function TopBar(props: { onMenu(): void }) {
         </button>
         <span className="font-semibold tracking-tight lg:hidden">openbatch</span>
       </div>
-      <div className="flex items-center gap-3 text-[13px] text-muted">
+      <div className="flex items-center gap-2 text-[13px] text-muted sm:gap-3">
         <span aria-live="polite" className="hidden sm:inline" data-testid="last-updated">
           {updatedAt > 0 ? `Updated ${formatTime(updatedAt)}` : 'Not loaded yet'}
         </span>
@@ -158,6 +159,7 @@ function TopBar(props: { onMenu(): void }) {
         >
           <RefreshCw aria-hidden className={clsx('size-4', fetching && 'animate-spin')} />
         </button>
+        <ThemeToggle />
         <label htmlFor={switchId} className="flex cursor-pointer items-center gap-2 select-none">
           <span>Auto-refresh</span>
           <button
