@@ -64,9 +64,6 @@ class RetryableResponse extends Error {
   }
 }
 
-/** Chunks started by this process: each chunk's place among a batch's chunks in the engine budget. */
-let chunksStarted = 0;
-
 /**
  * Runs one chunk: reads its lines with a ranged GET, sends each request to the engine with
  * bounded concurrency and retries, writes the chunk's output and error parts, and completes the
@@ -97,10 +94,12 @@ export async function runChunk(
   // Every request in flight listens to the chunk's signal (its engine call aborts on a stop).
   setMaxListeners(0, signal);
   const budget = opts.budget ?? new EngineBudget(opts.concurrency ?? 32);
-  // Batches share the budget in turn; within a batch, the chunk this worker took first goes first.
+  // Batches share the budget in turn; within a batch, the lowest chunk number goes first, not
+  // the chunk received first: SQS does not keep order, and the planner cuts a batch's last
+  // chunks small so that they, run last, end together. A large chunk received after them
+  // would otherwise run alone at the end with the engine half idle.
   const group = `${msg.tenant}/${msg.batchId}`;
-  chunksStarted += 1;
-  const lane = chunksStarted;
+  const lane = msg.chunk;
   const order: number[] = [];
   const tasks: Promise<void>[] = [];
   let ran = 0;

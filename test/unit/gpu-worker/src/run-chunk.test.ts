@@ -51,6 +51,33 @@ describe('runChunk (in-memory ports)', () => {
     expect((await deps.batches.get(ref))?.completed).toBe(6);
   });
 
+  it('serves a batch’s lower chunk first on a shared budget, whichever was received first', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '3', CHUNK_TAIL_MIN_LINES: '3' });
+    const { msgs } = await scheduled(deps, 6);
+    const sent: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: Engine = {
+      name: 'fake',
+      send: async (_url, body) => {
+        sent.push(JSON.stringify(body.messages).match(/q(\d+)/)?.[1] ?? '?');
+        await gate;
+        return { status: 200, body: { id: 'x', object: 'chat.completion', choices: [] } };
+      },
+    };
+    const budget = new EngineBudget(1);
+    // Chunk 1 (lines 4-6) arrives first and takes the only slot; chunk 0 arrives after.
+    const later = runChunk(deps, msgs[1] as ChunkMessage, { ...opts, engine: slow, budget });
+    await vi.waitFor(() => expect(sent).toEqual(['3']));
+    const earlier = runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: slow, budget });
+    await vi.waitFor(() => expect(budget.queued).toBe(5));
+    release();
+    await Promise.all([later, earlier]);
+    expect(sent).toEqual(['3', '0', '1', '2', '4', '5']);
+  });
+
   it('answers a duplicate delivery of a done chunk without running anything', async () => {
     const deps = fakeDeps();
     const { msgs } = await scheduled(deps, 3);
