@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { type App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { EnvironmentConfig } from '../config.js';
+import { type MonitoringConfig, monitoringFor } from './environment.js';
 import { ResourceNames } from './names.js';
 import { ApiStack } from './stacks/api-stack.js';
 import { ComputeStack } from './stacks/compute-stack.js';
@@ -27,6 +28,8 @@ export interface OpenbatchAppOptions {
   readonly portalDist?: string | null;
   /** Run cdk-nag's AwsSolutions checks on every stack. @default true */
   readonly nag?: boolean;
+  /** Alarm thresholds and the Grafana workspace. @default the environment's (cdk/lib/environment.ts) */
+  readonly monitoring?: MonitoringConfig;
 }
 
 export interface OpenbatchStacks {
@@ -87,9 +90,15 @@ export function addOpenbatch(app: App, options: OpenbatchAppOptions): OpenbatchS
     });
     portal.addStackDependency(api, 'the portal forwards /v1 to the API');
   }
+  // LocalStack has no Amazon Managed Grafana: the local runtime serves the metrics instead.
+  const monitoringSettings = options.monitoring ?? monitoringFor(config);
   const monitoring = new MonitoringStack(app, stackName('monitoring'), {
     ...common,
-    description: `openbatch ${config.name}: dashboard and alarms`,
+    monitoring:
+      target === 'localstack'
+        ? { ...monitoringSettings, grafana: { ...monitoringSettings.grafana, enabled: false } }
+        : monitoringSettings,
+    description: `openbatch ${config.name}: dashboards and alarms`,
   });
 
   for (const stack of [data, api, compute, portal, monitoring]) {

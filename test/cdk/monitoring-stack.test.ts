@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../cdk/config.js';
-import { allEmfMetrics, emfNamespace } from '../../cdk/lib/monitoring/catalog.js';
+import { monitoringProblems, monitoringSettings } from '../../cdk/lib/environment.js';
+import { emfNamespace } from '../../cdk/lib/monitoring/catalog.js';
+import { MonitoringConfigError } from '../../cdk/lib/stacks/monitoring-stack.js';
 import { functions, physicalName, queues, workerPools } from '../../core/app/declaration.js';
-import { onlyResource, resourcesOf, root, synth } from './support.js';
+import { onlyResource, resourcesOf, synth } from './support.js';
 
 const prod = synth({ env: 'prod' });
 const monitoring = prod.template(prod.stacks.monitoring);
@@ -36,6 +36,35 @@ const alarmNamed = (name: string) => {
   const stat = (props.Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[] | undefined)?.[0]
     ?.MetricStat;
   return { ...props, ...(stat?.Metric ?? {}) };
+};
+
+/** The statistic of a single-metric alarm. */
+const statOf = (alarm: Record<string, unknown>): unknown => {
+  const { props } = onlyResource(
+    monitoring,
+    'AWS::CloudWatch::Alarm',
+    (p) => p.AlarmName === alarm.AlarmName,
+  );
+  return (props.Metrics as { MetricStat?: { Stat: string } }[])[0]?.MetricStat?.Stat;
+};
+
+/** A metric-math alarm: its expression, and each metric id with its metric name and last dimension. */
+const mathAlarm = (name: string) => {
+  const { props } = onlyResource(monitoring, 'AWS::CloudWatch::Alarm', (p) => p.AlarmName === name);
+  const queries = props.Metrics as {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: string }[] } };
+  }[];
+  const ids = Object.fromEntries(
+    queries
+      .filter((q) => q.MetricStat)
+      .map((q) => [q.Id, [q.MetricStat?.Metric.MetricName, q.MetricStat?.Metric.Dimensions.at(-1)?.Value]]),
+  );
+  return {
+    props: { ...props, expression: queries.find((q) => q.Expression)?.Expression } as Record<string, unknown>,
+    ids,
+  };
 };
 
 describe('dashboard', () => {
@@ -129,29 +158,38 @@ describe('alarms', () => {
   });
 
   it.each(Object.keys(queues))('%s: a message in the dead-letter queue', (q) => {
-    expect(alarmNamed(`${prefix}-${q}-dead-letters`)).toMatchObject({
+    expect(alarmNamed(`${prefix}-${q}-DLQ-Queue-Message-Count-Max-Critical`)).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: `${physicalName(prefix, q)}-dlq` }],
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it.each(Object.keys(queues))('%s: a message left in the dead-letter queue too long', (q) => {
+    expect(alarmNamed(`${prefix}-${q}-DLQ-Queue-Message-Age-Max-Critical`)).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: `${physicalName(prefix, q)}-dlq` }],
+      Threshold: monitoringSettings.prod.deadLetterMaxAgeSeconds,
+      ComparisonOperator: 'GreaterThanThreshold',
     });
   });
 
   it.each(Object.keys(queues) as (keyof typeof queues)[])(
     '%s: oldest message older than the SLA allows',
     (q) => {
-      expect(alarmNamed(`${prefix}-${q}-oldest-message`)).toMatchObject({
+      expect(alarmNamed(`${prefix}-${q}-Queue-Message-Age-Max-Warning`)).toMatchObject({
         MetricName: 'ApproximateAgeOfOldestMessage',
         Dimensions: [{ Name: 'QueueName', Value: physicalName(prefix, q) }],
         Threshold: environments.prod.alarms.maxMessageAgeSeconds[q],
         ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 3,
       });
     },
   );
 
   it.each(Object.keys(functions))('%s: function errors', (fn) => {
-    const kebab = fn.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    expect(alarmNamed(`${prefix}-${kebab}-errors`)).toMatchObject({
+    expect(alarmNamed(`${prefix}-${fn}-Errors-Critical`)).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: physicalName(prefix, fn) }],
@@ -159,43 +197,143 @@ describe('alarms', () => {
     });
   });
 
-  it('API 5XX responses and expired batches (SLA missed)', () => {
-    expect(alarmNamed(`${prefix}-api-server-errors`)).toMatchObject({
+  it('API: 5XX count, 5XX rate and p95 latency of the stage', () => {
+    const stage = [
+      { Name: 'ApiName', Value: 'openbatch-prod-api' },
+      { Name: 'Stage', Value: 'prod' },
+    ];
+    expect(alarmNamed(`${prefix}-api-5XX-Count-Critical`)).toMatchObject({
       Namespace: 'AWS/ApiGateway',
       MetricName: '5XXError',
+      Dimensions: stage,
       Threshold: environments.prod.alarms.api5xx,
     });
-    expect(alarmNamed(`${prefix}-batches-expired`)).toMatchObject({
+    // The Average of 5XXError is the 5XX rate (API Gateway's definition), a fraction.
+    const rate = alarmNamed(`${prefix}-api-5XX-Rate-Critical`);
+    expect(rate).toMatchObject({
+      MetricName: '5XXError',
+      Dimensions: stage,
+      Threshold: monitoringSettings.prod.api.serverErrorRatePercent / 100,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+    });
+    expect(statOf(rate)).toBe('Average');
+    const latency = alarmNamed(`${prefix}-api-Latency-P95-Critical`);
+    expect(latency).toMatchObject({
+      MetricName: 'Latency',
+      Dimensions: stage,
+      Threshold: monitoringSettings.prod.api.latencyP95Ms,
+    });
+    expect(statOf(latency)).toBe('p95');
+  });
+
+  it('SLA: a missed completion window, and batches at deadline risk', () => {
+    expect(alarmNamed(`${prefix}-sla-Window-Missed-Critical`)).toMatchObject({
       Namespace: 'openbatch',
       MetricName: 'BatchesExpired',
       Dimensions: [{ Name: 'Function', Value: 'sla-monitor' }],
       Threshold: 1,
     });
+    expect(alarmNamed(`${prefix}-sla-Breach-Risk-Critical`)).toMatchObject({
+      Namespace: 'openbatch',
+      MetricName: 'BatchesBySlaState',
+      Dimensions: [
+        { Name: 'Function', Value: 'sla-monitor' },
+        { Name: 'SlaState', Value: 'at_risk' },
+      ],
+      Threshold: monitoringSettings.prod.atRiskBatches,
+      EvaluationPeriods: 3,
+    });
+  });
+
+  it('workers: the share of requests that failed, over every pool', () => {
+    const { props, ids } = mathAlarm(`${prefix}-workers-Error-Rate-Critical`);
+    expect(props.Threshold).toBe(monitoringSettings.prod.workerErrorRatePercent);
+    expect(ids).toEqual({
+      failed_spot: ['RequestsFailed', 'spot'],
+      failed_dedicated: ['RequestsFailed', 'dedicated'],
+      run_spot: ['RequestsRun', 'spot'],
+      run_dedicated: ['RequestsRun', 'dedicated'],
+    });
+    expect(props.expression).toBe(
+      'IF((FILL(run_spot, 0) + FILL(run_dedicated, 0)) > 0, 100 * (FILL(failed_spot, 0) + FILL(failed_dedicated, 0)) / (FILL(run_spot, 0) + FILL(run_dedicated, 0)), 0)',
+    );
+  });
+
+  it('workers: throughput below the floor while the pool queues hold a backlog (metric math)', () => {
+    const { props, ids } = mathAlarm(`${prefix}-workers-Throughput-Below-Floor-Critical`);
+    const floor = monitoringSettings.prod.throughputFloor;
+    expect(ids).toEqual({
+      backlog_spot: ['ApproximateNumberOfMessagesVisible', physicalName(prefix, 'spot')],
+      backlog_dedicated: ['ApproximateNumberOfMessagesVisible', physicalName(prefix, 'dedicated')],
+      run_spot: ['RequestsRun', 'spot'],
+      run_dedicated: ['RequestsRun', 'dedicated'],
+    });
+    expect(props.expression).toBe(
+      `IF((FILL(backlog_spot, 0) + FILL(backlog_dedicated, 0)) > 0 AND (FILL(run_spot, 0) + FILL(run_dedicated, 0)) < ${floor.requestsPerMinute * 5}, 1, 0)`,
+    );
+    expect(props).toMatchObject({
+      Threshold: 1,
+      EvaluationPeriods: floor.sustainedMinutes / 5,
+      DatapointsToAlarm: floor.sustainedMinutes / 5,
+    });
+  });
+
+  it.each(Object.keys(workerPools))('%s: engine unhealthy, and fewer workers running than wanted', (pool) => {
+    const minutes = monitoringSettings.prod.engineUnhealthyMinutes;
+    expect(alarmNamed(`${prefix}-${pool}-Engine-Unhealthy-Critical`)).toMatchObject({
+      Namespace: 'openbatch',
+      MetricName: 'EngineUnhealthy',
+      Dimensions: [{ Name: 'Pool', Value: pool }],
+      EvaluationPeriods: minutes,
+    });
+    const short = mathAlarm(`${prefix}-${pool}-Workers-Short-Critical`);
+    expect(short.props.expression).toBe('FILL(desired, 0) - FILL(running, 0)');
+    expect(short.ids).toEqual({
+      desired: ['DesiredTaskCount', physicalName(prefix, `${pool}Workers`)],
+      running: ['RunningTaskCount', physicalName(prefix, `${pool}Workers`)],
+    });
+    expect(short.props.EvaluationPeriods).toBe(minutes);
   });
 
   it('stay quiet without data', () => {
     for (const alarm of Object.values(resourcesOf(monitoring, 'AWS::CloudWatch::Alarm')))
       expect(alarm.Properties?.TreatMissingData).toBe('notBreaching');
   });
+
+  it('are all on the dashboard, and the facade draws no dashboard of its own', () => {
+    monitoring.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const alarms = dashboardBody.widgets.find((x) => x.properties.title === 'Alarms') as unknown as {
+      properties: { alarms: unknown[] };
+    };
+    expect(alarms.properties.alarms).toHaveLength(
+      Object.keys(resourcesOf(monitoring, 'AWS::CloudWatch::Alarm')).length,
+    );
+  });
 });
 
-describe('EMF metrics the dashboards read', () => {
-  it.each(allEmfMetrics.filter((m) => m.emittedBy !== 'requested').map((m) => [m.name, m] as const))(
-    '%s is emitted by the code, with its dimensions, in the openbatch namespace',
-    (name, metric) => {
-      const source = readFileSync(resolve(root, metric.emittedBy), 'utf8');
-      expect(source).toMatch(new RegExp(`\\b${name}\\b`));
-      for (const [k, v] of Object.entries(metric.dimensions))
-        expect(source).toMatch(new RegExp(`${k}: '${v}'`));
-      if (metric.by) expect(source).toMatch(new RegExp(`\\b${metric.by}\\b`));
-      expect(readFileSync(resolve(root, 'core/observability/metrics.ts'), 'utf8')).toContain(
-        `setNamespace('${emfNamespace}')`,
-      );
-    },
-  );
+describe('monitoring settings (cdk/lib/environment.ts)', () => {
+  it('are valid for every environment', () => {
+    for (const [name, m] of Object.entries(monitoringSettings))
+      expect(monitoringProblems(m), name).toEqual([]);
+  });
 
-  it('lists the metrics still to be emitted', () => {
-    // Every metric the dashboards read is emitted by the code (checked above).
-    expect(allEmfMetrics.filter((m) => m.emittedBy === 'requested').map((m) => m.name)).toEqual([]);
+  it('are refused with every problem listed at once', () => {
+    const bad = {
+      ...monitoringSettings.prod,
+      deadLetterMaxAgeSeconds: 5 * 86400,
+      throughputFloor: { requestsPerMinute: 0, sustainedMinutes: 7 },
+      api: { serverErrorRatePercent: 0, latencyP95Ms: 30_000 },
+      grafana: { ...monitoringSettings.prod.grafana, authenticationProviders: [] },
+    };
+    expect(() => synth({ env: 'prod', monitoring: bad })).toThrow(MonitoringConfigError);
+    expect(monitoringProblems(bad).map((p) => p.split(':')[0])).toEqual([
+      'deadLetterMaxAgeSeconds',
+      'throughputFloor.requestsPerMinute',
+      'throughputFloor.sustainedMinutes',
+      'api.serverErrorRatePercent',
+      'api.latencyP95Ms',
+      'grafana.authenticationProviders',
+    ]);
   });
 });

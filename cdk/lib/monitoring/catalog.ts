@@ -1,85 +1,189 @@
 /**
- * The custom metrics openbatch emits in CloudWatch Embedded Metric Format, as the dashboards
- * and alarms read them. One list, shared by the CloudWatch dashboard, the alarms and the
- * Grafana dashboard; test/cdk/monitoring.test.ts checks that each metric marked `emittedBy`
- * is named in that source file, so a renamed metric cannot silently empty a graph.
+ * The custom metrics openbatch emits in CloudWatch Embedded Metric Format (through
+ * `emitMetrics` in core/observability/metrics.ts), as the dashboards and alarms read them. One
+ * list, shared by the CloudWatch dashboard, the alarms and the Grafana dashboard.
+ *
+ * test/cdk/monitoring-catalog.test.ts reads every `emitMetrics(...)` call in the code (lambdas/,
+ * gpu-worker/src/, core/) and checks both ways: every metric here that is not `pending` is
+ * emitted with its dimensions, every metric the code emits is here, and no `pending` metric is
+ * emitted yet (drop the mark when the code emits it). A renamed metric cannot silently empty a
+ * graph or starve an alarm.
  */
 
 export const emfNamespace = 'openbatch';
 
+/** The part of openbatch that emits (or must emit) a metric. */
+export type Stage = 'api' | 'scheduler' | 'worker' | 'finalizer' | 'sla-monitor' | 'housekeeping';
+
+export type EmfUnit = 'Count' | 'Milliseconds' | 'Bytes' | 'Percent';
+export type EmfStatistic = 'Sum' | 'Maximum' | 'Average' | 'p50' | 'p90' | 'p95' | 'p99';
+
 export interface EmfMetric {
   readonly name: string;
-  /** Fixed dimensions besides the varying one (e.g. Function=sla-monitor). */
+  /** Fixed dimensions (e.g. Function=sla-monitor). */
   readonly dimensions: Readonly<Record<string, string>>;
-  /** The dimension whose values split the metric (e.g. Pool), if any. */
-  readonly by?: string;
-  readonly unit: 'Count' | 'Milliseconds';
-  readonly statistic: 'Sum' | 'Maximum' | 'p50' | 'p90';
+  /** The dimensions whose values split the metric (e.g. Pool), in the order they are emitted. */
+  readonly by?: readonly string[];
+  readonly unit: EmfUnit;
+  /** The statistic graphs and alarms use unless they ask for another. */
+  readonly statistic: EmfStatistic;
   readonly description: string;
+  readonly stage: Stage;
   /**
-   * The source file that emits it (checked by the tests), or `requested` for a metric the
-   * dashboards already show but the code does not emit yet.
+   * The dashboards or alarms read it but no code emits it yet: the stage must. Until then its
+   * graphs are empty and its alarms stay OK (missing data is not breaching).
    */
-  readonly emittedBy: string | 'requested';
+  readonly pending?: true;
 }
 
-const worker = 'gpu-worker/src/main.ts';
-const slaMonitor = 'lambdas/sla-monitor/handler.ts';
+type Entry = Omit<EmfMetric, 'stage' | 'dimensions' | 'unit' | 'statistic'> &
+  Partial<Pick<EmfMetric, 'dimensions' | 'unit' | 'statistic'>>;
 
-export const workerMetrics: readonly EmfMetric[] = [
-  { name: 'ChunksCompleted', description: 'Chunks completed', statistic: 'Sum' },
-  { name: 'ChunksHandedOff', description: 'Chunks checkpointed and handed to dedicated', statistic: 'Sum' },
-  { name: 'ChunksDuplicate', description: 'Duplicate chunk deliveries (no double count)', statistic: 'Sum' },
-  { name: 'RequestsRun', description: 'Requests run on the engine', statistic: 'Sum' },
-  { name: 'RequestsFailed', description: 'Requests that ended in the error file', statistic: 'Sum' },
-].map((m) => ({
-  ...m,
-  dimensions: {},
-  by: 'Pool',
-  unit: 'Count' as const,
-  statistic: m.statistic as EmfMetric['statistic'],
-  emittedBy: worker,
-}));
+const stage =
+  (s: Stage, defaults: Pick<EmfMetric, 'dimensions'> & Partial<EmfMetric>) =>
+  (entries: readonly Entry[]): EmfMetric[] =>
+    entries.map((e) => ({ unit: 'Count', statistic: 'Sum', ...defaults, ...e, stage: s }));
 
-export const chunkDuration: EmfMetric = {
-  name: 'ChunkDuration',
-  description: 'Time to run one chunk',
-  dimensions: {},
-  by: 'Pool',
-  unit: 'Milliseconds',
-  statistic: 'p90',
-  emittedBy: worker,
-};
+const pool = ['Pool'] as const;
 
-export const slaMetrics: readonly EmfMetric[] = [
-  { name: 'BatchesExpired', description: 'Batches that reached their completion window (SLA missed)' },
+/** API functions, one data point per request (the API Gateway metrics cover the stage as a whole). */
+export const apiMetrics = stage('api', { dimensions: { Function: 'api' } })([
+  {
+    name: 'ApiRequests',
+    description: 'API requests by route (method and path template) and HTTP status',
+    by: ['Route', 'Status'],
+    pending: true,
+  },
+  {
+    name: 'ApiLatency',
+    description: 'Time the function took to answer, by route',
+    by: ['Route'],
+    unit: 'Milliseconds',
+    statistic: 'p95',
+    pending: true,
+  },
+]);
+
+export const schedulerMetrics = stage('scheduler', { dimensions: { Function: 'scheduler' } })([
+  { name: 'LinesValidated', description: 'Input lines validated (per second on the graphs)', pending: true },
+  { name: 'ChunksPlanned', description: 'Chunks cut and sent to a pool queue', pending: true },
+  {
+    name: 'ValidationFailures',
+    description: 'Input lines or files refused, by OpenAI error code',
+    by: ['Code'],
+    pending: true,
+  },
+]);
+
+export const workerMetrics = stage('worker', { dimensions: {}, by: pool })([
+  { name: 'ChunksCompleted', description: 'Chunks completed' },
+  { name: 'ChunksHandedOff', description: 'Chunks checkpointed and handed to dedicated' },
+  { name: 'ChunksReleased', description: 'Chunks given back to their queue unfinished (worker stopping)' },
+  { name: 'ChunksDuplicate', description: 'Duplicate chunk deliveries (no double count)' },
+  { name: 'RequestsRun', description: 'Requests run on the engine' },
+  { name: 'RequestsFailed', description: 'Requests that ended in the error file' },
+  {
+    name: 'ChunkDuration',
+    description: 'Time to run one chunk',
+    unit: 'Milliseconds',
+    statistic: 'p90',
+  },
+  {
+    name: 'EngineLatency',
+    description: 'Time the engine took per request (p50 and p99 on the graphs)',
+    unit: 'Milliseconds',
+    statistic: 'p50',
+    pending: true,
+  },
+  { name: 'TokensGenerated', description: 'Completion tokens the engine produced', pending: true },
+  {
+    name: 'WorkerErrors',
+    description: 'Engine calls that failed, by error code (before retries)',
+    by: ['Pool', 'Code'],
+    pending: true,
+  },
+  { name: 'EngineRetries', description: 'Engine calls retried', pending: true },
+  { name: 'Interruptions', description: 'Spot interruptions and drains a worker received', pending: true },
+  { name: 'LeaseRenewals', description: 'Chunk visibility (lease) extensions', pending: true },
+  {
+    name: 'EngineUnhealthy',
+    description: "Failed probes of the engine's health endpoint",
+    pending: true,
+  },
+  {
+    name: 'EngineKvCacheUsage',
+    description:
+      "GPU KV-cache usage the engine reports on its Prometheus endpoint (vLLM's gpu_cache_usage_perc)",
+    unit: 'Percent',
+    statistic: 'Maximum',
+    pending: true,
+  },
+  {
+    name: 'EngineRequestsWaiting',
+    description: "Requests queued inside the engine (vLLM's num_requests_waiting)",
+    statistic: 'Maximum',
+    pending: true,
+  },
+]);
+
+export const finalizerMetrics = stage('finalizer', { dimensions: { Function: 'finalizer' } })([
+  {
+    name: 'FinalizeDuration',
+    description: 'Time to stitch a batch’s output and error files',
+    unit: 'Milliseconds',
+    statistic: 'p90',
+    pending: true,
+  },
+  {
+    name: 'BytesWritten',
+    description: 'Bytes written to output and error files',
+    unit: 'Bytes',
+    pending: true,
+  },
+]);
+
+export const slaMetrics = stage('sla-monitor', { dimensions: { Function: 'sla-monitor' } })([
+  { name: 'BatchesExpired', description: 'Batches that reached their completion window (window missed)' },
   { name: 'ChunksEscalated', description: 'Chunks escalated to dedicated capacity (deadline risk)' },
+  { name: 'BatchesEscalated', description: 'Batches escalated to dedicated capacity', pending: true },
   { name: 'FinalizeRequeued', description: 'Finalizations requested again (lost message)' },
-].map((m) => ({
-  ...m,
-  dimensions: { Function: 'sla-monitor' },
-  unit: 'Count' as const,
-  statistic: 'Sum' as const,
-  emittedBy: slaMonitor,
-}));
+  { name: 'ValidationRedriven', description: 'Validations requested again (lost message)' },
+  { name: 'ValidationStalled', description: 'Validations that stopped making progress' },
+  {
+    name: 'ActiveBatches',
+    description: 'Running batches by status (per SLA sweep)',
+    by: ['Status'],
+    statistic: 'Maximum',
+  },
+  {
+    name: 'BatchesBySlaState',
+    description: 'Running batches by SLA state: on_track or at_risk (per SLA sweep)',
+    by: ['SlaState'],
+    statistic: 'Maximum',
+    pending: true,
+  },
+]);
 
-/**
- * Running batches by status (validating, in_progress, finalizing, cancelling), as the SLA
- * monitor sees them on each sweep over the `active-by-expiry` index.
- */
-export const activeBatches: EmfMetric = {
-  name: 'ActiveBatches',
-  description: 'Running batches by status (per SLA sweep)',
-  dimensions: { Function: 'sla-monitor' },
-  by: 'Status',
-  unit: 'Count',
-  statistic: 'Maximum',
-  emittedBy: slaMonitor,
-};
+export const housekeepingMetrics = stage('housekeeping', { dimensions: { Function: 'housekeeping' } })([
+  { name: 'UploadsExpired', description: 'Uploads ended past their hour' },
+  { name: 'FilesExpired', description: 'Files deleted past their expiry' },
+]);
 
 export const allEmfMetrics: readonly EmfMetric[] = [
+  ...apiMetrics,
+  ...schedulerMetrics,
   ...workerMetrics,
-  chunkDuration,
+  ...finalizerMetrics,
   ...slaMetrics,
-  activeBatches,
+  ...housekeepingMetrics,
 ];
+
+/** A metric of the catalog by name; throws on a name the catalog does not have. */
+export function emf(name: string): EmfMetric {
+  const m = allEmfMetrics.find((x) => x.name === name);
+  if (!m) throw new Error(`'${name}' is not in the metric catalog (cdk/lib/monitoring/catalog.ts)`);
+  return m;
+}
+
+/** The value an SLA sweep gives the `SlaState` dimension of a batch at deadline risk. */
+export const atRiskSlaState = 'at_risk';

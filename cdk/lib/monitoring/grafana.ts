@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   type FunctionName,
   functions,
@@ -8,7 +9,14 @@ import {
 } from '../../../core/app/declaration.js';
 import { environments } from '../../config.js';
 import { ResourceNames } from '../names.js';
-import { activeBatches, chunkDuration, slaMetrics, workerMetrics } from './catalog.js';
+import {
+  type EmfMetric,
+  emf,
+  finalizerMetrics,
+  housekeepingMetrics,
+  schedulerMetrics,
+  slaMetrics,
+} from './catalog.js';
 import { type MetricSpec, OpenbatchMetrics } from './metrics.js';
 
 /**
@@ -18,17 +26,22 @@ import { type MetricSpec, OpenbatchMetrics } from './metrics.js';
  * cdk/dashboards/grafana-openbatch.json; a test keeps the committed file in step.
  */
 
+/** The committed dashboard (`npm run grafana` writes it; the Grafana workspace provisions it). */
+export const grafanaDashboardFile = fileURLToPath(
+  new URL('../../dashboards/grafana-openbatch.json', import.meta.url),
+);
+
 /** Grafana's reference to the dashboard's datasource variable. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal
 const datasource = { type: 'cloudwatch', uid: '${datasource}' };
 
 interface Panel {
   readonly title: string;
-  readonly metrics: readonly (MetricSpec & { readonly wildcard?: string })[];
+  readonly metrics: readonly (MetricSpec & { readonly wildcard?: readonly string[] })[];
   readonly unit?: string;
 }
 
-function target(spec: MetricSpec & { wildcard?: string }, refId: string) {
+function target(spec: MetricSpec & { readonly wildcard?: readonly string[] }, refId: string) {
   return {
     refId,
     datasource,
@@ -38,11 +51,13 @@ function target(spec: MetricSpec & { wildcard?: string }, refId: string) {
     region: '$region',
     namespace: spec.namespace,
     metricName: spec.metricName,
-    dimensions: { ...spec.dimensions, ...(spec.wildcard ? { [spec.wildcard]: '*' } : {}) },
+    dimensions: { ...spec.dimensions, ...Object.fromEntries((spec.wildcard ?? []).map((d) => [d, '*'])) },
     matchExact: !spec.wildcard,
     statistic: spec.statistic,
     period: String(spec.periodSeconds),
-    label: spec.wildcard ? `\${PROP('Dim.${spec.wildcard}')}` : spec.label,
+    label: spec.wildcard
+      ? [spec.metricName, ...spec.wildcard.map((d) => `\${PROP('Dim.${d}')}`)].join(' ')
+      : spec.label,
     id: '',
     expression: '',
   };
@@ -70,7 +85,14 @@ export function grafanaDashboard(): Record<string, unknown> {
   const qs = Object.keys(queues) as QueueName[];
   const pools = Object.keys(workerPools) as PoolName[];
   const api = metrics.api();
-  const worker = (name: string) => workerMetrics.find((m) => m.name === name) ?? chunkDuration;
+  const perPool = (name: string, statistic?: string) =>
+    pools.map((p) => metrics.emf(emf(name), p, statistic ? { statistic } : {}));
+  /** Every value of the metric's split dimensions (a wildcard query). */
+  const each = (m: EmfMetric, periodSeconds = 300) => ({
+    ...metrics.emf(m, {}, { periodSeconds }),
+    wildcard: m.by ?? [],
+  });
+  const fixed = (list: readonly EmfMetric[]) => list.filter((m) => !m.by).map((m) => metrics.emf(m));
 
   const rows: { title: string; panels: Panel[] }[] = [
     {
@@ -78,6 +100,8 @@ export function grafanaDashboard(): Record<string, unknown> {
       panels: [
         { title: 'API requests', metrics: [api.requests, api.clientErrors, api.serverErrors] },
         { title: 'API latency', metrics: [api.latencyP50, api.latencyP99], unit: 'ms' },
+        { title: 'API requests by route and status', metrics: [each(emf('ApiRequests'))] },
+        { title: 'API function latency p95 by route', metrics: [each(emf('ApiLatency'))], unit: 'ms' },
       ],
     },
     {
@@ -93,6 +117,19 @@ export function grafanaDashboard(): Record<string, unknown> {
           metrics: fns.map((f) => metrics.function(f).durationP99),
           unit: 'ms',
         },
+        { title: 'Scheduler', metrics: fixed(schedulerMetrics) },
+        { title: 'Validation failures by code', metrics: [each(emf('ValidationFailures'))] },
+        {
+          title: 'Finalizer duration p90',
+          metrics: fixed(finalizerMetrics.filter((m) => m.unit === 'Milliseconds')),
+          unit: 'ms',
+        },
+        {
+          title: 'Finalizer bytes written',
+          metrics: fixed(finalizerMetrics.filter((m) => m.unit === 'Bytes')),
+          unit: 'bytes',
+        },
+        { title: 'Housekeeping', metrics: fixed(housekeepingMetrics) },
       ],
     },
     {
@@ -106,6 +143,11 @@ export function grafanaDashboard(): Record<string, unknown> {
           unit: 's',
         },
         { title: 'Dead-letter queues', metrics: qs.map((q) => metrics.queue(q).deadLetters) },
+        {
+          title: 'Dead-letter queues: oldest message age',
+          metrics: qs.map((q) => metrics.queue(q).deadLetterAge),
+          unit: 's',
+        },
       ],
     },
     {
@@ -116,28 +158,41 @@ export function grafanaDashboard(): Record<string, unknown> {
           metrics: pools.flatMap((p) => [metrics.pool(p).running, metrics.pool(p).desired]),
         },
         {
-          title: 'Chunks completed / handed off / duplicate',
-          metrics: ['ChunksCompleted', 'ChunksHandedOff', 'ChunksDuplicate'].flatMap((n) =>
-            pools.map((p) => metrics.emf(worker(n), p)),
+          title: 'Chunks completed / handed off / released / duplicate',
+          metrics: ['ChunksCompleted', 'ChunksHandedOff', 'ChunksReleased', 'ChunksDuplicate'].flatMap((n) =>
+            perPool(n),
           ),
         },
         {
           title: 'Requests run / failed',
-          metrics: ['RequestsRun', 'RequestsFailed'].flatMap((n) =>
-            pools.map((p) => metrics.emf(worker(n), p)),
+          metrics: ['RequestsRun', 'RequestsFailed'].flatMap((n) => perPool(n)),
+        },
+        { title: 'Chunk duration p90', metrics: perPool('ChunkDuration'), unit: 'ms' },
+        {
+          title: 'Engine latency p50 / p99',
+          metrics: [...perPool('EngineLatency'), ...perPool('EngineLatency', 'p99')],
+          unit: 'ms',
+        },
+        { title: 'Tokens generated', metrics: perPool('TokensGenerated') },
+        { title: 'Worker errors by code', metrics: [each(emf('WorkerErrors'))] },
+        {
+          title: 'Retries, interruptions, lease renewals',
+          metrics: ['EngineRetries', 'Interruptions', 'LeaseRenewals'].flatMap((n) => perPool(n)),
+        },
+        {
+          title: 'Engine health',
+          metrics: ['EngineUnhealthy', 'EngineKvCacheUsage', 'EngineRequestsWaiting'].flatMap((n) =>
+            perPool(n),
           ),
         },
-        { title: 'Chunk duration p90', metrics: pools.map((p) => metrics.emf(chunkDuration, p)), unit: 'ms' },
       ],
     },
     {
       title: 'Batches and SLA',
       panels: [
-        {
-          title: 'Batches by status',
-          metrics: [{ ...metrics.emf(activeBatches, undefined, 60), wildcard: activeBatches.by }],
-        },
-        { title: 'SLA monitor', metrics: slaMetrics.map((m) => metrics.emf(m)) },
+        { title: 'Batches by status', metrics: [each(emf('ActiveBatches'), 60)] },
+        { title: 'Batches by SLA state', metrics: [each(emf('BatchesBySlaState'), 60)] },
+        { title: 'SLA monitor', metrics: fixed(slaMetrics) },
       ],
     },
   ];

@@ -40,6 +40,11 @@ export class OpenbatchMetrics {
       inFlight: this.sqs(name, 'ApproximateNumberOfMessagesNotVisible', `${q} in flight`),
       oldestAge: this.sqs(name, 'ApproximateAgeOfOldestMessage', `${q} oldest (s)`),
       deadLetters: this.sqs(this.names.deadLetterQueue(q), 'ApproximateNumberOfMessagesVisible', `${q} DLQ`),
+      deadLetterAge: this.sqs(
+        this.names.deadLetterQueue(q),
+        'ApproximateAgeOfOldestMessage',
+        `${q} DLQ oldest (s)`,
+      ),
     };
   }
 
@@ -95,15 +100,28 @@ export class OpenbatchMetrics {
     };
   }
 
-  /** An EMF metric; `value` fills its varying dimension (e.g. the pool). */
-  emf(metric: EmfMetric, value?: string, periodSeconds = 300): MetricSpec {
+  /**
+   * An EMF metric of the catalog. `split` fills its varying dimensions (a string fills the
+   * first, e.g. the pool); `statistic` and `periodSeconds` override the catalog's defaults.
+   */
+  emf(
+    metric: EmfMetric,
+    split: string | Readonly<Record<string, string>> = {},
+    options: { readonly statistic?: string; readonly periodSeconds?: number } = {},
+  ): MetricSpec {
+    const first = metric.by?.[0];
+    const values = typeof split === 'string' ? (first ? { [first]: split } : {}) : split;
+    for (const k of Object.keys(values))
+      if (!metric.by?.includes(k)) throw new Error(`${metric.name} has no dimension '${k}'`);
+    const statistic = options.statistic ?? metric.statistic;
+    const suffix = [...Object.values(values), ...(options.statistic ? [statistic] : [])].join(' ');
     return {
       namespace: emfNamespace,
       metricName: metric.name,
-      dimensions: { ...metric.dimensions, ...(metric.by && value ? { [metric.by]: value } : {}) },
-      statistic: metric.statistic,
-      periodSeconds,
-      label: value ? `${metric.name} ${value}` : metric.name,
+      dimensions: { ...metric.dimensions, ...values },
+      statistic,
+      periodSeconds: options.periodSeconds ?? 300,
+      label: suffix ? `${metric.name} ${suffix}` : metric.name,
     };
   }
 }
@@ -120,14 +138,22 @@ export function cloudWatchMetric(spec: MetricSpec): cloudwatch.Metric {
   });
 }
 
-/** Every value of an EMF metric's varying dimension, found with a CloudWatch SEARCH. */
-export function emfSearch(metric: EmfMetric, periodSeconds = 300): cloudwatch.MathExpression {
-  const dims = [emfNamespace, ...Object.keys(metric.dimensions), ...(metric.by ? [metric.by] : [])].join(',');
-  const fixed = Object.entries(metric.dimensions)
+/**
+ * Every value of an EMF metric's varying dimensions, found with a CloudWatch SEARCH (graphs
+ * only: an alarm cannot use SEARCH). `fixed` narrows a varying dimension to one value.
+ */
+export function emfSearch(
+  metric: EmfMetric,
+  periodSeconds = 300,
+  fixed: Readonly<Record<string, string>> = {},
+  statistic: string = metric.statistic,
+): cloudwatch.MathExpression {
+  const dims = [emfNamespace, ...Object.keys(metric.dimensions), ...(metric.by ?? [])].join(',');
+  const filters = Object.entries({ ...metric.dimensions, ...fixed })
     .map(([k, v]) => ` ${k}="${v}"`)
     .join('');
   return new cloudwatch.MathExpression({
-    expression: `SEARCH('{${dims}} MetricName="${metric.name}"${fixed}', '${metric.statistic}', ${periodSeconds})`,
+    expression: `SEARCH('{${dims}} MetricName="${metric.name}"${filters}', '${statistic}', ${periodSeconds})`,
     usingMetrics: {},
     label: '',
     period: Duration.seconds(periodSeconds),

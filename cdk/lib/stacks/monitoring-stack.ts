@@ -1,10 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import {
+  type IDynamicDashboardFactory,
+  MonitoringFacade,
+  SnsAlarmActionStrategy,
+} from 'cdk-monitoring-constructs';
 import type { Construct } from 'constructs';
 import {
   type FunctionName,
@@ -15,13 +20,46 @@ import {
   workerPools,
 } from '../../../core/app/declaration.js';
 import type { EnvironmentConfig } from '../../config.js';
-import { pascal } from '../data-plane.js';
-import { activeBatches, chunkDuration, slaMetrics, workerMetrics } from '../monitoring/catalog.js';
+import { GrafanaWorkspace } from '../constructs/grafana-workspace.js';
+import { type MonitoringConfig, monitoringFor, monitoringProblems } from '../environment.js';
+import { addOpenbatchAlarms } from '../monitoring/alarms.js';
+import {
+  type EmfMetric,
+  emf,
+  finalizerMetrics,
+  housekeepingMetrics,
+  schedulerMetrics,
+  slaMetrics,
+} from '../monitoring/catalog.js';
+import { grafanaDashboardFile } from '../monitoring/grafana.js';
 import { cloudWatchMetric as cw, emfSearch, OpenbatchMetrics } from '../monitoring/metrics.js';
 import { ResourceNames } from '../names.js';
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: EnvironmentConfig;
+  /** Alarm thresholds and the Grafana workspace. @default the environment's (cdk/lib/environment.ts) */
+  readonly monitoring?: MonitoringConfig;
+  /** The Grafana dashboard JSON to provision. @default cdk/dashboards/grafana-openbatch.json */
+  readonly grafanaDashboardJson?: string;
+}
+
+/**
+ * The facade draws no dashboards of its own: the environment's dashboard below (and the Grafana
+ * one) are built from the same metric derivation, and each extra CloudWatch dashboard is billed.
+ */
+const noDashboards: IDynamicDashboardFactory = {
+  addDynamicSegment: () => {},
+  getDashboard: () => undefined,
+};
+
+export class MonitoringConfigError extends Error {
+  override readonly name = 'MonitoringConfigError';
+  constructor(
+    readonly environment: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid monitoring settings for '${environment}':\n  - ${problems.join('\n  - ')}`);
+  }
 }
 
 const functionNames = Object.keys(functions) as FunctionName[];
@@ -30,17 +68,22 @@ const poolNames = Object.keys(workerPools) as PoolName[];
 
 /**
  * The CloudWatch dashboard and alarms of one environment, over AWS service metrics (API
- * Gateway, Lambda, SQS, ECS Container Insights) and openbatch's EMF metrics. Resources are
- * addressed by their physical names, so this stack deploys on its own.
+ * Gateway, Lambda, SQS, ECS Container Insights) and openbatch's EMF metrics, and, where the
+ * environment enables it, an Amazon Managed Grafana workspace with the same dashboard.
+ * Resources are addressed by their physical names, so this stack deploys on its own.
  */
 export class MonitoringStack extends Stack {
   readonly dashboard: cloudwatch.Dashboard;
   readonly topic: sns.Topic;
-  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly alarms: cloudwatch.Alarm[];
+  readonly grafana?: GrafanaWorkspace;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const monitoring = props.monitoring ?? monitoringFor(config);
+    const problems = monitoringProblems(monitoring);
+    if (problems.length > 0) throw new MonitoringConfigError(config.name, problems);
     const names = new ResourceNames(config.prefix, this);
     const metrics = new OpenbatchMetrics(names);
 
@@ -76,63 +119,18 @@ export class MonitoringStack extends Stack {
     });
     if (config.alarms.email)
       this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarms.email));
-    const action = new cwactions.SnsAction(this.topic);
-
-    const alarm = (id: string, props: cloudwatch.AlarmProps) => {
-      const a = new cloudwatch.Alarm(this, id, {
-        alarmName: `${config.prefix}-${id.replace(/[A-Z]/g, (c, i) => `${i ? '-' : ''}${c.toLowerCase()}`)}`,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        ...props,
-      });
-      a.addAlarmAction(action);
-      a.addOkAction(action);
-      this.alarms.push(a);
-      return a;
-    };
-
-    for (const q of queueNames) {
-      const m = metrics.queue(q);
-      alarm(`${pascal(q)}DeadLetters`, {
-        alarmDescription: `Messages reached the ${q} dead-letter queue: inspect them, fix the cause, redrive.`,
-        metric: cw(m.deadLetters),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      });
-      alarm(`${pascal(q)}OldestMessage`, {
-        alarmDescription: `The oldest ${q} message waited longer than the SLA allows (${config.alarms.maxMessageAgeSeconds[q]} s): capacity is missing or workers are stuck.`,
-        metric: cw(m.oldestAge),
-        threshold: config.alarms.maxMessageAgeSeconds[q],
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-      });
-    }
-    for (const fn of functionNames) {
-      alarm(`${pascal(fn)}Errors`, {
-        alarmDescription: `${fn} failed ${config.alarms.functionErrors}+ times in 5 minutes.`,
-        metric: cw(metrics.function(fn).errors),
-        threshold: config.alarms.functionErrors,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      });
-    }
-    alarm('ApiServerErrors', {
-      alarmDescription: `The API answered ${config.alarms.api5xx}+ 5XX responses in 5 minutes.`,
-      metric: cw(metrics.api(config.name).serverErrors),
-      threshold: config.alarms.api5xx,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+    const facade = new MonitoringFacade(this, 'Alarms', {
+      alarmFactoryDefaults: {
+        alarmNamePrefix: config.prefix,
+        actionsEnabled: true,
+        action: new SnsAlarmActionStrategy({ onAlarmTopic: this.topic, onOkTopic: this.topic }),
+      },
+      metricFactoryDefaults: {},
+      dashboardFactory: noDashboards,
     });
-    const expired = slaMetrics.find((m) => m.name === 'BatchesExpired');
-    if (expired) {
-      alarm('BatchesExpired', {
-        alarmDescription: 'A batch reached its completion window with work left (SLA missed).',
-        metric: cw(metrics.emf(expired)),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      });
-    }
+    this.alarms = addOpenbatchAlarms(this, { facade, metrics, names, config, monitoring }).map(
+      (a) => a.alarm as cloudwatch.Alarm,
+    );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: config.prefix,
@@ -201,34 +199,66 @@ export class MonitoringStack extends Stack {
       graph(
         'Dead-letter queues',
         queueNames.map((q) => cw(metrics.queue(q).deadLetters)),
+        { right: queueNames.map((q) => cw(metrics.queue(q).deadLetterAge)) },
       ),
       graph(
         'Workers per pool',
         poolNames.flatMap((p) => [cw(metrics.pool(p).running), cw(metrics.pool(p).desired)]),
       ),
-      graph('Batches by status', [emfSearch(activeBatches, 60)]),
+      graph('Batches by status', [emfSearch(emf('ActiveBatches'), 60)]),
     );
-    const perPool = (name: string) =>
-      poolNames.map((p) => cw(metrics.emf(workerMetrics.find((m) => m.name === name) ?? chunkDuration, p)));
+    const perPool = (name: string, statistic?: string) =>
+      poolNames.map((p) => cw(metrics.emf(emf(name), p, statistic ? { statistic } : {})));
+    const fixed = (list: readonly EmfMetric[]) => list.filter((m) => !m.by).map((m) => cw(metrics.emf(m)));
     this.dashboard.addWidgets(
       graph('Chunks completed / handed off', [...perPool('ChunksCompleted'), ...perPool('ChunksHandedOff')], {
-        right: perPool('ChunksDuplicate'),
+        right: [...perPool('ChunksDuplicate'), ...perPool('ChunksReleased')],
       }),
       graph('Requests run / failed', [...perPool('RequestsRun'), ...perPool('RequestsFailed')]),
-      graph(
-        'Chunk duration p90 (ms)',
-        poolNames.map((p) => cw(metrics.emf(chunkDuration, p))),
-      ),
+      graph('Chunk duration p90 (ms)', perPool('ChunkDuration')),
     );
     this.dashboard.addWidgets(
-      graph(
-        'SLA monitor',
-        slaMetrics.map((m) => cw(metrics.emf(m))),
-        { width: 24 },
-      ),
+      graph('Engine latency p50 / p99 (ms)', [
+        ...perPool('EngineLatency'),
+        ...perPool('EngineLatency', 'p99'),
+      ]),
+      graph('Tokens generated', perPool('TokensGenerated')),
+      graph('Worker errors by code', [emfSearch(emf('WorkerErrors'))]),
     );
-
+    this.dashboard.addWidgets(
+      graph('Retries, interruptions, lease renewals', [
+        ...perPool('EngineRetries'),
+        ...perPool('Interruptions'),
+        ...perPool('LeaseRenewals'),
+      ]),
+      graph('Engine health', perPool('EngineUnhealthy'), {
+        right: [...perPool('EngineKvCacheUsage'), ...perPool('EngineRequestsWaiting')],
+      }),
+      graph('API requests by route and status', [emfSearch(emf('ApiRequests'))], {
+        right: [emfSearch(emf('ApiLatency'))],
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Scheduler', fixed(schedulerMetrics), { right: [emfSearch(emf('ValidationFailures'))] }),
+      graph('Finalizer', fixed(finalizerMetrics.filter((m) => m.unit === 'Milliseconds')), {
+        right: fixed(finalizerMetrics.filter((m) => m.unit !== 'Milliseconds')),
+      }),
+      graph('Batches by SLA state', [emfSearch(emf('BatchesBySlaState'), 60)]),
+    );
+    this.dashboard.addWidgets(
+      graph('SLA monitor', fixed(slaMetrics), { width: 16 }),
+      graph('Housekeeping', fixed(housekeepingMetrics)),
+    );
     new CfnOutput(this, 'DashboardName', { value: config.prefix });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.topic.topicArn });
+
+    if (monitoring.grafana.enabled) {
+      this.grafana = new GrafanaWorkspace(this, 'Grafana', {
+        name: config.prefix,
+        grafana: monitoring.grafana,
+        dashboardJson: props.grafanaDashboardJson ?? readFileSync(grafanaDashboardFile, 'utf8'),
+        defaultRegion: config.region,
+      });
+    }
   }
 }
