@@ -27,7 +27,8 @@ const properties: ProvisionerProperties = {
   Dashboard: renderGrafanaDashboard(),
   DataSourceUid: 'openbatch-cloudwatch',
   DataSourceName: 'CloudWatch (openbatch)',
-  DefaultRegion: 'us-east-1',
+  DefaultRegion: 'eu-west-1',
+  Prefix: 'openbatch-staging',
   ServiceAccountName: 'openbatch-prod-provisioner',
 };
 
@@ -121,7 +122,7 @@ describe('Grafana provisioner (custom resource)', () => {
       name: 'CloudWatch (openbatch)',
       type: 'cloudwatch',
       access: 'proxy',
-      jsonData: { authType: 'ec2_iam_role', defaultRegion: 'us-east-1' },
+      jsonData: { authType: 'ec2_iam_role', defaultRegion: 'eu-west-1' },
     });
     const saved = api.calls[2]?.body as {
       dashboard: {
@@ -136,10 +137,10 @@ describe('Grafana provisioner (custom resource)', () => {
     expect(saved.dashboard.id).toBeNull();
     expect(saved.dashboard.uid).toBe('openbatch');
     expect(saved.dashboard.panels).toEqual(JSON.parse(properties.Dashboard).panels);
-    expect(saved.dashboard.templating.list.find((v) => v.name === 'datasource')?.current).toEqual({
-      text: 'CloudWatch (openbatch)',
-      value: 'openbatch-cloudwatch',
-    });
+    const current = (name: string) => saved.dashboard.templating.list.find((v) => v.name === name)?.current;
+    expect(current('datasource')).toEqual({ text: 'CloudWatch (openbatch)', value: 'openbatch-cloudwatch' });
+    expect(current('region')).toEqual({ text: 'eu-west-1', value: 'eu-west-1' });
+    expect(current('prefix')).toEqual({ text: 'openbatch-staging', value: 'openbatch-staging' });
     expect(grafana.commandCalls(DeleteWorkspaceServiceAccountTokenCommand)[0]?.args[0].input).toEqual({
       workspaceId: 'g-0123456789',
       serviceAccountId: 'sa-1',

@@ -84,6 +84,7 @@ describe('Amazon Managed Grafana workspace (monitoring stack)', () => {
       DataSourceUid: grafanaDataSource.uid,
       DataSourceName: grafanaDataSource.name,
       DefaultRegion: 'us-east-1',
+      Prefix: 'openbatch-prod',
       ServiceAccountName: 'openbatch-prod-provisioner',
     });
     expect(props.Dashboard).toBe(readFileSync(grafanaDashboardFile, 'utf8'));

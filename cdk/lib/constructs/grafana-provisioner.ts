@@ -25,6 +25,8 @@ export interface ProvisionerProperties {
   readonly DataSourceUid: string;
   readonly DataSourceName: string;
   readonly DefaultRegion: string;
+  /** The environment's resource prefix: the dashboard's `prefix` variable defaults to it. */
+  readonly Prefix: string;
   readonly ServiceAccountName: string;
 }
 
@@ -72,6 +74,7 @@ function required(p: ProvisionerProperties): void {
       'DataSourceUid',
       'DataSourceName',
       'DefaultRegion',
+      'Prefix',
       'ServiceAccountName',
     ] as const
   ).filter((k) => typeof p[k] !== 'string' || p[k] === '');
@@ -140,7 +143,10 @@ async function withToken<T>(deps: ProvisionerDeps, p: ProvisionerProperties, wor
   }
 }
 
-/** The dashboard as the Grafana API takes it, its datasource variable defaulting to ours. */
+/**
+ * The dashboard as the Grafana API takes it: its variables default to this workspace's data
+ * source, the environment's region and the environment's prefix.
+ */
 export function dashboardForImport(p: ProvisionerProperties): Record<string, unknown> {
   const dashboard = JSON.parse(p.Dashboard) as Record<string, unknown> & {
     uid?: string;
@@ -148,11 +154,15 @@ export function dashboardForImport(p: ProvisionerProperties): Record<string, unk
   };
   if (typeof dashboard.uid !== 'string' || !Array.isArray(dashboard.panels))
     throw new Error('Dashboard: not a Grafana dashboard (no uid or panels)');
-  const list = (dashboard.templating?.list ?? []).map((v) =>
-    v.name === 'datasource' && v.type === 'datasource'
-      ? { ...v, current: { text: p.DataSourceName, value: p.DataSourceUid } }
-      : v,
-  );
+  const defaults: Record<string, { text: string; value: string }> = {
+    datasource: { text: p.DataSourceName, value: p.DataSourceUid },
+    region: { text: p.DefaultRegion, value: p.DefaultRegion },
+    prefix: { text: p.Prefix, value: p.Prefix },
+  };
+  const list = (dashboard.templating?.list ?? []).map((v) => {
+    const current = defaults[String(v.name)];
+    return current ? { ...v, current } : v;
+  });
   return { ...dashboard, id: null, templating: { ...dashboard.templating, list } };
 }
 

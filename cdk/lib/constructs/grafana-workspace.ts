@@ -11,7 +11,10 @@ import { acknowledge, acknowledgeFindings, lambdaBasicExecutionPolicy, resourceF
 import { bundleTarget, lambdaRuntime } from './house-function.js';
 
 export interface GrafanaWorkspaceProps {
-  /** Workspace name and prefix of the provisioning service account (the environment's prefix). */
+  /**
+   * The environment's prefix: the workspace's name, the provisioning service account's prefix,
+   * and the default of the dashboard's environment variable.
+   */
   readonly name: string;
   readonly grafana: GrafanaConfig;
   /** The dashboard JSON to provision (cdk/dashboards/grafana-openbatch.json). */
@@ -90,6 +93,8 @@ export class GrafanaWorkspace extends Construct {
       authenticationProviders: [...props.grafana.authenticationProviders],
       permissionType: 'CUSTOMER_MANAGED',
       roleArn: this.role.roleArn,
+      // Informational for a customer-managed role (AMG creates no role or policy from it); the
+      // provisioner creates the data source itself.
       dataSources: ['CLOUDWATCH'],
       grafanaVersion: props.grafana.version,
     });
@@ -147,6 +152,7 @@ export class GrafanaWorkspace extends Construct {
         DataSourceUid: grafanaDataSource.uid,
         DataSourceName: grafanaDataSource.name,
         DefaultRegion: props.defaultRegion,
+        Prefix: props.name,
         ServiceAccountName: `${props.name}-provisioner`,
       },
     });
