@@ -158,8 +158,10 @@ export async function runChunk(
   const outputKey = keys.part(msg.tenant, msg.batchId, msg.chunk, attempt, 'output');
   const errorKey =
     errors.length > 0 ? keys.part(msg.tenant, msg.batchId, msg.chunk, attempt, 'error') : undefined;
-  await deps.blobs.put(outputKey, output.join(''));
-  if (errorKey) await deps.blobs.put(errorKey, errors.join(''));
+  await Promise.all([
+    deps.blobs.put(outputKey, output.join('')),
+    errorKey ? deps.blobs.put(errorKey, errors.join('')) : undefined,
+  ]);
 
   const won = await deps.batches.completeChunk(ref, msg.chunk, {
     completed: output.length,

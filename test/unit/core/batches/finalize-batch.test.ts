@@ -88,6 +88,56 @@ describe('finalizeBatch (in-memory ports, fake clock)', () => {
     expect(await finalizeBatch(deps, ref)).toBe('finalized');
   });
 
+  it('claims the batch in the same write that moves it to finalizing: a second finalizer meanwhile stands aside', async () => {
+    const deps = fakeDeps();
+    const { ref, msgs } = await scheduled(deps, 2);
+    await run(deps, msgs[0] as ChunkMessage);
+    const claims: string[] = [];
+    const claim = deps.batches.claimFinalization.bind(deps.batches);
+    deps.batches.claimFinalization = async (...a) => {
+      claims.push(a[0].batchId);
+      return claim(...a);
+    };
+    // The second finalizer reads the batch while the first has moved it on.
+    const transition = deps.batches.transition.bind(deps.batches);
+    let second: Promise<unknown> | undefined;
+    deps.batches.transition = async (...a) => {
+      const moved = await transition(...a);
+      if (a[1] === 'finalizing') second ??= finalizeBatch(deps, ref);
+      return moved;
+    };
+    expect(await finalizeBatch(deps, ref)).toBe('finalized');
+    expect(await second).toBe('claimed-elsewhere');
+    expect(claims).toEqual([ref.batchId]); // only the one that did not move the batch asked
+    expect((await deps.batches.get(ref))?.status).toBe('completed');
+  });
+
+  it('keeps the parts in chunk order when their reads, sent ahead, answer out of order', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '2', CHUNK_TAIL_MIN_LINES: '0' });
+    const { ref, msgs } = await scheduled(deps, 12);
+    for (const m of msgs) await run(deps, m);
+    const stream = deps.blobs.stream.bind(deps.blobs);
+    let inFlight = 0;
+    let most = 0;
+    deps.blobs.stream = async (key, range) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      // Earlier parts answer last.
+      const part = Number(key.match(/\/parts\/(\d+)\//)?.[1]);
+      await new Promise((r) => setTimeout(r, 30 - part * 4));
+      inFlight -= 1;
+      return stream(key, range);
+    };
+    expect(await finalizeBatch(deps, ref)).toBe('finalized');
+    const batch = await deps.batches.get(ref);
+    const output = await deps.files.get(tenant, batch?.output_file_id ?? '');
+    expect(ids(deps.blobs.text(output?.s3_key ?? ''))).toEqual(
+      Array.from({ length: 12 }, (_, i) => `req-${i}`),
+    );
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(4);
+  });
+
   const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
   /** A scheduled batch over `content`, created with `extra` create parameters. */
