@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { ensurePortalBuilt } from '../../portal/scripts/ensure-built.js';
 import { a11yViolations } from './support/a11y.js';
-import { type Browser, launchBrowser, SCREENSHOTS } from './support/browser.js';
+import { type Browser, launchBrowser } from './support/browser.js';
+import { checkBothWidths, expectNoSidewaysScroll, screenshot } from './support/layout.js';
 
 /**
  * The portal, built, in Debian's Chromium, against the local runtime (emulator, Lambdas and
@@ -56,10 +56,12 @@ async function createBatchViaApi(content: string, metadata?: Record<string, stri
   });
 }
 
+/**
+ * The page as it is now, at desktop and at 390 px: nothing may scroll sideways at either width,
+ * and each leaves a screenshot (`<name>.png`, `<name>-390.png`).
+ */
 async function shot(name: string) {
-  // Sticky header and sidebar render where the page is scrolled to: shoot from the top.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await checkBothWidths(page, name);
 }
 
 async function pickFile(name: string, content: string) {
@@ -219,6 +221,14 @@ describe('portal in a real browser', () => {
     await row.getByTestId('batch-status').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 60_000 });
     const after = await api<{ status: string }>(`/batches/${big.id}`);
     expect(after.status).toBe('cancelled');
+    // Its page: chunks that will never run read "not run", none "pending"; no success rate
+    // unless something finished.
+    await page.goto(`${rt.url}/batches/${big.id}`);
+    await page.getByTestId('chunk-row').first().waitFor();
+    expect(await page.getByTestId('chunk-row').filter({ hasText: 'pending' }).count()).toBe(0);
+    expect(await page.getByTestId('chunk-row').filter({ hasText: 'not run' }).count()).toBeGreaterThan(0);
+    expect(await page.title()).toBe(`${big.id} · Cancelled · openbatch`);
+    await shot('06b-batch-cancelled');
   });
 
   it('shows the server-side validation errors of a failed batch with their line numbers', async () => {
@@ -260,8 +270,11 @@ describe('portal in a real browser', () => {
     await shot('09-dashboard');
     expect(await a11yViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('button', { name: 'Open menu' }).waitFor();
-    await shot('10-dashboard-mobile');
+    await page.getByRole('button', { name: 'Open menu' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Batches' }).waitFor();
+    await expectNoSidewaysScroll(page, 'dashboard with the menu open at 390px');
+    await screenshot(page, '10-dashboard-mobile-menu');
+    await page.getByRole('button', { name: 'Close menu' }).last().click();
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(300);
