@@ -12,6 +12,7 @@ const portal = dev.template(dev.stacks.portal as Stack);
 
 type Behavior = {
   PathPattern?: string;
+  Compress?: boolean;
   TargetOriginId: string;
   CachePolicyId: string;
   OriginRequestPolicyId?: string;
@@ -41,6 +42,8 @@ const distribution = () => {
 
 // CloudFront managed policies
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+/** CachingOptimized: its cache key includes Accept-Encoding (gzip and Brotli), which compression needs. */
+const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 describe('portal stack', () => {
@@ -84,6 +87,13 @@ describe('portal stack', () => {
         SigningBehavior: 'always',
       }),
     });
+  });
+
+  it('serves the portal files compressed (gzip or Brotli, as the browser accepts)', () => {
+    const site = distribution().DefaultCacheBehavior;
+    expect(site.Compress).toBe(true);
+    // CloudFront compresses only where the cache policy keys on the accepted encodings.
+    expect(site.CachePolicyId).toBe(CACHING_OPTIMIZED);
   });
 
   it('routes client-side paths to index.html without rewriting API errors', () => {
