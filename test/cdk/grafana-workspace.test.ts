@@ -127,8 +127,12 @@ describe('Amazon Managed Grafana workspace (monitoring stack)', () => {
   });
 
   it('outputs the workspace and dashboard URLs', () => {
-    const outputs = JSON.stringify(template.toJSON().Outputs);
-    expect(outputs).toMatch(/GrafanaUrl/);
-    expect(outputs).toMatch(/DashboardUrl/);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const workspace = onlyResource(template, 'AWS::Grafana::Workspace');
+    const dashboard = Object.keys(template.findResources('Custom::GrafanaDashboard'))[0];
+    expect(outputs.GrafanaUrl?.Value).toEqual({
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [workspace.id, 'Endpoint'] }]],
+    });
+    expect(outputs.GrafanaDashboardUrl?.Value).toEqual({ 'Fn::GetAtt': [dashboard, 'DashboardUrl'] });
   });
 });

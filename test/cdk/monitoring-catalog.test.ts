@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allEmfMetrics, type EmfMetric, emf } from '../../cdk/lib/monitoring/catalog.js';
 import { grafanaDashboard } from '../../cdk/lib/monitoring/grafana.js';
@@ -123,6 +124,13 @@ describe('metric catalog (cdk/lib/monitoring/catalog.ts)', () => {
       'sla-monitor: BatchesEscalated',
       'sla-monitor: BatchesBySlaState',
     ]);
+  });
+
+  it('pending metrics are the ones docs/observability.md lists as still to be emitted', () => {
+    const doc = readFileSync(new URL('../../docs/observability.md', import.meta.url), 'utf8');
+    const table = doc.slice(doc.indexOf('### Metrics still to be emitted'), doc.indexOf('## Alarms'));
+    const listed = [...table.matchAll(/^\| ([\w-]+) +\| `(\w+)`/gm)].map((m) => `${m[1]}: ${m[2]}`);
+    expect(listed).toEqual(allEmfMetrics.filter((m) => m.pending).map((m) => `${m.stage}: ${m.name}`));
   });
 
   it('throws on a metric it does not have', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../cdk/config.js';
@@ -5,7 +7,7 @@ import { monitoringProblems, monitoringSettings } from '../../cdk/lib/environmen
 import { emfNamespace } from '../../cdk/lib/monitoring/catalog.js';
 import { MonitoringConfigError } from '../../cdk/lib/stacks/monitoring-stack.js';
 import { functions, physicalName, queues, workerPools } from '../../core/app/declaration.js';
-import { onlyResource, resourcesOf, synth } from './support.js';
+import { onlyResource, resourcesOf, root, synth } from './support.js';
 
 const prod = synth({ env: 'prod' });
 const monitoring = prod.template(prod.stacks.monitoring);
@@ -313,6 +315,19 @@ describe('alarms', () => {
 });
 
 describe('monitoring settings (cdk/lib/environment.ts)', () => {
+  it('are the ones docs/observability.md lists', () => {
+    const doc = readFileSync(resolve(root, 'docs/observability.md'), 'utf8');
+    const get = (o: unknown, path: string): unknown =>
+      path.split('.').reduce((v, k) => (v as Record<string, unknown>)[k], o);
+    const rows = [...doc.matchAll(/^\| `([\w.]+)` +\| (\S+) +\| (\S+) +\| (\S+) +\|$/gm)];
+    expect(rows.length).toBeGreaterThanOrEqual(9);
+    for (const [, key, dev, staging, prod] of rows) {
+      const listed = { dev, staging, prod };
+      for (const env of ['dev', 'staging', 'prod'] as const)
+        expect(String(get(monitoringSettings[env], key as string)), `${env} ${key}`).toBe(listed[env]);
+    }
+  });
+
   it('are valid for every environment', () => {
     for (const [name, m] of Object.entries(monitoringSettings))
       expect(monitoringProblems(m), name).toEqual([]);

@@ -174,7 +174,12 @@ export class GrafanaWorkspace extends Construct {
       "CDK's provider framework grants lambda:InvokeFunction on the provisioner and its versions (`<arn>:*`); it invokes nothing else.",
     );
 
-    new CfnOutput(this, 'Url', { value: `https://${this.workspace.attrEndpoint}` });
-    new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.getAttString('DashboardUrl') });
+    // Stable output names (a construct's outputs otherwise get a hash suffix).
+    new CfnOutput(this, 'Url', { value: `https://${this.workspace.attrEndpoint}` }).overrideLogicalId(
+      'GrafanaUrl',
+    );
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboard.getAttString('DashboardUrl'),
+    }).overrideLogicalId('GrafanaDashboardUrl');
   }
 }
