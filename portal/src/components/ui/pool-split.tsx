@@ -9,15 +9,20 @@ export function PoolSplit(props: {
   spot: number;
   dedicated: number;
   failed?: { spot: number; dedicated: number };
+  /** How each pool's figure is written. @default formatNumber (request counts) */
+  format?: (n: number) => string;
+  /** What the shares are of, for screen readers. @default 'requests run' */
+  of?: string;
 }) {
   const { spot, dedicated } = props;
+  const format = props.format ?? formatNumber;
   const total = spot + dedicated;
   return (
     <div>
       <div
         className="flex h-2.5 overflow-hidden rounded-full bg-surface-2"
         role="img"
-        aria-label={`Spot ${formatPercent(spot, total)}, dedicated ${formatPercent(dedicated, total)} of requests run`}
+        aria-label={`Spot ${formatPercent(spot, total)}, dedicated ${formatPercent(dedicated, total)} of ${props.of ?? 'requests run'}`}
       >
         <div className="bg-spot" style={{ width: total ? `${(spot / total) * 100}%` : 0 }} />
         <div className="bg-dedicated" style={{ width: total ? `${(dedicated / total) * 100}%` : 0 }} />
@@ -29,6 +34,7 @@ export function PoolSplit(props: {
           value={spot}
           total={total}
           failed={props.failed?.spot}
+          format={format}
           testId="pool-spot"
         />
         <PoolLegend
@@ -37,6 +43,7 @@ export function PoolSplit(props: {
           value={dedicated}
           total={total}
           failed={props.failed?.dedicated}
+          format={format}
           testId="pool-dedicated"
         />
       </div>
@@ -50,12 +57,13 @@ function PoolLegend(props: {
   value: number;
   total: number;
   failed: number | undefined;
+  format: (n: number) => string;
   testId: string;
 }) {
   return (
     <span className="inline-flex flex-wrap items-center gap-1.5" data-testid={props.testId}>
       <span aria-hidden className={`size-2.5 rounded-sm ${props.swatch}`} />
-      {props.label} <span className="font-medium text-ink tabular-nums">{formatNumber(props.value)}</span>
+      {props.label} <span className="font-medium text-ink tabular-nums">{props.format(props.value)}</span>
       {props.total ? ` (${formatPercent(props.value, props.total)})` : ''}
       {props.failed ? (
         <span className="inline-flex items-center gap-1 text-bad">

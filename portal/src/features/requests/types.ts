@@ -1,0 +1,40 @@
+/**
+ * The per-request API as issue 10 describes it (`GET /v1/openbatch/batches/{batch_id}/requests`,
+ * `GET …/requests/{custom_id}`, `POST …/retry`). The server side is being built; until its types
+ * land in `core/openai/schemas.ts` these are the portal's reading of the contract, and the
+ * components below take them as props only: no page shows them before the API exists.
+ */
+import type { Pool, ResultLine } from '../../types/api';
+
+/** A request's state: where it is in its batch's run. */
+export type RequestStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
+
+/** One row of the per-request list, in input-line order. */
+export interface BatchRequest {
+  custom_id: string;
+  /** 1-based line of the input file. */
+  line: number;
+  status: RequestStatus;
+  /** Where it ran (or runs); null before it was scheduled. */
+  pool: Pool | null;
+  attempts: number;
+  http_status: number | null;
+  error_code: string | null;
+  /** Answered from an earlier identical request (deduplication), without running. */
+  reused: boolean;
+}
+
+/** One request with its input and, once done, its output or error line. */
+export interface BatchRequestDetail extends BatchRequest {
+  /** The input line's body, as sent to the engine. */
+  body: unknown;
+  /** The output or error file's line for this request; null until it is done. */
+  result: ResultLine | null;
+}
+
+/** What `POST /v1/openbatch/batches/{batch_id}/retry` retries; nothing given: all failed and expired. */
+export interface RetryFilter {
+  custom_ids?: string[];
+  error_code?: string;
+  http_status?: number;
+}

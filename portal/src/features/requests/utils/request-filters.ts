@@ -1,0 +1,58 @@
+import type { BatchRequest, RequestStatus } from '../types';
+
+export const REQUEST_STATUSES: readonly RequestStatus[] = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'expired',
+  'cancelled',
+];
+
+export type StatusFilter = RequestStatus | 'all';
+
+/** Whether a request matches the search: part of its custom_id, or its error code, any case. */
+export function matchesRequestSearch(
+  r: Pick<BatchRequest, 'custom_id' | 'error_code'>,
+  search: string,
+): boolean {
+  const q = search.trim().toLowerCase();
+  if (!q) return true;
+  return r.custom_id.toLowerCase().includes(q) || (r.error_code?.toLowerCase().includes(q) ?? false);
+}
+
+/** The rows to show: the search and the status filter applied, in input-line order. */
+export function filterRequests(
+  requests: readonly BatchRequest[],
+  opts: { status: StatusFilter; search: string },
+): BatchRequest[] {
+  return requests
+    .filter(
+      (r) => (opts.status === 'all' || r.status === opts.status) && matchesRequestSearch(r, opts.search),
+    )
+    .sort((a, b) => a.line - b.line);
+}
+
+/**
+ * Requests per status among those the search matches, so each filter chip says how many rows it
+ * would show (`all` included); a status with none is 0, not absent.
+ */
+export function countRequestsByStatus(
+  requests: readonly BatchRequest[],
+  search: string,
+): Record<StatusFilter, number> {
+  const counts = Object.fromEntries([['all', 0], ...REQUEST_STATUSES.map((s) => [s, 0])]) as Record<
+    StatusFilter,
+    number
+  >;
+  for (const r of requests) {
+    if (!matchesRequestSearch(r, search)) continue;
+    counts.all += 1;
+    counts[r.status] += 1;
+  }
+  return counts;
+}
+
+/** Requests a retry would run again by default: failed and expired. */
+export const isRetryable = (r: Pick<BatchRequest, 'status'>): boolean =>
+  r.status === 'failed' || r.status === 'expired';
