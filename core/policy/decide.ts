@@ -11,8 +11,8 @@ export interface PolicyDecision {
   readonly routes: readonly Route[];
   /** Tasks each pool should run (started and starting together), within its min and max. */
   readonly desiredTasks: Readonly<Record<Pool, number>>;
-  /** Each routed batch's fair share of its pool (`pickNext` weighs chunks with it). */
-  readonly shares: ReadonlyMap<string, number>;
+  /** Each batch's fair share of each pool that serves it (`pickNext` weighs chunks with it). */
+  readonly shares: Readonly<Record<Pool, ReadonlyMap<string, number>>>;
   /** The per-task rates the decision assumed (measured, or the documented fallback). */
   readonly rates: Readonly<Record<Pool, TaskRate>>;
   /** Share of Spot time lost to interruptions, from the interruption rate. */
@@ -53,14 +53,14 @@ export function decide(input: PolicyInput): PolicyDecision {
       settings,
     }),
   );
-  const poolOf = new Map(routes.map((r) => [r.batchId, r.pool]));
-  const onPool = (pool: Pool) => active.filter((b) => poolOf.get(b.id) === pool);
+  const poolsOf = new Map(routes.map((r) => [r.batchId, r.pools]));
+  const onPool = (pool: Pool) => active.filter((b) => poolsOf.get(b.id)?.includes(pool));
   const useful: Record<Pool, number> = {
     spot: rates.spot.requestsPerSecondPerTask * (1 - spotLoss),
     dedicated: rates.dedicated.requestsPerSecondPerTask,
   };
   const desired = {} as Record<Pool, number>;
-  const shares = new Map<string, number>();
+  const shares = {} as Record<Pool, ReadonlyMap<string, number>>;
   for (const pool of ['spot', 'dedicated'] as const) {
     const batches = onPool(pool);
     desired[pool] = desiredTasks({
@@ -70,7 +70,7 @@ export function decide(input: PolicyInput): PolicyDecision {
       capacity: capacity[pool],
       settings,
     });
-    for (const [id, share] of fairShares(batches, settings)) shares.set(id, share);
+    shares[pool] = fairShares(batches, settings);
   }
   return {
     nowMs: input.nowMs,

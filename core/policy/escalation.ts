@@ -17,7 +17,14 @@ export type RouteReason =
 
 export interface Route {
   readonly batchId: string;
+  /** The pool that answers for the batch's deadline: its chunks go there. */
   readonly pool: Pool;
+  /**
+   * Every pool that may serve the batch's chunks, `pool` first. An escalated batch keeps Spot as
+   * a helper while Spot is cheaper (`spotHelpsEscalated`): dedicated capacity is the guarantee,
+   * and whatever Spot does meanwhile is done for less.
+   */
+  readonly pools: readonly Pool[];
   /** The escalation to hand back in with the batch next time (hysteresis state). */
   readonly escalation: Escalation;
   /** The batch may miss its window: escalated for its deadline, or with nowhere better to go. */
@@ -33,7 +40,10 @@ export interface RouteContext {
   readonly spotIsCheaper: boolean;
   readonly spotMax: number;
   readonly dedicatedMax: number;
-  readonly settings: Pick<PolicySettings, 'escalateAt' | 'deescalateAt' | 'minEscalatedSeconds'>;
+  readonly settings: Pick<
+    PolicySettings,
+    'escalateAt' | 'deescalateAt' | 'minEscalatedSeconds' | 'spotHelpsEscalated'
+  >;
 }
 
 /**
@@ -60,20 +70,23 @@ export function nextEscalation(
   return was;
 }
 
-/** Which pool a batch's next chunks go to, and why. */
+/** Which pool a batch's next chunks go to (and which may help), and why. */
 export function routeBatch(batch: PolicyBatch, ctx: RouteContext): Route {
   const escalation = nextEscalation(batch, ctx);
   const base = { batchId: batch.id, escalation, pressure: ctx.pressure };
   const passed = ctx.nowMs >= batch.deadlineMs;
+  const only = (pool: Pool) => ({ pool, pools: [pool] });
   if (ctx.dedicatedMax > 0 && (ctx.spotMax <= 0 || !ctx.spotIsCheaper)) {
     return {
       ...base,
-      pool: 'dedicated',
+      ...only('dedicated'),
       atRisk: escalation.escalated,
       reason: ctx.spotMax <= 0 ? 'no-spot-capacity' : 'spot-not-cheaper',
     };
   }
-  if (!escalation.escalated) return { ...base, pool: 'spot', atRisk: false, reason: 'spot' };
-  if (ctx.dedicatedMax <= 0) return { ...base, pool: 'spot', atRisk: true, reason: 'no-dedicated-capacity' };
-  return { ...base, pool: 'dedicated', atRisk: true, reason: passed ? 'deadline-passed' : 'deadline' };
+  if (!escalation.escalated) return { ...base, ...only('spot'), atRisk: false, reason: 'spot' };
+  if (ctx.dedicatedMax <= 0)
+    return { ...base, ...only('spot'), atRisk: true, reason: 'no-dedicated-capacity' };
+  const pools: Pool[] = ctx.settings.spotHelpsEscalated ? ['dedicated', 'spot'] : ['dedicated'];
+  return { ...base, pool: 'dedicated', pools, atRisk: true, reason: passed ? 'deadline-passed' : 'deadline' };
 }

@@ -38,7 +38,10 @@ export interface Candidate {
   readonly recentRequests: number;
   /** Requests of the chunk it would start next. */
   readonly nextRequests: number;
-  /** Escalated for its deadline: served before the fair shares, earliest deadline first. */
+  /**
+   * Escalated for its deadline and this pool answers for it (its route's `pool`): served before
+   * the fair shares, earliest deadline first. On a pool that only helps it, not urgent.
+   */
   readonly urgent: boolean;
   readonly deadlineMs: number;
   readonly createdMs: number;

@@ -86,6 +86,11 @@ export interface PolicySettings {
   /** An escalated batch stays on dedicated capacity at least this long (no flapping). */
   readonly minEscalatedSeconds: number;
   /**
+   * Spot keeps serving an escalated batch beside dedicated capacity (while Spot is cheaper): the
+   * dedicated pool is sized to finish it alone, and every chunk Spot takes costs less. @default true
+   */
+  readonly spotHelpsEscalated: boolean;
+  /**
    * A pool runs no more tasks than its queued work keeps busy for this long each: a task that
    * starts for a minute of work spends most of its bill starting.
    */
@@ -116,7 +121,8 @@ export const defaultPolicySettings: PolicySettings = {
   escalateAt: { low: 0.8, normal: 0.7, high: 0.5 },
   deescalateAt: { low: 0.4, normal: 0.35, high: 0.25 },
   minEscalatedSeconds: 600,
-  minWorkSecondsPerTask: 3600,
+  spotHelpsEscalated: true,
+  minWorkSecondsPerTask: 7200,
   fairShareWindowSeconds: 900,
   priorityWeights: { low: 1, normal: 2, high: 4 },
   admission: 'reject',

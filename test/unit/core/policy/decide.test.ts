@@ -80,9 +80,16 @@ describe('decide', () => {
     const d = decide(input({ batches: [batch('a', 150_000, HOUR)] }));
     expect(poolOf(d, 'a')).toBe('dedicated');
     expect(d.atRisk).toEqual(['a']);
-    // 15,000 s of work in the 3,300 s after start-up: 5 tasks.
-    expect(d.desiredTasks.dedicated).toBe(5);
-    expect(d.desiredTasks.spot).toBe(0);
+    // 15,000 s of work in the 3,300 s after start-up: 5 tasks, and as many Spot tasks helping.
+    expect(d.desiredTasks).toEqual({ spot: 5, dedicated: 5 });
+    expect(d.routes[0]?.pools).toEqual(['dedicated', 'spot']);
+  });
+
+  it('without Spot helping escalated batches, runs them on dedicated capacity alone', () => {
+    const settings = { ...defaultPolicySettings, taskStartupSeconds: 300, spotHelpsEscalated: false };
+    const d = decide(input({ settings, batches: [batch('a', 150_000, HOUR)] }));
+    expect(d.routes[0]?.pools).toEqual(['dedicated']);
+    expect(d.desiredTasks).toEqual({ spot: 0, dedicated: 5 });
   });
 
   it('sends a batch past its deadline to dedicated capacity', () => {
@@ -154,7 +161,10 @@ describe('decide', () => {
       }),
     );
     expect(poolOf(d, 'a')).toBe('dedicated');
-    expect(d.shares.get('a')).toBe(1);
-    expect((d.shares.get('b') ?? 0) + (d.shares.get('c') ?? 0)).toBeCloseTo(1, 10);
+    expect(d.shares.dedicated.get('a')).toBe(1);
+    // Escalated, 'a' keeps Spot as a helper and has its share there too.
+    const spot = d.shares.spot;
+    expect((spot.get('a') ?? 0) + (spot.get('b') ?? 0) + (spot.get('c') ?? 0)).toBeCloseTo(1, 10);
+    expect(spot.get('b')).toBeCloseTo(0.5, 10);
   });
 });

@@ -153,5 +153,23 @@ describe('routeBatch', () => {
   ])('%s', (_, b, c, pool, reason, atRisk) => {
     const r = routeBatch(batch(b), ctx(c));
     expect({ pool: r.pool, reason: r.reason, atRisk: r.atRisk }).toEqual({ pool, reason, atRisk });
+    expect(r.pools[0]).toBe(pool);
+  });
+
+  it.each<[string, Partial<RouteContext>, string[]]>([
+    ['on Spot: Spot only', {}, ['spot']],
+    ['escalated: dedicated, and Spot helps', { pressure: 0.9 }, ['dedicated', 'spot']],
+    [
+      'escalated, Spot not helping: dedicated only',
+      { pressure: 0.9, settings: { ...settings, spotHelpsEscalated: false } },
+      ['dedicated'],
+    ],
+    [
+      'price inversion: dedicated only, Spot does not help',
+      { pressure: 0.9, spotIsCheaper: false },
+      ['dedicated'],
+    ],
+  ])('pools: %s', (_, c, pools) => {
+    expect(routeBatch(batch(), ctx(c)).pools).toEqual(pools);
   });
 });
