@@ -75,7 +75,7 @@ const poolNames = Object.keys(workerPools) as PoolName[];
 export class MonitoringStack extends Stack {
   readonly dashboard: cloudwatch.Dashboard;
   readonly topic: sns.Topic;
-  readonly alarms: cloudwatch.Alarm[];
+  readonly alarms: cloudwatch.IAlarm[];
   readonly grafana?: GrafanaWorkspace;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
@@ -129,7 +129,7 @@ export class MonitoringStack extends Stack {
       dashboardFactory: noDashboards,
     });
     this.alarms = addOpenbatchAlarms(this, { facade, metrics, names, config, monitoring }).map(
-      (a) => a.alarm as cloudwatch.Alarm,
+      (a) => a.alarm,
     );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
