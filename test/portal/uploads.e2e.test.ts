@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { ensurePortalBuilt } from '../../portal/scripts/ensure-built.js';
 import { a11yViolations } from './support/a11y.js';
-import { type Browser, launchBrowser, SCREENSHOTS } from './support/browser.js';
+import { type Browser, launchBrowser } from './support/browser.js';
+import { checkBothWidths } from './support/layout.js';
 
 /**
  * A file above the direct-upload limit, from the portal in Debian's Chromium: it goes through
@@ -74,9 +74,9 @@ async function pickBigFile(content: string) {
   await page.getByTestId('validation-ok').waitFor();
 }
 
+/** The page now, at desktop and 390 px: nothing scrolls sideways; a screenshot of each. */
 async function shot(name: string) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await checkBothWidths(page, name);
 }
 
 interface Seen {
