@@ -68,15 +68,19 @@ export class ReceiveLoop {
 
   /**
    * Stops receiving and resolves once every held message is handled and the deletes are sent.
-   * A receive still waiting after that is cut short; messages a receive brings after the stop
-   * are made visible again at once, for another worker.
+   * A receive still waiting is let run to its end rather than cut short: closing the connection
+   * does not end the long poll on the queue's side, and a message it then took would stay
+   * invisible for the whole visibility timeout with nobody holding it. What that receive brings
+   * is made visible again at once, for another worker. Only a receive that outlasts its wait by
+   * far (a hung connection) is aborted.
    */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     while (this.handlers.size > 0) await Promise.allSettled([...this.handlers]);
-    this.receiving?.abort();
+    const hung = setTimeout(() => this.receiving?.abort(), (this.opts.waitTimeSeconds + 10) * 1000);
     await this.loop;
+    clearTimeout(hung);
     clearInterval(this.heartbeat);
     await this.flushDeletes();
   }

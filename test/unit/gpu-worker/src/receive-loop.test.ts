@@ -158,6 +158,44 @@ describe('ReceiveLoop', () => {
     expect(released).toContainEqual([{ Id: '0', ReceiptHandle: 'r1', VisibilityTimeout: 0 }]);
   });
 
+  it('on stop, lets a waiting long poll end rather than cut it short, and hands back what it brings', async () => {
+    // Closing the connection would not end the poll on the queue's side: a message it took then
+    // would stay invisible for the whole visibility timeout with nobody holding it.
+    const signals: (AbortSignal | undefined)[] = [];
+    const sent: { name: string; input: unknown }[] = [];
+    let answer: (v: { Messages: Message[] }) => void = () => {};
+    const sqs = {
+      send: async (
+        command: { constructor: { name: string }; input: unknown },
+        opts?: { abortSignal?: AbortSignal },
+      ) => {
+        sent.push({ name: command.constructor.name, input: command.input });
+        if (command.constructor.name !== 'ReceiveMessageCommand') return {};
+        signals.push(opts?.abortSignal);
+        return new Promise((r) => {
+          answer = r;
+        });
+      },
+    } as unknown as SQSClient;
+    const loop = loopWith(async () => true, { sqs });
+    loop.start();
+    await vi.waitFor(() => expect(signals).toHaveLength(1));
+    let stopped = false;
+    const stopping = loop.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false);
+    expect(signals[0]?.aborted).toBe(false);
+    answer({ Messages: [msg(7)] });
+    await stopping;
+    expect(sent.filter((c) => c.name === 'ReceiveMessageCommand')).toHaveLength(1);
+    expect(sent.at(-1)).toEqual({
+      name: 'ChangeMessageVisibilityBatchCommand',
+      input: { QueueUrl: 'https://sqs/q', Entries: [{ Id: '0', ReceiptHandle: 'r7', VisibilityTimeout: 0 }] },
+    });
+  });
+
   it('keeps polling after a failed receive', async () => {
     let calls = 0;
     sqsMock.on(ReceiveMessageCommand).callsFake(async () => {
