@@ -56,8 +56,9 @@ export const apiMetrics = stage('api', { dimensions: { Function: 'api' } })([
   },
   {
     name: 'ApiLatency',
-    description: 'Time the function took to answer, by route',
-    by: ['Route'],
+    // The same dimensions as ApiRequests, so that one emitMetrics call per request carries both.
+    description: 'Time the function took to answer, by route and HTTP status',
+    by: ['Route', 'Status'],
     unit: 'Milliseconds',
     statistic: 'p95',
     pending: true,

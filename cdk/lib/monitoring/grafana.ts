@@ -101,7 +101,11 @@ export function grafanaDashboard(): Record<string, unknown> {
         { title: 'API requests', metrics: [api.requests, api.clientErrors, api.serverErrors] },
         { title: 'API latency', metrics: [api.latencyP50, api.latencyP99], unit: 'ms' },
         { title: 'API requests by route and status', metrics: [each(emf('ApiRequests'))] },
-        { title: 'API function latency p95 by route', metrics: [each(emf('ApiLatency'))], unit: 'ms' },
+        {
+          title: 'API function latency p95 by route and status',
+          metrics: [each(emf('ApiLatency'))],
+          unit: 'ms',
+        },
       ],
     },
     {
