@@ -5,6 +5,7 @@ import { Route, Routes } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../portal/src/app/app.js';
 import { createAppRouter } from '../../portal/src/app/router.js';
+import { RequestProgress } from '../../portal/src/components/ui/progress-bar.js';
 import { StatusBadge } from '../../portal/src/components/ui/status-badge.js';
 import { BatchesTable } from '../../portal/src/features/batches/components/batches-table.js';
 import { CreateBatchForm } from '../../portal/src/features/batches/components/create-batch-form.js';
@@ -31,6 +32,21 @@ describe('StatusBadge', () => {
   it('tells the status in words, not colour alone', () => {
     render(<StatusBadge status="in_progress" />);
     expect(screen.getByTestId('batch-status').textContent).toBe('In progress');
+  });
+});
+
+describe('RequestProgress legend', () => {
+  const legend = (el: HTMLElement) =>
+    [...el.querySelectorAll('span.inline-flex')].map((s) => s.textContent?.trim()).join(', ');
+  it('names pending requests while a batch runs, and "not run" only when some never will', () => {
+    const running = render(<RequestProgress total={10} completed={2} failed={1} showLegend />);
+    expect(legend(running.container)).toBe('Succeeded 2, Failed 1, Pending 7');
+    running.unmount();
+    const finished = render(<RequestProgress total={3} completed={2} failed={1} notRun={0} showLegend />);
+    expect(legend(finished.container)).toBe('Succeeded 2, Failed 1');
+    finished.unmount();
+    const cancelled = render(<RequestProgress total={8} completed={2} failed={1} notRun={5} showLegend />);
+    expect(legend(cancelled.container)).toBe('Succeeded 2, Failed 1, Not run 5');
   });
 });
 

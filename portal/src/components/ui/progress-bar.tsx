@@ -40,12 +40,11 @@ export function RequestProgress(props: {
         <div className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted">
           <Legend swatch="bg-ok" label="Succeeded" value={completed} />
           <Legend swatch="bg-bad" label="Failed" value={failed} />
-          {pending > 0 || (notRun === 0 && props.notRun === undefined) ? (
+          {/* Pending while the batch can still run requests; "not run" only when some never will. */}
+          {pending > 0 || props.notRun === undefined ? (
             <Legend swatch="bg-surface-2 ring-1 ring-line" label="Pending" value={pending} />
           ) : null}
-          {notRun > 0 || (props.notRun !== undefined && pending === 0) ? (
-            <Legend swatch="bg-idle/35" label="Not run" value={notRun} />
-          ) : null}
+          {notRun > 0 ? <Legend swatch="bg-idle/35" label="Not run" value={notRun} /> : null}
         </div>
       ) : null}
     </div>
