@@ -8,7 +8,7 @@ import { portalHandler } from '../../localstack/runtime/static-portal.js';
 import { ensurePortalBuilt } from '../../portal/scripts/ensure-built.js';
 import { a11yViolations } from './support/a11y.js';
 import { type Browser, launchBrowser } from './support/browser.js';
-import { batch } from './support/fixtures.js';
+import { batch, extension } from './support/fixtures.js';
 import { DESKTOP, expectNoSidewaysScroll, PHONE, screenshot } from './support/layout.js';
 
 /**
@@ -56,12 +56,12 @@ const batches: { batch: BatchObject; chunks: ChunkView[] }[] = [
         created_at: NOW - 120,
         in_progress_at: NOW - 100,
         metadata: { project: 'nightly-eval', owner: 'search-team' },
-        openbatch: {
+        openbatch: extension({
           priority: 'normal',
           sla: { deadline_at: NOW + 86_000, state: 'on_track' },
           pools: { spot: 40, dedicated: 0 },
           chunks: { total: 10, done: 4, escalated: 0, interruptions: 1 },
-        },
+        }),
       },
       { total: 100, completed: 38, failed: 2 },
     ),
@@ -88,12 +88,12 @@ const batches: { batch: BatchObject; chunks: ChunkView[] }[] = [
         output_file_id: 'file-out',
         error_file_id: 'file-err',
         metadata: { project: 'greetings' },
-        openbatch: {
+        openbatch: extension({
           priority: 'normal',
           sla: { deadline_at: NOW + 80_000, state: 'met' },
           pools: { spot: 30, dedicated: 10 },
           chunks: { total: 4, done: 4, escalated: 1, interruptions: 2 },
-        },
+        }),
       },
       { total: 40, completed: 37, failed: 3 },
     ),
@@ -113,12 +113,12 @@ const batches: { batch: BatchObject; chunks: ChunkView[] }[] = [
         cancelling_at: NOW - 7_190,
         cancelled_at: NOW - 7_189,
         metadata: { purpose: 'cancel-me' },
-        openbatch: {
+        openbatch: extension({
           priority: 'high',
           sla: { deadline_at: NOW + 79_000, state: null },
           pools: { spot: 0, dedicated: 0 },
           chunks: { total: 3, done: 0, escalated: 0, interruptions: 0 },
-        },
+        }),
       },
       { total: 3_000, completed: 0, failed: 0 },
     ),
@@ -155,12 +155,12 @@ const batches: { batch: BatchObject; chunks: ChunkView[] }[] = [
         created_at: NOW - 90_000,
         in_progress_at: NOW - 89_990,
         expired_at: NOW - 3_600,
-        openbatch: {
+        openbatch: extension({
           priority: 'normal',
           sla: { deadline_at: NOW - 3_600, state: 'breached' },
           pools: { spot: 12, dedicated: 8 },
           chunks: { total: 5, done: 2, escalated: 1, interruptions: 3 },
-        },
+        }),
       },
       { total: 50, completed: 15, failed: 5 },
     ),
