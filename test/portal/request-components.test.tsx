@@ -11,6 +11,8 @@ import { CostEstimateSummary, UsageSummary } from '../../portal/src/features/usa
 afterEach(cleanup);
 
 const req = (line: number, over: Partial<BatchRequest> = {}): BatchRequest => ({
+  object: 'batch.request',
+  id: `line_${line}`,
   custom_id: `req-${line}`,
   line,
   status: 'succeeded',
@@ -103,6 +105,8 @@ describe('RequestTable', () => {
 describe('RequestDrawer', () => {
   const detail: BatchRequestDetail = {
     ...req(2, { status: 'failed', http_status: 500, error_code: 'engine_error', attempts: 3 }),
+    method: 'POST',
+    url: '/v1/chat/completions',
     body: { model: 'sim-small', messages: [{ role: 'user', content: 'Say hello' }] },
     result: {
       id: 'batch_req_2',
@@ -118,6 +122,7 @@ describe('RequestDrawer', () => {
     expect(within(dialog).getByRole('heading', { name: 'req-2', hidden: true })).toBeTruthy();
     expect(within(dialog).getByText('engine_error')).toBeTruthy();
     expect(within(dialog).getByText('3')).toBeTruthy();
+    expect(dialog.textContent).toContain('Input body · POST /v1/chat/completions');
     expect(dialog.textContent).toContain('"Say hello"');
     expect(dialog.textContent).toContain('"boom"');
   });
@@ -128,7 +133,13 @@ describe('RequestDrawer', () => {
     view.rerender(
       <RequestDrawer
         customId="req-5"
-        request={{ ...req(5, { status: 'running', http_status: null }), body: {}, result: null }}
+        request={{
+          ...req(5, { status: 'running', http_status: null }),
+          method: 'POST',
+          url: '/v1/chat/completions',
+          body: {},
+          result: null,
+        }}
         onClose={() => {}}
       />,
     );

@@ -7,6 +7,8 @@ import {
 } from '../../portal/src/features/requests/utils/request-filters.js';
 
 const req = (line: number, over: Partial<BatchRequest> = {}): BatchRequest => ({
+  object: 'batch.request',
+  id: `line_${line}`,
   custom_id: `req-${line}`,
   line,
   status: 'succeeded',

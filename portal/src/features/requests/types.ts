@@ -11,6 +11,9 @@ export type RequestStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'ex
 
 /** One row of the per-request list, in input-line order. */
 export interface BatchRequest {
+  object: 'batch.request';
+  /** `line_<line>`: the list's cursor for `after`. */
+  id: string;
   custom_id: string;
   /** 1-based line of the input file. */
   line: number;
@@ -20,21 +23,27 @@ export interface BatchRequest {
   attempts: number;
   http_status: number | null;
   error_code: string | null;
-  /** Answered from an earlier identical request (deduplication), without running. */
-  reused: boolean;
+  /** Answered from an earlier identical request (deduplication, issue 10 point 5), without running. */
+  reused?: boolean;
 }
 
 /** One request with its input and, once done, its output or error line. */
 export interface BatchRequestDetail extends BatchRequest {
-  /** The input line's body, as sent to the engine. */
-  body: unknown;
+  /** The input line: method, url and the body sent to the engine. */
+  method: string;
+  url: string;
+  body: Record<string, unknown>;
   /** The output or error file's line for this request; null until it is done. */
   result: ResultLine | null;
 }
 
-/** What `POST /v1/openbatch/batches/{batch_id}/retry` retries; nothing given: all failed and expired. */
+/**
+ * What `POST /v1/openbatch/batches/{batch_id}/retry` runs again: every criterion given must hold;
+ * with none, all failed and expired requests.
+ */
 export interface RetryFilter {
   custom_ids?: string[];
-  error_code?: string;
-  http_status?: number;
+  statuses?: ('succeeded' | 'failed' | 'expired' | 'cancelled')[];
+  error_codes?: string[];
+  http_statuses?: number[];
 }

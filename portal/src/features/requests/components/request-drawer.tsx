@@ -89,7 +89,12 @@ export function RequestDrawer(props: {
                 ) : null}
               </dl>
               <section aria-label="Input">
-                <h3 className="mb-1.5 text-xs font-medium text-muted">Input body</h3>
+                <h3 className="mb-1.5 text-xs font-medium text-muted">
+                  Input body ·{' '}
+                  <span className="font-mono">
+                    {r.method} {r.url}
+                  </span>
+                </h3>
                 <div className="rounded-lg border border-line bg-surface-2/40 p-3">
                   <JsonView text={JSON.stringify(r.body)} pretty />
                 </div>
