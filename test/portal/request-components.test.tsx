@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RequestDrawer } from '../../portal/src/features/requests/components/request-drawer.js';
 import { RequestTable } from '../../portal/src/features/requests/components/request-table.js';
+import { RetryButton } from '../../portal/src/features/requests/components/retry-button.js';
 import type { BatchRequest, BatchRequestDetail } from '../../portal/src/features/requests/types.js';
 import { CostEstimateSummary, UsageSummary } from '../../portal/src/features/usage/components/usage-cost.js';
 
@@ -187,5 +188,44 @@ describe('UsageSummary and CostEstimateSummary', () => {
     expect(cost.textContent).toContain(
       'All on dedicated, an estimated $12.00: spot saved an estimated $9.00 (75%).',
     );
+  });
+});
+
+describe('RetryButton', () => {
+  it('retries every failed and expired request by default, after confirmation', async () => {
+    const user = userEvent.setup();
+    const onRetry = vi.fn();
+    render(<RetryButton retryable={3} chosen={[]} onRetry={onRetry} />);
+    await user.click(screen.getByRole('button', { name: 'Retry failed' }));
+    const dialog = screen.getByRole('dialog', { hidden: true });
+    expect(dialog.textContent).toContain('runs the 3 failed and expired requests again');
+    await user.click(within(dialog).getByRole('button', { name: 'Create retry batch', hidden: true }));
+    expect(onRetry).toHaveBeenCalledWith({});
+  });
+
+  it('retries only the chosen requests when some are chosen', async () => {
+    const user = userEvent.setup();
+    const onRetry = vi.fn();
+    render(<RetryButton retryable={3} chosen={['req-2', 'req-4']} onRetry={onRetry} />);
+    await user.click(screen.getByRole('button', { name: 'Retry 2 chosen' }));
+    await user.click(screen.getByRole('button', { name: 'Create retry batch', hidden: true }));
+    expect(onRetry).toHaveBeenCalledWith({ custom_ids: ['req-2', 'req-4'] });
+  });
+
+  it('is disabled, saying why, when nothing can be retried', () => {
+    const view = render(<RetryButton retryable={0} chosen={[]} onRetry={() => {}} />);
+    const button = screen.getByRole('button', { name: 'Retry failed' }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    expect(button.title).toBe('No failed or expired request to retry.');
+    view.rerender(
+      <RetryButton
+        retryable={4}
+        chosen={[]}
+        disabledReason="The batch is still running."
+        onRetry={() => {}}
+      />,
+    );
+    expect(button.disabled).toBe(true);
+    expect(button.title).toBe('The batch is still running.');
   });
 });
