@@ -5,7 +5,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { ApiError, BadRequestError, NotFoundError, toErrorResponse } from '../../core/errors.js';
 import { log } from '../../core/observability/log.js';
+import { emitMetrics } from '../../core/observability/metrics.js';
 import { idSchema } from '../../core/openai/schemas.js';
+import { withInvocation } from './invocation.js';
 
 export type HttpEvent = APIGatewayProxyEvent;
 export type HttpResult = APIGatewayProxyResult;
@@ -107,7 +109,7 @@ const openAIErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
     const status = (err as { statusCode?: number } | null)?.statusCode;
     if (!(err instanceof ApiError) && status === 404) err = new NotFoundError('Unknown request URL.');
     const { status: statusCode, body } = toErrorResponse(err);
-    if (statusCode >= 500) log.error('request failed', { err: request.error, path: request.event.path });
+    if (statusCode >= 500) log.error('request failed', { err: request.error });
     request.response = json(statusCode, body);
   },
 });
@@ -118,12 +120,49 @@ const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? '')
   .map((o) => o.trim())
   .filter(Boolean);
 
-/** An API function: routes from the declaration's paths, OpenAI error rendering, CORS for the portal. */
+/** The route API Gateway matched: the method and the resource template (`GET /v1/batches/{batch_id}`). */
+export const routeOf = (event: HttpEvent): string =>
+  `${event.httpMethod} ${event.resource ?? event.requestContext?.resourcePath ?? 'unknown'}`;
+
+/**
+ * An API function: routes from the declaration's paths, OpenAI error rendering, CORS for the
+ * portal. Each request logs under its context (function, AWS request id, cold start, route,
+ * tenant, batch id) and ends with one access line and one EMF flush: `ApiRequests` and
+ * `ApiLatency` by route and status.
+ */
 export function httpApi(routes: HttpRoute[]) {
-  return middy<HttpEvent, HttpResult, Error, Context>()
+  const inner = middy<HttpEvent, HttpResult, Error, Context>()
     .use(
       httpCors({ origins: allowedOrigins, headers: 'authorization,content-type', exposeHeaders: 'location' }),
     )
     .use(openAIErrors())
     .handler(httpRouterHandler(routes) as unknown as (e: HttpEvent, c: Context) => Promise<HttpResult>);
+  return (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    const started = performance.now();
+    const route = routeOf(event);
+    const tenant = event.requestContext?.authorizer?.tenant;
+    return withInvocation(
+      context,
+      {
+        route,
+        ...(typeof tenant === 'string' ? { tenant } : {}),
+        ...(event.pathParameters?.batch_id ? { batchId: event.pathParameters.batch_id } : {}),
+      },
+      async () => {
+        let status = 500;
+        try {
+          const result = await inner(event, context);
+          status = result.statusCode;
+          return result;
+        } finally {
+          const ms = performance.now() - started;
+          log.info('request', { status, ms: Math.round(ms) });
+          await emitMetrics(
+            { Function: 'api', Route: route, Status: String(status) },
+            { ApiRequests: 1, ApiLatency: { value: ms, unit: 'Milliseconds' } },
+          );
+        }
+      },
+    );
+  };
 }
