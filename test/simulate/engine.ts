@@ -71,8 +71,6 @@ export interface SimView {
   measured(): MeasuredThroughput[];
   /** Spot interruptions and Spot task-hours over the last six hours. */
   spotHistory(): { interruptions: number; spotTaskHours: number };
-  /** Chunks of a batch running on a pool now. */
-  inFlight(batchId: string, pool: Pool): number;
   /** Requests of a batch's chunks started on a pool since `sinceS`. */
   startedSince(batchId: string, pool: Pool, sinceS: number): number;
 }
@@ -130,10 +128,7 @@ export function simulate(
   let lostTaskSeconds = 0;
   let failedSpotLaunches = 0;
   let desired: Record<Pool, number> = { spot: 0, dedicated: 0 };
-  const running = new Map<string, number>();
   const starts = new Map<string, { atS: number; requests: number }[]>();
-  const bump = (pool: Pool, batchId: string, by: number) =>
-    running.set(`${pool}/${batchId}`, (running.get(`${pool}/${batchId}`) ?? 0) + by);
 
   const view: SimView = {
     get nowS() {
@@ -168,9 +163,6 @@ export function simulate(
         interruptions: interruptTimes.filter((s) => s >= since).length,
         spotTaskHours: seconds / 3600,
       };
-    },
-    inFlight(batchId, pool) {
-      return running.get(`${pool}/${batchId}`) ?? 0;
     },
     startedSince(batchId, pool, sinceS) {
       const list = starts.get(`${pool}/${batchId}`) ?? [];
@@ -268,7 +260,6 @@ export function simulate(
         task.state = 'busy';
         task.chunk = chunk;
         task.chunkStartS = events.now;
-        bump(pool, chunk.batchId, 1);
         const key = `${pool}/${chunk.batchId}`;
         starts.set(key, [...(starts.get(key) ?? []), { atS: events.now, requests: chunk.requests }]);
         const batch = byId.get(chunk.batchId);
@@ -337,7 +328,6 @@ export function simulate(
         const { task, chunk } = ev;
         if (task.state !== 'busy' || task.chunk !== chunk) break; // interrupted meanwhile
         chunk.status = 'done';
-        bump(task.pool, chunk.batchId, -1);
         task.state = 'idle';
         task.idleSinceS = events.now;
         task.chunk = undefined;
@@ -364,7 +354,6 @@ export function simulate(
         if (chunk) {
           lostTaskSeconds += events.now - (task.chunkStartS ?? events.now);
           chunk.status = 'queued';
-          bump(task.pool, chunk.batchId, -1);
           task.chunk = undefined;
           const batch = byId.get(chunk.batchId);
           if (batch) policy.onInterrupted(chunk, batch);
