@@ -1,11 +1,20 @@
+import type { Context } from 'aws-lambda';
 import { getDeps } from '../../core/app/deps.js';
+import { slaState } from '../../core/batches/batch-record.js';
 import { log } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
 import { slaSweep } from '../../core/sla/sla-sweep.js';
+import { withInvocation } from '../shared/invocation.js';
+import { measuredDeps } from '../shared/measured-deps.js';
 
 /** Runs on a schedule (EventBridge on AWS, a timer locally). */
-export async function handler(): Promise<void> {
-  const report = await slaSweep(getDeps('slaMonitor'));
+export function handler(_event?: unknown, context?: Context): Promise<void> {
+  return withInvocation(context, {}, sweep);
+}
+
+async function sweep(): Promise<void> {
+  const { deps, counts } = measuredDeps(getDeps('slaMonitor'));
+  const report = await slaSweep(deps);
   if (
     report.expired.length +
       report.escalated.length +
@@ -19,7 +28,23 @@ export async function handler(): Promise<void> {
   for (const status of ['validating', 'in_progress', 'finalizing', 'cancelling'] as const) {
     await emitMetrics(
       { Function: 'sla-monitor', Status: status },
-      { ActiveBatches: report.active[status] ?? 0 },
+      { ActiveBatches: { value: report.active[status] ?? 0, gauge: true } },
+    );
+  }
+  // SLA state after the sweep: batches it escalated are at risk now, batches it expired missed
+  // their window (BatchesExpired) and are no longer on track or at risk.
+  const expired = new Set(report.expired);
+  const escalated = new Set(report.escalated.map((e) => e.batchId));
+  const states = { on_track: 0, at_risk: 0 };
+  for (const batch of counts.active) {
+    if (expired.has(batch.id)) continue;
+    const state = escalated.has(batch.id) ? 'at_risk' : slaState(batch);
+    if (state === 'on_track' || state === 'at_risk') states[state] += 1;
+  }
+  for (const state of ['on_track', 'at_risk'] as const) {
+    await emitMetrics(
+      { Function: 'sla-monitor', SlaState: state },
+      { BatchesBySlaState: { value: states[state], gauge: true } },
     );
   }
   await emitMetrics(
@@ -27,6 +52,7 @@ export async function handler(): Promise<void> {
     {
       BatchesExpired: report.expired.length,
       ChunksEscalated: report.escalated.reduce((n, e) => n + e.chunks, 0),
+      BatchesEscalated: report.escalated.length,
       FinalizeRequeued: report.finalizeRequested.length,
       ValidationRedriven: report.redriven.length,
       ValidationStalled: report.stalled.length,
