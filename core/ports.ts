@@ -130,6 +130,8 @@ export interface BatchRepo {
   /** Moves a validating batch from validation segment `from` to `to`; false if another run did. */
   advanceValidation(ref: BatchRef, from: number, to: number, nowS: number): Promise<boolean>;
   listActive(): Promise<BatchRecord[]>;
+  /** Appends `retryId` to the batch's `retries`. */
+  addRetry(ref: BatchRef, retryId: string): Promise<void>;
 }
 
 export interface ApiKeyRepo {

@@ -217,7 +217,9 @@ export class BatchStore implements BatchRepo {
                 Key: { batch_key: batchKey(ref), chunk },
                 UpdateExpression:
                   'SET #status = :done, #completed = :c, #failed = :f, output_key = :o, #pool = :p' +
-                  (outcome.errorKey ? ', error_key = :e' : ''),
+                  (outcome.errorKey ? ', error_key = :e' : '') +
+                  (outcome.outputBytes !== undefined ? ', output_bytes = :ob' : '') +
+                  (outcome.errorBytes !== undefined ? ', error_bytes = :eb' : ''),
                 ConditionExpression: '#status = :pending',
                 ExpressionAttributeNames: {
                   '#status': 'status',
@@ -233,6 +235,8 @@ export class BatchStore implements BatchRepo {
                   ':o': outcome.outputKey,
                   ':p': outcome.pool,
                   ...(outcome.errorKey ? { ':e': outcome.errorKey } : {}),
+                  ...(outcome.outputBytes !== undefined ? { ':ob': outcome.outputBytes } : {}),
+                  ...(outcome.errorBytes !== undefined ? { ':eb': outcome.errorBytes } : {}),
                 },
               },
             },
@@ -403,6 +407,18 @@ export class BatchStore implements BatchRepo {
       if (isConditionFailure(err)) return false;
       throw err;
     }
+  }
+
+  async addRetry(ref: BatchRef, retryId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.batchesTable,
+        Key: { tenant: ref.tenant, id: ref.batchId },
+        UpdateExpression: 'SET retries = list_append(if_not_exists(retries, :none), :id)',
+        ConditionExpression: 'attribute_exists(id)',
+        ExpressionAttributeValues: { ':none': [], ':id': [retryId] },
+      }),
+    );
   }
 
   /** Running batches, soonest deadline first, from the sparse `active-by-expiry` index. */

@@ -239,9 +239,16 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       { kind: 'http', method: 'POST', path: '/v1/batches/{batch_id}/cancel' },
       // Extension beside the OpenAI contract: per-chunk progress, pools and escalations.
       { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/chunks' },
+      // Extensions: per-request view (from chunk records, checkpoints and results, no item per
+      // request) and retry of a batch's failed and expired requests as a new batch.
+      { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/requests' },
+      { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/requests/{custom_id}' },
+      { kind: 'http', method: 'POST', path: '/v1/openbatch/batches/{batch_id}/retry' },
     ],
     uses: {
-      // files: a batch holds its input file (in_use_by) from create to end.
+      // files bucket: reads inputs, parts, checkpoints and result files; writes a retry's input.
+      buckets: { files: 'readWrite' },
+      // files table: a batch holds its input file (in_use_by) from create to end; a retry's input.
       tables: { files: 'readWrite', batches: 'readWrite', chunks: 'read' },
       queues: ['scheduling', 'finalizing'],
     },

@@ -65,6 +65,10 @@ export interface BatchRecord {
   at_risk?: boolean;
   /** Present only while the batch runs: the key of the sparse `active-by-expiry` index. */
   active?: 'yes';
+  /** The batch whose requests this one retries. */
+  retry_of?: string;
+  /** Batches created to retry this one's requests, oldest first. */
+  retries?: string[];
 }
 
 export function newBatchRecord(input: {
@@ -80,6 +84,7 @@ export function newBatchRecord(input: {
   outputExpiresAfter?: ExpiresAfter | null | undefined;
   priority: 'normal' | 'high' | undefined;
   nowMs: number;
+  retryOf?: string;
 }): BatchRecord {
   return {
     tenant: input.tenant,
@@ -99,6 +104,7 @@ export function newBatchRecord(input: {
     ...(input.outputExpiresAfter ? { output_expires_after: input.outputExpiresAfter } : {}),
     priority: input.priority ?? 'normal',
     active: 'yes',
+    ...(input.retryOf ? { retry_of: input.retryOf } : {}),
   };
 }
 
@@ -156,6 +162,8 @@ function openbatchExtension(r: BatchRecord): OpenBatchExtension {
       escalated: r.chunks_escalated ?? 0,
       interruptions: r.interruptions ?? 0,
     },
+    retry_of: r.retry_of ?? null,
+    retries: r.retries ?? [],
   };
 }
 

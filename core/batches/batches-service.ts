@@ -20,6 +20,7 @@ export async function createBatch(
   deps: BatchDeps,
   tenant: string,
   body: CreateBatchBody,
+  options: { retryOf?: string } = {},
 ): Promise<BatchObject> {
   if (!isSupportedEndpoint(body.endpoint)) {
     throw new BadRequestError(
@@ -60,6 +61,7 @@ export async function createBatch(
     outputExpiresAfter: body.output_expires_after,
     priority: body.priority,
     nowMs: deps.clock.now(),
+    ...(options.retryOf ? { retryOf: options.retryOf } : {}),
   });
   try {
     await deps.batches.create(record);

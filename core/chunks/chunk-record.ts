@@ -11,6 +11,12 @@ export interface ChunkRecord extends ChunkRange {
   failed?: number;
   output_key?: string;
   error_key?: string;
+  /**
+   * Sizes of the winning parts, so a reader can find the chunk's lines in the batch's final
+   * output and error files (the parts stitched in chunk order) with one ranged GET.
+   */
+  output_bytes?: number;
+  error_bytes?: number;
   /** Results of lines finished before an interruption, skipped by the next attempt. */
   checkpoint_key?: string;
   checkpoint_lines?: number;
@@ -26,6 +32,9 @@ export interface ChunkOutcome {
   outputKey: string;
   errorKey: string | undefined;
   pool: 'spot' | 'dedicated';
+  /** Bytes of the output and error parts (absent from workers older than the per-request view). */
+  outputBytes?: number;
+  errorBytes?: number;
 }
 
 /**

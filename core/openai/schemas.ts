@@ -217,6 +217,10 @@ export interface OpenBatchExtension {
   /** Requests completed on each pool. */
   pools: { spot: number; dedicated: number };
   chunks: { total: number; done: number; escalated: number; interruptions: number };
+  /** The batch this one retries (`POST /v1/openbatch/batches/{id}/retry`), or null. */
+  retry_of: string | null;
+  /** Batches created to retry this one's requests, oldest first. */
+  retries: string[];
 }
 
 /** One row of `GET /v1/openbatch/batches/{batch_id}/chunks` (extension). */
@@ -257,4 +261,72 @@ export interface ResultLine {
   custom_id: string;
   response: { status_code: number; request_id: string; body: unknown } | null;
   error: { code: string; message: string } | null;
+}
+
+/** A request's state in its batch's run (`GET /v1/openbatch/batches/{batch_id}/requests`). */
+export const REQUEST_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'expired',
+  'cancelled',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** The per-request list's cursor: a request's `id`, `line_<input line number>`. */
+export const requestIdSchema = z
+  .string()
+  .regex(/^line_[1-9][0-9]{0,9}$/, "must be a request id such as 'line_42'");
+
+/** custom_ids as the input file carries them: any non-empty string, bounded at the edge. */
+const customIdSchema = z.string().min(1).max(1_024, 'must be at most 1024 characters');
+
+export const listRequestsQuerySchema = z.strictObject({
+  after: requestIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  status: z.enum(REQUEST_STATUSES).optional(),
+  custom_id: customIdSchema.optional(),
+});
+export type ListRequestsQuery = z.infer<typeof listRequestsQuerySchema>;
+
+export const customIdPathSchema = customIdSchema;
+
+/**
+ * What `POST /v1/openbatch/batches/{batch_id}/retry` runs again. Every criterion given must hold;
+ * `statuses` defaults to failed and expired, or to any status when `custom_ids` names the lines.
+ */
+export const retryBodySchema = z.strictObject({
+  custom_ids: z.array(customIdSchema).min(1).max(10_000).optional(),
+  statuses: z
+    .array(z.enum(['succeeded', 'failed', 'expired', 'cancelled']))
+    .min(1)
+    .optional(),
+  error_codes: z.array(shortString(256)).min(1).max(100).optional(),
+  http_statuses: z.array(z.number().int().min(100).max(599)).min(1).max(100).optional(),
+});
+export type RetryBody = z.infer<typeof retryBodySchema>;
+
+/** One row of `GET /v1/openbatch/batches/{batch_id}/requests` (extension). */
+export interface BatchRequestView {
+  object: 'batch.request';
+  /** `line_<line>`: the cursor for `after`. */
+  id: string;
+  custom_id: string;
+  /** 1-based line of the input file (blank lines counted). */
+  line: number;
+  status: RequestStatus;
+  pool: 'spot' | 'dedicated' | null;
+  attempts: number;
+  http_status: number | null;
+  error_code: string | null;
+}
+
+/** `GET /v1/openbatch/batches/{batch_id}/requests/{custom_id}`: the row, its input and its result line. */
+export interface BatchRequestDetail extends BatchRequestView {
+  method: string;
+  url: string;
+  body: Record<string, unknown>;
+  /** The output or error file's line for this request; null until it is done (or if it never ran). */
+  result: ResultLine | null;
 }

@@ -158,9 +158,11 @@ export async function runChunk(
   const outputKey = keys.part(msg.tenant, msg.batchId, msg.chunk, attempt, 'output');
   const errorKey =
     errors.length > 0 ? keys.part(msg.tenant, msg.batchId, msg.chunk, attempt, 'error') : undefined;
+  const outputBody = output.join('');
+  const errorBody = errors.join('');
   await Promise.all([
-    deps.blobs.put(outputKey, output.join('')),
-    errorKey ? deps.blobs.put(errorKey, errors.join('')) : undefined,
+    deps.blobs.put(outputKey, outputBody),
+    errorKey ? deps.blobs.put(errorKey, errorBody) : undefined,
   ]);
 
   const won = await deps.batches.completeChunk(ref, msg.chunk, {
@@ -169,6 +171,9 @@ export async function runChunk(
     outputKey,
     errorKey,
     pool: opts.pool,
+    // The part sizes locate the chunk's lines in the final files (the per-request view).
+    outputBytes: Buffer.byteLength(outputBody),
+    errorBytes: Buffer.byteLength(errorBody),
   });
   if (!won) return { outcome: 'duplicate', ran, completed: 0, failed: 0, finalizeRequested: false };
 

@@ -7,8 +7,24 @@ import {
   listBatches,
   listChunkViews,
 } from '../../core/batches/batches-service.js';
-import { createBatchBodySchema, listQuerySchema } from '../../core/openai/schemas.js';
-import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathId, tenantOf } from '../shared/http.js';
+import {
+  createBatchBodySchema,
+  customIdPathSchema,
+  listQuerySchema,
+  listRequestsQuerySchema,
+  retryBodySchema,
+} from '../../core/openai/schemas.js';
+import { getRequest, listRequests, retryBatch } from '../../core/requests/requests-service.js';
+import {
+  type HttpEvent,
+  httpApi,
+  json,
+  jsonBody,
+  parseWith,
+  pathId,
+  pathParam,
+  tenantOf,
+} from '../shared/http.js';
 
 const ref = (event: HttpEvent) => ({ tenant: tenantOf(event), batchId: pathId(event, 'batch_id') });
 
@@ -54,5 +70,45 @@ export const handler = httpApi([
     method: 'GET',
     path: '/v1/openbatch/batches/{batch_id}/chunks',
     handler: async (event: HttpEvent) => json(200, await listChunkViews(getDeps('batchesApi'), ref(event))),
+  },
+  {
+    method: 'GET',
+    path: '/v1/openbatch/batches/{batch_id}/requests',
+    handler: async (event: HttpEvent) =>
+      json(
+        200,
+        await listRequests(
+          getDeps('batchesApi'),
+          ref(event),
+          parseWith(listRequestsQuerySchema, event.queryStringParameters ?? {}),
+        ),
+      ),
+  },
+  {
+    method: 'GET',
+    path: '/v1/openbatch/batches/{batch_id}/requests/{custom_id}',
+    handler: async (event: HttpEvent) =>
+      json(
+        200,
+        await getRequest(
+          getDeps('batchesApi'),
+          ref(event),
+          parseWith(customIdPathSchema, pathParam(event, 'custom_id')),
+        ),
+      ),
+  },
+  {
+    method: 'POST',
+    path: '/v1/openbatch/batches/{batch_id}/retry',
+    // The filter is optional: no body retries the failed and expired requests.
+    handler: async (event: HttpEvent) =>
+      json(
+        200,
+        await retryBatch(
+          getDeps('batchesApi'),
+          ref(event),
+          parseWith(retryBodySchema, event.body ? jsonBody(event) : {}),
+        ),
+      ),
   },
 ]);

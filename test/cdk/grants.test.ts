@@ -74,6 +74,8 @@ const expected: Record<keyof typeof functions, string[]> = {
   authorizer: on(tableRead, T('api-keys')),
   filesApi: [...objectsAll, listFiles, ...indexed(tableWrite, 'files'), ...indexed(tableRead, 'batches')],
   batchesApi: [
+    // Reads inputs, parts, checkpoints and result files (per-request view); writes a retry's input.
+    ...objects(['AbortMultipartUpload', 'GetObject', 'ListMultipartUploadParts', 'PutObject']),
     ...indexed(tableWrite, 'files'),
     ...indexed(tableWrite, 'batches'),
     ...on(tableRead, T('chunks')),

@@ -116,6 +116,8 @@ export class InMemoryBatchRepo implements BatchRepo {
       output_key: outcome.outputKey,
       pool: outcome.pool,
       ...(outcome.errorKey ? { error_key: outcome.errorKey } : {}),
+      ...(outcome.outputBytes !== undefined ? { output_bytes: outcome.outputBytes } : {}),
+      ...(outcome.errorBytes !== undefined ? { error_bytes: outcome.errorBytes } : {}),
     });
     b.completed += outcome.completed;
     b.failed += outcome.failed;
@@ -160,6 +162,12 @@ export class InMemoryBatchRepo implements BatchRepo {
     b.validation_segment = to;
     b.validation_progress_at = nowS;
     return true;
+  }
+
+  async addRetry(ref: BatchRef, retryId: string): Promise<void> {
+    const b = this.batches.get(this.key(ref));
+    if (!b) throw Object.assign(new Error('no batch'), { name: 'ConditionalCheckFailedException' });
+    b.retries = [...(b.retries ?? []), retryId];
   }
 
   async listActive(): Promise<BatchRecord[]> {

@@ -94,6 +94,8 @@ describe('toBatchObject', () => {
         sla: { deadline_at: NOW_S + 86_400, state: 'on_track' },
         pools: { spot: 0, dedicated: 0 },
         chunks: { total: 0, done: 0, escalated: 0, interruptions: 0 },
+        retry_of: null,
+        retries: [],
       },
     });
   });
@@ -144,6 +146,12 @@ describe('toBatchObject', () => {
     for (const field of ['tenant', 'active', 'enqueued', 'end_reason', 'at_risk', 'total', 'priority']) {
       expect(obj).not.toHaveProperty(field);
     }
+  });
+
+  it('names the batch a retry came from and the retries made of it, in the extension', () => {
+    const obj = toBatchObject({ ...fresh(), retry_of: 'batch_source', retries: ['batch_r1', 'batch_r2'] });
+    expect(obj.openbatch).toMatchObject({ retry_of: 'batch_source', retries: ['batch_r1', 'batch_r2'] });
+    expect(obj).not.toHaveProperty('retry_of');
   });
 
   it('omits model when the record has none', () => {

@@ -152,6 +152,8 @@ describe('POST /v1/batches', () => {
         sla: { deadline_at: NOW_S + 86_400, state: 'on_track' },
         pools: { spot: 0, dedicated: 0 },
         chunks: { total: 0, done: 0, escalated: 0, interruptions: 0 },
+        retry_of: null,
+        retries: [],
       },
     });
     expect(decodeTime(batch.id.slice('batch_'.length).toUpperCase())).toBe(NOW_MS);
@@ -785,5 +787,97 @@ describe('edge validation: bad input is a 400 naming the parameter, before any s
       },
     );
     expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('per-request view and retry routes: input checked at the edge', () => {
+  const requests = (query: Record<string, string>) =>
+    apiEvent({
+      method: 'GET',
+      path: '/v1/openbatch/batches/batch_existing/requests',
+      resource: '/v1/openbatch/batches/{batch_id}/requests',
+      pathParameters: { batch_id: 'batch_existing' },
+      query,
+    });
+  const retry = (body: string | null) =>
+    apiEvent({
+      method: 'POST',
+      path: '/v1/openbatch/batches/batch_existing/retry',
+      resource: '/v1/openbatch/batches/{batch_id}/retry',
+      pathParameters: { batch_id: 'batch_existing' },
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+
+  it.each([
+    [{ after: 'batch_1' }, 'after'],
+    [{ after: 'line_0' }, 'after'],
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '101' }, 'limit'],
+    [{ status: 'done' }, 'status'],
+    [{ custom_id: 'x'.repeat(1025) }, 'custom_id'],
+    [{ order: 'asc' }, 'order'],
+  ])('answers 400 for the list query %j, naming %s, before any AWS call', async (query, param) => {
+    const result = await call(requests(query));
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { type: 'invalid_request_error', param } });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 for a custom_id path parameter longer than 1,024 characters', async () => {
+    const id = 'x'.repeat(1025);
+    const result = await call(
+      apiEvent({
+        method: 'GET',
+        path: `/v1/openbatch/batches/batch_existing/requests/${id}`,
+        resource: '/v1/openbatch/batches/{batch_id}/requests/{custom_id}',
+        pathParameters: { batch_id: 'batch_existing', custom_id: id },
+      }),
+    );
+    expect(result.statusCode).toBe(400);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['{"error_codes":"server_error"}', 'error_codes'],
+    ['{"http_statuses":[42]}', 'http_statuses.0'],
+    ['{"custom_ids":[]}', 'custom_ids'],
+    ['{"statuses":["running"]}', 'statuses.0'],
+    ['{"everything":true}', 'everything'],
+  ])('answers 400 for the retry body %s, naming %s', async (body, param) => {
+    const result = await call(retry(body));
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { type: 'invalid_request_error', param } });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('answers 409 in OpenAI shape for a retry of a batch still running (no body: the default filter)', async () => {
+    ddb.on(GetCommand).resolves({ Item: storedBatch() });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const result = await call(retry(null));
+    expect(result.statusCode).toBe(409);
+    expect(bodyOf(result)).toEqual({
+      error: {
+        message:
+          "Cannot retry a batch with status 'in_progress': only completed, expired and cancelled batches can be retried.",
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    });
+  });
+
+  it('lists nothing for a batch without chunk records yet', async () => {
+    ddb.on(GetCommand).resolves({ Item: storedBatch({ status: 'validating' }) });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const result = await call(requests({ limit: '5' }));
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+    });
   });
 });
