@@ -439,9 +439,9 @@ describe('portal layout at desktop and phone widths', () => {
     expect(await theme()).toBe('light'); // the browser prefers light: "system" follows it
     await page.getByRole('button', { name: /^Colour scheme: System/ }).click(); // → light
     await page.getByRole('button', { name: /^Colour scheme: Light/ }).click(); // → dark
-    expect(await theme()).toBe('dark');
-    const canvas = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-    expect(canvas).toBe('rgb(11, 16, 32)');
+    await expect.poll(theme).toBe('dark');
+    const canvas = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await expect.poll(canvas).toBe('rgb(11, 16, 32)'); // index.css's dark --canvas
     await page.reload();
     await page.getByRole('heading', { name: 'Recent batches' }).waitFor();
     expect(await theme()).toBe('dark');
