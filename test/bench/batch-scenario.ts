@@ -211,6 +211,27 @@ export async function runBatchScenario(s: BatchScenario) {
     const workerCpu = Object.entries(cpuSeconds)
       .filter(([k]) => k.startsWith('worker-'))
       .reduce((a, [, v]) => a + v, 0);
+    // Every process's peak, openbatch's own first: the target is on the largest of those.
+    const ours: Record<string, number | undefined> = {
+      'runtime (gateway, event sources, timers)': mb(process.resourceUsage().maxRSS * 1024),
+      ...Object.fromEntries(
+        Object.entries(rt.functionPids()).map(([fn, pid]) => [
+          `function ${fn}`,
+          mb(pid ? peakRssOf(pid) : undefined),
+        ]),
+      ),
+      'openbatch upload (CLI)': mb(upload.peakRss),
+      ...Object.fromEntries(workers.map((w) => [`${w.label} (${w.pid})`, mb(w.maxRssBytes)])),
+    };
+    const peakRssMb = {
+      ...ours,
+      'moto emulator, S3 and SQS (not ours)': mb(
+        rt.emulator.pid ? peakRssOfTree(rt.emulator.pid) : undefined,
+      ),
+      'DynamoDB Local (not ours)': mb(
+        rt.dynamoDbLocal?.pid ? peakRssOfTree(rt.dynamoDbLocal.pid) : undefined,
+      ),
+    };
     const phases = {
       validationAndFanOutSeconds: Number(((inProgressAt - started) / 1000).toFixed(2)),
       workersSeconds: Number(((finalizingAt - inProgressAt) / 1000).toFixed(2)),
@@ -230,13 +251,17 @@ export async function runBatchScenario(s: BatchScenario) {
         'worker CPU per request, ms (all workers)': Number(((workerCpu * 1000) / s.requests).toFixed(3)),
         'upload (openbatch upload, pre-signed parts), s': Number(upload.seconds.toFixed(2)),
         'peak RSS, largest worker, MB': mb(Math.max(...workers.map((w) => w.maxRssBytes))) ?? 0,
+        'peak RSS, largest openbatch process (functions, workers, CLI, runtime), MB': Math.max(
+          ...Object.values(ours).map((v) => v ?? 0),
+        ),
         'peak RSS, bench process (runtime: gateway, event sources, timers), MB':
           mb(process.resourceUsage().maxRSS * 1024) ?? 0,
       },
       targets: {
-        'throughput, requests/s': { atLeast: 5_000 },
+        // The 1,000,000-request run's throughput is judged against batch-100k's (bench.ts).
+        ...(s.requests <= 100_000 ? { 'throughput, requests/s': { atLeast: 5_000 } } : {}),
         'AWS calls per 1,000 requests': { atMost: 5 },
-        'peak RSS, largest worker, MB': { atMost: 512 },
+        'peak RSS, largest openbatch process (functions, workers, CLI, runtime), MB': { atMost: 512 },
       },
       cpuSeconds,
       loadAverage: load.stop(),
@@ -259,23 +284,7 @@ export async function runBatchScenario(s: BatchScenario) {
         runtimeProcess: awsCalls.snapshot(),
         workers: Object.fromEntries(workers.map((w) => [`${w.label} (${w.pid})`, w.calls])),
       },
-      peakRssMb: {
-        'runtime (gateway, event sources, timers)': mb(process.resourceUsage().maxRSS * 1024),
-        ...Object.fromEntries(
-          Object.entries(rt.functionPids()).map(([fn, pid]) => [
-            `function ${fn}`,
-            mb(pid ? peakRssOf(pid) : undefined),
-          ]),
-        ),
-        'openbatch upload (CLI)': mb(upload.peakRss),
-        ...Object.fromEntries(workers.map((w) => [`${w.label} (${w.pid})`, mb(w.maxRssBytes)])),
-        'moto emulator, S3 and SQS (not ours)': mb(
-          rt.emulator.pid ? peakRssOfTree(rt.emulator.pid) : undefined,
-        ),
-        'DynamoDB Local (not ours)': mb(
-          rt.dynamoDbLocal?.pid ? peakRssOfTree(rt.dynamoDbLocal.pid) : undefined,
-        ),
-      },
+      peakRssMb,
     };
   } finally {
     await rt.close();

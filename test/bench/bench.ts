@@ -126,9 +126,30 @@ const kept = Object.fromEntries(
     .map(([name, s]) => [name, { date: previous?.date, ...(s as object) }]),
 );
 const merged = { ...report, scenarios: { ...kept, ...results } };
+relateThroughput(merged.scenarios as Record<string, ScenarioResult>, 'batch-1m-presigned', 'batch-100k');
 mkdirSync(resolve(root, 'bench'), { recursive: true });
 writeFileSync(resolve(root, 'bench/results.json'), `${JSON.stringify(merged, null, 2)}\n`);
 writeFileSync(resolve(root, 'bench/results.md'), markdown(merged));
+
+/**
+ * Issue 8's target for the big batch: its throughput within 20 % of the 100,000-request
+ * figure, both as medians (whichever run of the other scenario is in results.json).
+ */
+function relateThroughput(all: Record<string, ScenarioResult>, big: string, base: string): void {
+  const key = 'throughput, requests/s';
+  const b = all[big]?.summary[key];
+  const a = all[base]?.summary[key];
+  if (!a || !b || !all[big]) return;
+  const ratio = Number((b.median / a.median).toFixed(3));
+  const target: Target = { atLeast: 0.8 };
+  all[big].summary[`throughput relative to ${base} (median / median)`] = {
+    median: ratio,
+    min: ratio,
+    max: ratio,
+    target,
+    met: meets(ratio, target),
+  };
+}
 
 function fmt(x: number): string {
   return Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : String(Number(x.toFixed(3)));
