@@ -95,6 +95,12 @@ export const workerSchema = z.object({
   RECEIVE_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   /** How long a received chunk stays invisible; the worker extends it while it works. */
   VISIBILITY_TIMEOUT_SECONDS: positiveInt.default(30),
+  /**
+   * How often the worker flushes its engine figures (latency, tokens, errors, retries, lease
+   * renewals) as EMF when no chunk ends; a chunk's end flushes them too. Its engine's health and
+   * Prometheus endpoints are probed four times as often.
+   */
+  METRICS_INTERVAL_SECONDS: positiveInt.default(60),
   SIM_ENGINE_LATENCY_MS: z.coerce.number().min(0).default(0),
   SIM_ENGINE_FAILURE_RATE: rate.default(0),
   SIM_SPOT_INTERRUPTION_RATE: rate.default(0),
