@@ -24,6 +24,8 @@ export interface ReceiveLoopOptions {
    */
   handle(message: Message): Promise<boolean>;
   onError?(err: unknown, during: 'receive' | 'handle' | 'delete' | 'heartbeat' | 'release'): void;
+  /** Told how many held messages a heartbeat asked to extend (chunk lease renewals). */
+  onExtend?(messages: number): void;
   /** Finished messages wait this long to be deleted together (up to 10 a call). Default 50 ms. */
   deleteDelayMs?: number;
 }
@@ -171,6 +173,7 @@ export class ReceiveLoop {
   private extend(): Promise<void> {
     const held = [...this.held.values()];
     if (held.length === 0) return Promise.resolve();
+    this.opts.onExtend?.(held.length);
     return this.inTens(
       held,
       'heartbeat',

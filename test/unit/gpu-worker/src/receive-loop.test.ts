@@ -93,12 +93,13 @@ describe('ReceiveLoop', () => {
   it('extends the visibility of every held message at each heartbeat, ten to a call', async () => {
     queueOf(12);
     const release: (() => void)[] = [];
+    const renewals: number[] = [];
     const loop = loopWith(
       async () => {
         await new Promise<void>((r) => release.push(r));
         return true;
       },
-      { maxInFlight: 12, heartbeatSeconds: 0.05 as number },
+      { maxInFlight: 12, heartbeatSeconds: 0.05 as number, onExtend: (n: number) => renewals.push(n) },
     );
     loop.start();
     await vi.waitFor(() => expect(release).toHaveLength(12));
@@ -111,6 +112,7 @@ describe('ReceiveLoop', () => {
     expect(first?.Entries).toHaveLength(10);
     expect(second?.Entries).toHaveLength(2);
     expect(first?.Entries?.every((e) => e.VisibilityTimeout === 30)).toBe(true);
+    expect(renewals[0]).toBe(12); // the lease renewals the worker counts
     for (const r of release) r();
     await loop.stop();
     const calls = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).length;
