@@ -106,7 +106,7 @@ export class ReceiveLoop {
             MaxNumberOfMessages: Math.min(10, free),
             WaitTimeSeconds: this.opts.waitTimeSeconds,
             VisibilityTimeout: this.opts.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'AWSTraceHeader'],
           }),
           { abortSignal: this.receiving.signal },
         );
