@@ -7,24 +7,32 @@
 import type {
   BatchError,
   BatchObject,
+  BatchRequestDetail,
+  BatchRequestView,
   BatchStatus,
   ChunkView,
   FileObject,
   ListPage,
   OpenBatchExtension,
+  RequestStatus,
   ResultLine,
+  RetryBody,
   UploadObject,
 } from '../../../core/openai/schemas.js';
 
 export type Batch = BatchObject;
 export type {
   BatchError,
+  BatchRequestDetail,
+  BatchRequestView,
   BatchStatus,
   ChunkView,
   FileObject,
   ListPage,
   OpenBatchExtension,
+  RequestStatus,
   ResultLine,
+  RetryBody,
   UploadObject,
 };
 

@@ -1,10 +1,19 @@
 import type { BatchObject, OpenBatchExtension } from '../../../core/openai/schemas.js';
 
 /**
- * Extension fields the fixtures do not set one by one (retries, issue 10), spread in so the
- * fixtures type-check whether or not the API declares them yet.
+ * Fields issue 10 adds to the batch object (retries, usage) that the fixtures do not set one by
+ * one. They are spread in, so the fixtures type-check whether or not the API declares them yet.
  */
 const laterFields = { retry_of: null, retries: [] as string[] };
+const laterBatchFields = {
+  usage: {
+    input_tokens: 0,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: 0,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: 0,
+  },
+};
 
 /** The openbatch extension of a fixture batch, from the fields the portal tests care about. */
 export function extension(
@@ -20,8 +29,9 @@ export function batch(
 ): BatchObject {
   const status = over.status ?? 'completed';
   const created = over.created_at ?? 1_800_000_000;
-  return {
-    object: 'batch',
+  const base = {
+    ...laterBatchFields,
+    object: 'batch' as const,
     endpoint: '/v1/chat/completions',
     errors: null,
     input_file_id: `file-in-${over.id}`,
@@ -59,4 +69,5 @@ export function batch(
     }),
     ...over,
   };
+  return base;
 }
