@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { awsCalls } from '../../core/adapters/aws-clients.js';
 import { guardThisProcess, type Permission } from './access-guard.js';
 import { lambdaContext } from './lambda-context.js';
+import { forwardMetricsOverIpc } from './local-metrics.js';
 
 export interface HostData {
   name: string;
@@ -55,6 +56,8 @@ async function serve(msg: HostMessage): Promise<void> {
   }
 }
 
+// The function's metrics also go to the runtime's GET /metrics.
+forwardMetricsOverIpc();
 process.on('message', (msg: HostMessage) => void serve(msg));
 // Ctrl-C reaches the whole process group; the runtime stops its functions itself, last.
 process.on('SIGINT', () => {});

@@ -5,6 +5,7 @@ import { type FunctionDeclaration, type FunctionName, functions } from '../../co
 import { log } from '../../core/observability/log.js';
 import { permissionsOf } from './access-guard.js';
 import type { HostData, HostMessage, InvocationResult } from './function-host.js';
+import { isMetricsMessage, localMetrics, type MetricsMessage } from './local-metrics.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers of every trigger type share this loader
 export type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -76,7 +77,8 @@ async function hostFunction(
     });
     ready = new Promise<void>((res, rej) => {
       child.once('error', rej);
-      child.on('message', (msg: { ready: true } | InvocationResult) => {
+      child.on('message', (msg: { ready: true } | InvocationResult | MetricsMessage) => {
+        if (isMetricsMessage(msg)) return localMetrics.add(msg.openbatchMetrics);
         if ('ready' in msg) return res();
         awsCalls.add(msg.calls);
         const waiter = pending.get(msg.id);

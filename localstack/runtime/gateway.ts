@@ -14,6 +14,7 @@ import { unauthorizedBody } from '../../core/app/declaration.js';
 import { log } from '../../core/observability/log.js';
 import type { LoadedFunction } from './functions.js';
 import { lambdaContext } from './lambda-context.js';
+import { localMetrics } from './local-metrics.js';
 
 /** The WAF rule's test of the content-length header (cdk/lib/constructs/body-size-guard.ts). */
 const contentLengthTooLarge = new RegExp(contentLengthTooLargeRegex);
@@ -64,6 +65,12 @@ export function createGateway(opts: GatewayOptions): Server {
   const guarded = opts.bodySizeGuard ?? true;
   return createServer(async (req, res) => {
     try {
+      // What CloudWatch gets as EMF on AWS, in Prometheus' text format (local-metrics.ts).
+      if (req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(localMetrics.render());
+        return;
+      }
       if (opts.before && (await opts.before(req, res))) return;
       // AWS WAF inspects the request before API Gateway does anything with it.
       const contentLength = header(req, 'content-length');

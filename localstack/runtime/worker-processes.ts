@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import type { PoolName } from '../../core/app/declaration.js';
 import { log } from '../../core/observability/log.js';
+import { isMetricsMessage, localMetrics } from './local-metrics.js';
 
 export interface WorkerProcess {
   pool: PoolName;
@@ -47,6 +48,9 @@ export class WorkerFleet {
         // IAM's part: the worker's AWS calls are refused unless its task role would allow them.
         '--import',
         pathToFileURL(resolve(this.root, 'localstack/runtime/worker-guard.ts')).href,
+        // Its metrics also go to the runtime's GET /metrics, over the IPC channel.
+        '--import',
+        pathToFileURL(resolve(this.root, 'localstack/runtime/metrics-forwarder.ts')).href,
         resolve(this.root, 'gpu-worker/src/main.ts'),
       ],
       {
@@ -64,6 +68,9 @@ export class WorkerFleet {
         ],
       },
     );
+    child.on('message', (msg: unknown) => {
+      if (isMetricsMessage(msg)) localMetrics.add(msg.openbatchMetrics);
+    });
     return child;
   }
 
