@@ -98,6 +98,24 @@ describe('BatchStore against the emulator', () => {
     expect(await t.deps.batches.saveCheckpoint(ref, 0, { key: 'ck2', lines: 5 })).toBe(false);
   });
 
+  it('records the part sizes of a completed chunk, for the per-request view', async () => {
+    const ref = await runningBatch(2);
+    await t.deps.batches.completeChunk(ref, 0, { ...outcome, outputBytes: 4_321, errorBytes: 87 });
+    await t.deps.batches.completeChunk(ref, 1, { ...outcome, failed: 0, errorKey: undefined });
+    const [first, second] = await t.deps.batches.listChunks(ref);
+    expect([first?.output_bytes, first?.error_bytes]).toEqual([4_321, 87]);
+    // A worker that records no sizes leaves them unset (readers count lines instead).
+    expect(second).not.toHaveProperty('output_bytes');
+  });
+
+  it('appends retries to a batch, in order, and refuses a batch that does not exist', async () => {
+    const ref = await runningBatch(1);
+    await t.deps.batches.addRetry(ref, 'batch_r1');
+    await t.deps.batches.addRetry(ref, 'batch_r2');
+    expect((await t.deps.batches.get(ref))?.retries).toEqual(['batch_r1', 'batch_r2']);
+    await expect(t.deps.batches.addRetry({ ...ref, batchId: 'batch_none' }, 'batch_r3')).rejects.toThrow();
+  });
+
   it('lists batches newest first with has_more', async () => {
     for (let i = 0; i < 3; i++) await runningBatch(1);
     const page = await t.deps.batches.list('tenant-a', { limit: 2 });

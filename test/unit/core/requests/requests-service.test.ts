@@ -272,6 +272,25 @@ describe('after the batch ended: from the final output and error files', () => {
     expect((await getRequest(deps, ref, 'req-6')).result).toBeNull();
   });
 
+  it('reads the final files when the batch ends while a page is being read (its parts deleted)', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '3' });
+    const { ref, msgs } = await batchOf(deps);
+    for (const m of msgs) await run(deps, m, FAILING);
+    expect((await getBatchRecord(deps, ref)).status).toBe('in_progress');
+    const stream = deps.blobs.stream.bind(deps.blobs);
+    let finalized = false;
+    deps.blobs.stream = async (key, range) => {
+      if (key.includes('/parts/') && !finalized) {
+        finalized = true;
+        expect(await finalizeBatch(deps, ref)).toBe('finalized');
+      }
+      return stream(key, range);
+    };
+    const page = await listRequests(deps, ref, { limit: 100 });
+    expect(finalized).toBe(true);
+    expect(statuses(page.data).filter((s) => s.endsWith('failed'))).toEqual(['req-1:failed', 'req-4:failed']);
+  });
+
   it('answers 404 when the output file is gone', async () => {
     const deps = fakeDeps({ CHUNK_MAX_LINES: '3' });
     const ref = await completed(deps);
