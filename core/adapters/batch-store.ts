@@ -219,7 +219,10 @@ export class BatchStore implements BatchRepo {
                   'SET #status = :done, #completed = :c, #failed = :f, output_key = :o, #pool = :p' +
                   (outcome.errorKey ? ', error_key = :e' : '') +
                   (outcome.outputBytes !== undefined ? ', output_bytes = :ob' : '') +
-                  (outcome.errorBytes !== undefined ? ', error_bytes = :eb' : ''),
+                  (outcome.errorBytes !== undefined ? ', error_bytes = :eb' : '') +
+                  (outcome.usage
+                    ? ', usage_input = :ui, usage_cached = :uc, usage_output = :uo, usage_reasoning = :ur'
+                    : ''),
                 ConditionExpression: '#status = :pending',
                 ExpressionAttributeNames: {
                   '#status': 'status',
@@ -237,6 +240,7 @@ export class BatchStore implements BatchRepo {
                   ...(outcome.errorKey ? { ':e': outcome.errorKey } : {}),
                   ...(outcome.outputBytes !== undefined ? { ':ob': outcome.outputBytes } : {}),
                   ...(outcome.errorBytes !== undefined ? { ':eb': outcome.errorBytes } : {}),
+                  ...usageValues(outcome),
                 },
               },
             },
@@ -244,7 +248,11 @@ export class BatchStore implements BatchRepo {
               Update: {
                 TableName: this.batchesTable,
                 Key: { tenant: ref.tenant, id: ref.batchId },
-                UpdateExpression: 'ADD #completed :c, #failed :f, chunks_done :one, #poolRequests :n',
+                UpdateExpression:
+                  'ADD #completed :c, #failed :f, chunks_done :one, #poolRequests :n' +
+                  (outcome.usage
+                    ? ', usage_input :ui, usage_cached :uc, usage_output :uo, usage_reasoning :ur'
+                    : ''),
                 ConditionExpression: '#status = :running',
                 ExpressionAttributeNames: {
                   '#status': 'status',
@@ -258,6 +266,7 @@ export class BatchStore implements BatchRepo {
                   ':one': 1,
                   ':n': outcome.completed + outcome.failed,
                   ':running': 'in_progress',
+                  ...usageValues(outcome),
                 },
               },
             },
@@ -441,4 +450,11 @@ export class BatchStore implements BatchRepo {
     } while (startKey);
     return items;
   }
+}
+
+/** A chunk's token counts as expression values, for its record and its batch's totals. */
+function usageValues(outcome: ChunkOutcome): Record<string, number> {
+  if (!outcome.usage) return {};
+  const u = outcome.usage;
+  return { ':ui': u.input, ':uc': u.cached, ':uo': u.output, ':ur': u.reasoning };
 }

@@ -6,6 +6,7 @@ import type {
   ExpiresAfter,
   OpenBatchExtension,
 } from '../openai/schemas.js';
+import { toBatchUsage } from '../results/usage.js';
 import type { EndReason } from './lifecycle.js';
 
 /** A batch as stored in the batches table. Timestamps are unix seconds, as OpenAI's. */
@@ -59,6 +60,14 @@ export interface BatchRecord {
   interruptions?: number;
   spot_requests?: number;
   dedicated_requests?: number;
+  /**
+   * Token usage of the done chunks, added by each chunk's completion (the same transaction that
+   * counts its requests), so each chunk counts exactly once, also for partial and expired batches.
+   */
+  usage_input?: number;
+  usage_cached?: number;
+  usage_output?: number;
+  usage_reasoning?: number;
   /** Unix seconds until which one finalizer owns the batch. */
   finalizer_lease?: number;
   /** Set by the SLA monitor when it escalated the batch's work to dedicated capacity. */
@@ -131,6 +140,12 @@ export function toBatchObject(r: BatchRecord): BatchObject {
     request_counts: { total: r.total, completed: r.completed, failed: r.failed },
     metadata: r.metadata ?? null,
     ...(r.model ? { model: r.model } : {}),
+    usage: toBatchUsage({
+      input: r.usage_input ?? 0,
+      cached: r.usage_cached ?? 0,
+      output: r.usage_output ?? 0,
+      reasoning: r.usage_reasoning ?? 0,
+    }),
     openbatch: openbatchExtension(r),
   };
 }

@@ -1,3 +1,4 @@
+import type { TokenUsage } from '../results/usage.js';
 import type { ChunkRange } from './plan-chunks.js';
 
 export type ChunkStatus = 'pending' | 'done';
@@ -17,6 +18,11 @@ export interface ChunkRecord extends ChunkRange {
    */
   output_bytes?: number;
   error_bytes?: number;
+  /** Tokens of the winning attempt's lines (the engine's usage), set when done. */
+  usage_input?: number;
+  usage_cached?: number;
+  usage_output?: number;
+  usage_reasoning?: number;
   /** Results of lines finished before an interruption, skipped by the next attempt. */
   checkpoint_key?: string;
   checkpoint_lines?: number;
@@ -35,6 +41,8 @@ export interface ChunkOutcome {
   /** Bytes of the output and error parts (absent from workers older than the per-request view). */
   outputBytes?: number;
   errorBytes?: number;
+  /** Tokens of the chunk's lines, added to the batch's usage in the same write. */
+  usage?: TokenUsage;
 }
 
 /**

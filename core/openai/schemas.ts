@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BatchUsage } from '../results/usage.js';
 
 /** Endpoints openbatch runs; each needs an OpenAI-compatible engine route of the same path. */
 export const SUPPORTED_ENDPOINTS = [
@@ -206,6 +207,8 @@ export interface BatchObject {
   request_counts: { total: number; completed: number; failed: number };
   metadata: Record<string, string> | null;
   model?: string;
+  /** Tokens used by the batch's requests so far (OpenAI's Batch `usage`). */
+  usage: BatchUsage;
   /** Extension beside the contract (the SDKs ignore unknown fields). */
   openbatch: OpenBatchExtension;
 }

@@ -7,6 +7,7 @@ import { allChunksDone } from '../../core/chunks/chunk-record.js';
 import { isBlank, splitLines } from '../../core/lines/split-lines.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
 import { errorLine, isSuccess, responseLine } from '../../core/results/result-lines.js';
+import { addUsage, noUsage, usageOfBody } from '../../core/results/usage.js';
 import type { Pool } from '../../core/sla/policy.js';
 import { type Engine, type EngineResponse, isRetryableStatus } from './engine/engine.js';
 import { EngineBudget } from './engine-budget.js';
@@ -150,9 +151,13 @@ export async function runChunk(
 
   const output: string[] = [];
   const errors: string[] = [];
+  // The chunk's tokens, over every line it writes (checkpointed ones too): added to the batch
+  // once, by the completion below, whichever attempt wins.
+  const usage = noUsage();
   for (const n of order) {
     const result = finished.get(n) as ResultLine;
     (isSuccess(result) ? output : errors).push(`${JSON.stringify(result)}\n`);
+    if (result.response) addUsage(usage, usageOfBody(result.response.body));
   }
   const attempt = `a${msg.attempt}-${deps.ids.requestId().slice(4, 16)}`;
   const outputKey = keys.part(msg.tenant, msg.batchId, msg.chunk, attempt, 'output');
@@ -174,6 +179,7 @@ export async function runChunk(
     // The part sizes locate the chunk's lines in the final files (the per-request view).
     outputBytes: Buffer.byteLength(outputBody),
     errorBytes: Buffer.byteLength(errorBody),
+    usage,
   });
   if (!won) return { outcome: 'duplicate', ran, completed: 0, failed: 0, finalizeRequested: false };
 

@@ -58,6 +58,19 @@ describe('OpenAI Batch API through the official SDK', () => {
       response: { status_code: 200, body: { object: 'chat.completion' } },
     });
 
+    // OpenAI's usage on the batch: the sum of the output lines' usage, each line once.
+    const usageOf = (l: (typeof output)[number]) =>
+      (l.response?.body as { usage?: Record<string, number> } | undefined)?.usage ?? {};
+    const sum = (f: (u: Record<string, number>) => number) => output.reduce((n, l) => n + f(usageOf(l)), 0);
+    const input = sum((u) => u.prompt_tokens ?? 0);
+    const generated = sum((u) => u.completion_tokens ?? 0);
+    expect(input).toBeGreaterThan(0);
+    expect(batch.usage).toMatchObject({
+      input_tokens: input,
+      output_tokens: generated,
+      total_tokens: input + generated,
+    });
+
     const outFile = await a.files.retrieve(batch.output_file_id as string);
     expect(outFile).toMatchObject({ purpose: 'batch_output', object: 'file' });
     const listed = await a.batches.list({ limit: 10 });
@@ -154,6 +167,16 @@ describe('OpenAI Batch API through the official SDK', () => {
     expect(batch.request_counts?.completed ?? 0).toBeLessThan(12_000);
     const output = await resultLines(a, batch.output_file_id);
     expect(output.length).toBe(batch.request_counts?.completed ?? 0);
+    // A cancelled batch's usage is that of the requests it did run, in its output.
+    expect(batch.usage?.input_tokens).toBe(
+      output.reduce(
+        (n, l) =>
+          n +
+          ((l.response?.body as { usage?: { prompt_tokens?: number } } | undefined)?.usage?.prompt_tokens ??
+            0),
+        0,
+      ),
+    );
     await expect(a.batches.cancel(created.id)).resolves.toMatchObject({ status: 'cancelled' });
   });
 

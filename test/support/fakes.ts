@@ -122,6 +122,19 @@ export class InMemoryBatchRepo implements BatchRepo {
     b.completed += outcome.completed;
     b.failed += outcome.failed;
     b.chunks_done = (b.chunks_done ?? 0) + 1;
+    if (outcome.usage) {
+      const u = outcome.usage;
+      Object.assign(c, {
+        usage_input: u.input,
+        usage_cached: u.cached,
+        usage_output: u.output,
+        usage_reasoning: u.reasoning,
+      });
+      b.usage_input = (b.usage_input ?? 0) + u.input;
+      b.usage_cached = (b.usage_cached ?? 0) + u.cached;
+      b.usage_output = (b.usage_output ?? 0) + u.output;
+      b.usage_reasoning = (b.usage_reasoning ?? 0) + u.reasoning;
+    }
     const pool = `${outcome.pool}_requests` as const;
     b[pool] = (b[pool] ?? 0) + outcome.completed + outcome.failed;
     return true;

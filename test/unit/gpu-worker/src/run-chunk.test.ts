@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { type BatchRecord, toBatchObject } from '../../../../core/batches/batch-record.js';
 import { createBatch } from '../../../../core/batches/batches-service.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
@@ -105,6 +106,55 @@ describe('runChunk (in-memory ports)', () => {
     });
     expect(second).toMatchObject({ outcome: 'completed', ran: 6, completed: 10 });
     expect((await deps.batches.listChunks(ref))[0]).toMatchObject({ interruptions: 1, checkpoint_lines: 4 });
+  });
+
+  it('adds each chunk’s token usage to its batch exactly once: checkpointed lines count, a duplicate completion and error lines add nothing', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '5', CHUNK_TAIL_MIN_LINES: '0' });
+    const { ref, msgs } = await scheduled(deps, 10);
+    // Every answer: 10 input tokens (4 cached), 3 output tokens (1 reasoning); q7 gets a 400 with usage-free error body.
+    const metered: Engine = {
+      name: 'fake',
+      send: async (_url, body) =>
+        JSON.stringify(body.messages).includes('q7')
+          ? { status: 400, body: { error: { message: 'bad', type: 'invalid_request_error' } } }
+          : {
+              status: 200,
+              body: {
+                choices: [],
+                usage: {
+                  prompt_tokens: 10,
+                  completion_tokens: 3,
+                  total_tokens: 13,
+                  prompt_tokens_details: { cached_tokens: 4 },
+                  completion_tokens_details: { reasoning_tokens: 1 },
+                },
+              },
+            },
+    };
+    const first = await runChunk(deps, msgs[0] as ChunkMessage, {
+      ...opts,
+      concurrency: 1,
+      engine: metered,
+      simulateInterruptionAfter: 2,
+    });
+    expect(first.outcome).toBe('handed-off');
+    const [resumed] = deps.queue.take<ChunkMessage>('dedicated');
+    await runChunk(deps, resumed as ChunkMessage, { ...opts, pool: 'dedicated', engine: metered });
+    await runChunk(deps, msgs[1] as ChunkMessage, { ...opts, engine: metered });
+    expect(await runChunk(deps, msgs[1] as ChunkMessage, { ...opts, engine: metered })).toMatchObject({
+      outcome: 'duplicate',
+    });
+    const batch = await deps.batches.get(ref);
+    // 9 answered with usage (q7 failed without any), each counted once.
+    expect(batch).toMatchObject({ usage_input: 90, usage_cached: 36, usage_output: 27, usage_reasoning: 9 });
+    expect(toBatchObject(batch as BatchRecord).usage).toEqual({
+      input_tokens: 90,
+      input_tokens_details: { cached_tokens: 36 },
+      output_tokens: 27,
+      output_tokens_details: { reasoning_tokens: 9 },
+      total_tokens: 117,
+    });
+    expect((await deps.batches.listChunks(ref)).map((c) => c.usage_input)).toEqual([50, 40]);
   });
 
   it('on a stop, hands the rest to dedicated after a reclaim and back to its own pool after a drain', async () => {

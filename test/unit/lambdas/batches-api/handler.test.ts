@@ -147,6 +147,13 @@ describe('POST /v1/batches', () => {
       cancelled_at: null,
       request_counts: { total: 0, completed: 0, failed: 0 },
       metadata: { project: 'search-eval' },
+      usage: {
+        input_tokens: 0,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 0,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 0,
+      },
       openbatch: {
         priority: 'normal',
         sla: { deadline_at: NOW_S + 86_400, state: 'on_track' },
