@@ -17,7 +17,16 @@ beforeAll(async () => {
   rt = await startLocalRuntime({
     port: 0,
     apiKeys: { [KEY]: 'tenant-requests' },
-    env: { CHUNK_MAX_LINES: '25', SIM_ENGINE_FAILURE_RATE: '0.3', ENGINE_MAX_RETRIES: '0' },
+    // 20 ms a request, 4 at a time: a 2,000-line batch outlives a 3 s completion window.
+    env: {
+      CHUNK_MAX_LINES: '25',
+      SIM_ENGINE_FAILURE_RATE: '0.3',
+      ENGINE_MAX_RETRIES: '0',
+      SIM_ENGINE_LATENCY_MS: '20',
+      ENGINE_CONCURRENCY: '4',
+      COMPLETION_WINDOWS: '24h,3s',
+    },
+    slaEverySeconds: 3600,
   });
   client = sdk(rt.url, KEY);
 });
@@ -232,5 +241,73 @@ describe('per-request view and retry of a batch with failures', () => {
       /Cannot retry a batch with status '(validating|in_progress|finalizing)'/,
     );
     await waitUntilEnded(client, busy.id, 60_000);
+  });
+});
+
+describe('per-request view of a running batch, then of the same batch expired', () => {
+  const N = 2000;
+  const input = chatLines(N, { prefix: 'late' });
+  const inputLines = input.split('\n');
+
+  it('shows what ran while it runs, then expired requests with their batch_expired line, and retries them', async () => {
+    const file = await upload(client, input);
+    const created = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '3s' as '24h',
+    });
+    const id = created.id;
+    for (;;) {
+      const b = await client.batches.retrieve(id);
+      if (
+        b.status === 'in_progress' &&
+        (b.request_counts?.completed ?? 0) + (b.request_counts?.failed ?? 0) > 0
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    // While it runs: done lines are at least what the batch counts, nothing expired or cancelled yet.
+    const counted = (await client.batches.retrieve(id)).request_counts;
+    const running = await allRequests(id);
+    expect(running.map((r) => r.line)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    for (const r of running) expect(['pending', 'running', 'succeeded', 'failed']).toContain(r.status);
+    const finished = running.filter((r) => r.status === 'succeeded' || r.status === 'failed').length;
+    expect(finished).toBeGreaterThanOrEqual((counted?.completed ?? 0) + (counted?.failed ?? 0));
+    expect(running.some((r) => r.status === 'pending' || r.status === 'running')).toBe(true);
+    const pendingOnly = await allRequests(id, { status: 'pending' });
+    expect(pendingOnly.every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true);
+
+    await new Promise((r) => setTimeout(r, 3200));
+    await rt.runSlaMonitor();
+    const batch = await waitUntilEnded(client, id, 30_000);
+    expect(batch.status).toBe('expired');
+    const errors = await resultLines(client, batch.error_file_id);
+    const expiredIds = errors.filter((l) => l.error?.code === 'batch_expired').map((l) => l.custom_id);
+    expect(expiredIds.length).toBeGreaterThan(0);
+
+    const rows = await allRequests(id, { status: 'expired' });
+    expect(rows.map((r) => r.custom_id)).toEqual(expiredIds);
+    expect(rows.every((r) => r.error_code === 'batch_expired' && r.http_status === null)).toBe(true);
+    // The expired line of the error file, found by its offset after the done chunks' error lines.
+    const lastExpired = expiredIds.at(-1) as string;
+    const one = await http<{ status: string; result: unknown }>(
+      'GET',
+      `/v1/openbatch/batches/${id}/requests/${lastExpired}`,
+    );
+    expect(one.status).toBe(200);
+    expect(one.body.status).toBe('expired');
+    expect(one.body.result).toEqual(errors.find((l) => l.custom_id === lastExpired));
+
+    // The default retry: every failed and expired request, which is every error line.
+    const retry = await http<{ id: string; input_file_id: string }>(
+      'POST',
+      `/v1/openbatch/batches/${id}/retry`,
+    );
+    expect(retry.status).toBe(200);
+    const retried = new Set(errors.map((l) => l.custom_id));
+    const retryInput = await (await client.files.content(retry.body.input_file_id)).text();
+    expect(retryInput).toBe(`${inputLines.filter((l) => retried.has(JSON.parse(l).custom_id)).join('\n')}\n`);
+    await client.batches.cancel(retry.body.id);
   });
 });
