@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { getDeps } from '../../core/app/deps.js';
-import { slaState } from '../../core/batches/batch-record.js';
 import { log } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
+import { slaStatesAfterSweep } from '../../core/sla/sla-states.js';
 import { slaSweep } from '../../core/sla/sla-sweep.js';
 import { withInvocation } from '../shared/invocation.js';
 import { measuredDeps } from '../shared/measured-deps.js';
@@ -31,16 +31,7 @@ async function sweep(): Promise<void> {
       { ActiveBatches: { value: report.active[status] ?? 0, gauge: true } },
     );
   }
-  // SLA state after the sweep: batches it escalated are at risk now, batches it expired missed
-  // their window (BatchesExpired) and are no longer on track or at risk.
-  const expired = new Set(report.expired);
-  const escalated = new Set(report.escalated.map((e) => e.batchId));
-  const states = { on_track: 0, at_risk: 0 };
-  for (const batch of counts.active) {
-    if (expired.has(batch.id)) continue;
-    const state = escalated.has(batch.id) ? 'at_risk' : slaState(batch);
-    if (state === 'on_track' || state === 'at_risk') states[state] += 1;
-  }
+  const states = slaStatesAfterSweep(counts.active, report);
   for (const state of ['on_track', 'at_risk'] as const) {
     await emitMetrics(
       { Function: 'sla-monitor', SlaState: state },
