@@ -40,11 +40,8 @@ export function cpuSecondsOf(pid: number | undefined): number | undefined {
   return pid === undefined ? undefined : statOf(pid)?.cpu;
 }
 
-/** CPU-seconds of a live process and every live descendant. */
-export function treeCpuSecondsOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  const root = statOf(pid);
-  if (!root) return undefined;
+/** A live process and every live descendant. */
+function treeOf(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -54,13 +51,20 @@ export function treeCpuSecondsOf(pid: number | undefined): number | undefined {
     list.push(Number(name));
     children.set(s.ppid, list);
   }
-  let total = 0;
+  const out: number[] = [];
   const todo = [pid];
   for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
-    total += statOf(p)?.cpu ?? 0;
+    out.push(p);
     todo.push(...(children.get(p) ?? []));
   }
-  return total;
+  return out;
+}
+
+/** CPU-seconds of a live process and every live descendant. */
+export function treeCpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  if (!statOf(pid)) return undefined;
+  return treeOf(pid).reduce((total, p) => total + (statOf(p)?.cpu ?? 0), 0);
 }
 
 /** Takes CPU snapshots of named processes; `since` gives each one's CPU-seconds between two snapshots. */
@@ -103,4 +107,21 @@ export function sampleLoad(): { stop(): { before: number[]; after: number[]; mea
       return { before, after, meanDuring: Number((all.reduce((a, b) => a + b, 0) / all.length).toFixed(2)) };
     },
   };
+}
+
+/** Resident memory of a live process now (VmRSS), bytes; undefined once it is gone. */
+export function rssOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory of a live process and every live descendant (an emulator under its watchdog), bytes. */
+export function treeRssOf(pid: number | undefined): number | undefined {
+  if (pid === undefined || rssOf(pid) === undefined) return undefined;
+  return treeOf(pid).reduce((total, p) => total + (rssOf(p) ?? 0), 0);
 }
