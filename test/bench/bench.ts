@@ -18,6 +18,8 @@ const scripts: Record<string, string> = {
   ...Object.fromEntries(
     Object.keys(saturationScenarios).map((n) => [n, 'test/bench/saturation-scenario.ts']),
   ),
+  // A steady stream of small batches for SOAK_SECONDS (default 300): RSS growth per process.
+  soak: 'test/bench/soak-scenario.ts',
 };
 const runs = (process.env.BENCH_RUNS ?? Object.keys(scripts).join(',')).split(',').filter(Boolean);
 const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
