@@ -121,6 +121,19 @@ const routes: [
   ['retrieve the running batch', 'GET', () => `/v1/batches/${mine.runningBatchId}`],
   ['cancel the running batch', 'POST', () => `/v1/batches/${mine.runningBatchId}/cancel`],
   ['list the batch’s chunks', 'GET', () => `/v1/openbatch/batches/${mine.doneBatchId}/chunks`],
+  ['list the batch’s requests', 'GET', () => `/v1/openbatch/batches/${mine.doneBatchId}/requests`],
+  [
+    'read one of the batch’s requests',
+    'GET',
+    () => `/v1/openbatch/batches/${mine.doneBatchId}/requests/iso-0`,
+  ],
+  ['retry the batch', 'POST', () => `/v1/openbatch/batches/${mine.doneBatchId}/retry`],
+  [
+    'retry the batch’s requests by custom_id',
+    'POST',
+    () => `/v1/openbatch/batches/${mine.doneBatchId}/retry`,
+    () => jsonBody({ custom_ids: ['iso-0'] }),
+  ],
   [
     'run a batch over the input file',
     'POST',
