@@ -540,6 +540,100 @@ describe('the app, at route level against a fake API', () => {
     expect(screen.queryByText(/Processed/)).toBeNull();
   });
 
+  it('lists requests from the per-request API, opens one, and retries the failed in a new batch it opens', async () => {
+    const source = batch(
+      {
+        id: 'batch_src',
+        status: 'completed',
+        in_progress_at: s - 30,
+        completed_at: s - 10,
+        created_at: s - 40,
+      },
+      { total: 3, completed: 1, failed: 2 },
+    );
+    const retryBatch = batch(
+      { id: 'batch_retry', status: 'validating', created_at: s },
+      { total: 2, completed: 0, failed: 0 },
+    );
+    retryBatch.openbatch = { ...retryBatch.openbatch, retry_of: 'batch_src' } as typeof retryBatch.openbatch;
+    const row = (line: number, status: 'succeeded' | 'failed') => ({
+      object: 'batch.request',
+      id: `line_${line}`,
+      custom_id: `q-${line}`,
+      line,
+      status,
+      pool: 'spot',
+      attempts: status === 'failed' ? 2 : 1,
+      http_status: status === 'failed' ? 500 : 200,
+      error_code: status === 'failed' ? 'engine_error' : null,
+    });
+    const api = fakeFetch((method, path, body) => {
+      if (method === 'POST' && path === '/openbatch/batches/batch_src/retry') {
+        expect(body).toEqual({ custom_ids: ['q-3'] });
+        return retryBatch;
+      }
+      if (path.startsWith('/batches/batch_src')) return source;
+      if (path.startsWith('/batches/batch_retry')) return retryBatch;
+      if (path.startsWith('/openbatch/batches/batch_src/chunks')) return { object: 'list', data: [] };
+      if (path.startsWith('/openbatch/batches/batch_retry/chunks')) return { object: 'list', data: [] };
+      if (path === '/openbatch/batches/batch_src/requests?limit=100')
+        return {
+          object: 'list',
+          data: [row(1, 'succeeded'), row(2, 'failed')],
+          first_id: 'line_1',
+          last_id: 'line_2',
+          has_more: true,
+        };
+      if (path === '/openbatch/batches/batch_src/requests?after=line_2&limit=100')
+        return {
+          object: 'list',
+          data: [row(3, 'failed')],
+          first_id: 'line_3',
+          last_id: 'line_3',
+          has_more: false,
+        };
+      if (path === '/openbatch/batches/batch_src/requests/q-2')
+        return {
+          ...row(2, 'failed'),
+          method: 'POST',
+          url: '/v1/chat/completions',
+          body: { model: 'sim-small', messages: [{ role: 'user', content: 'line two' }] },
+          result: {
+            id: 'r2',
+            custom_id: 'q-2',
+            response: { status_code: 500, request_id: 'x', body: {} },
+            error: null,
+          },
+        };
+      return new Response('{}', { status: 404 });
+    });
+    vi.stubGlobal('fetch', api.fetch);
+    sessionStorage.setItem('openbatch.apiKey', 'sk-test');
+    const user = userEvent.setup();
+    render(<App config={testConfig} router={createAppRouter({ initialEntries: ['/batches/batch_src'] })} />);
+    await screen.findAllByTestId('request-row');
+    expect(screen.getAllByTestId('request-row')).toHaveLength(2);
+    await user.click(screen.getByRole('button', { name: 'Load more requests' }));
+    await waitFor(() => expect(screen.getAllByTestId('request-row')).toHaveLength(3));
+    expect(screen.getByRole('button', { name: 'Failed 2' })).toBeTruthy();
+    // The file-based view is not used where the API lists requests.
+    expect(api.calls.some((c) => c.path.includes('/content'))).toBe(false);
+
+    await user.click(screen.getByRole('button', { name: 'Open q-2' }));
+    const drawer = await screen.findByRole('dialog', { hidden: true, name: 'q-2' });
+    await waitFor(() => expect(drawer.textContent).toContain('"line two"'));
+    await user.click(within(drawer).getByRole('button', { name: 'Close request', hidden: true }));
+
+    await user.click(screen.getByRole('checkbox', { name: 'Choose q-3 for retry' }));
+    await user.click(screen.getByRole('button', { name: 'Retry 1 chosen' }));
+    await user.click(screen.getByRole('button', { name: 'Create retry batch', hidden: true }));
+    await waitFor(() => expect(screen.getByTestId('batch-id').textContent).toBe('batch_retry'));
+    expect(screen.getByRole('link', { name: 'batch_src' })).toBeTruthy(); // "Retry of"
+    expect(api.calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual([
+      '/openbatch/batches/batch_src/retry',
+    ]);
+  });
+
   it('asks for a new key when the API answers 401', async () => {
     vi.stubGlobal(
       'fetch',

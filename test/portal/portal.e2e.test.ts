@@ -295,4 +295,50 @@ describe('portal in a real browser', () => {
     await page.getByText(`Reusing the input file of ${done?.id}`).waitFor();
     await shot('12-clone');
   });
+
+  it("lists a batch's requests, opens one, and retries the failed ones in a new batch it opens", async () => {
+    const batches = await api<{ data: { id: string; metadata: Record<string, string> | null }[] }>(
+      '/batches',
+    );
+    const source = batches.data.find((b) => b.metadata?.project === 'greetings');
+    const counts = (await api<{ request_counts: { failed: number } }>(`/batches/${source?.id}`))
+      .request_counts;
+    await page.goto(`${rt.url}/batches/${source?.id}`);
+    await page.getByTestId('request-row').first().waitFor();
+    expect(await page.getByTestId('request-row').count()).toBe(40);
+    await page.getByRole('button', { name: `Failed ${counts.failed}` }).click();
+    await expect.poll(() => page.getByTestId('request-row').count()).toBe(counts.failed);
+    const first = page.getByTestId('request-row').first();
+    const customId = (await first.getByRole('cell').nth(2).innerText()).trim();
+    await first.getByRole('button', { name: `Open ${customId}` }).click();
+    const drawer = page.getByRole('dialog', { name: customId });
+    await drawer.getByText('Input body · POST /v1/chat/completions').waitFor();
+    await drawer
+      .getByText(/"custom_id"/)
+      .first()
+      .waitFor(); // its error line
+    await checkBothWidths(page, '13-request-drawer');
+    expect(await a11yViolations(page)).toEqual([]);
+    await drawer.getByRole('button', { name: 'Close request' }).click();
+
+    await page.getByRole('button', { name: 'Retry failed' }).click();
+    await page
+      .getByRole('dialog', { name: 'Retry in a new batch?' })
+      .getByRole('button', { name: 'Create retry batch' })
+      .click();
+    await page.waitForURL(
+      (url) => url.pathname.startsWith('/batches/batch_') && !url.pathname.endsWith(source?.id ?? ''),
+    );
+    await page.getByText('Retry batch created').waitFor();
+    await page
+      .getByRole('link', { name: source?.id ?? '' })
+      .last()
+      .waitFor(); // "Retry of"
+    await page
+      .getByTestId('batch-status')
+      .filter({ hasText: /Completed|Failed/ })
+      .waitFor({ timeout: 60_000 });
+    expect(Number(await page.getByTestId('count-total').innerText())).toBe(counts.failed);
+    await shot('14-retry-batch');
+  });
 });

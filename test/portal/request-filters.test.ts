@@ -4,6 +4,7 @@ import {
   countRequestsByStatus,
   filterRequests,
   isRetryable,
+  retryState,
 } from '../../portal/src/features/requests/utils/request-filters.js';
 
 const req = (line: number, over: Partial<BatchRequest> = {}): BatchRequest => ({
@@ -63,5 +64,35 @@ describe('countRequestsByStatus', () => {
 describe('isRetryable', () => {
   it('is true of failed and expired requests only', () => {
     expect(rows.filter(isRetryable).map((r) => r.line)).toEqual([3, 2]);
+  });
+});
+
+describe('retryState', () => {
+  const counts = { total: 10, completed: 6, failed: 2 };
+  it('retries the failed requests of an ended batch, and an expired batch its unfinished ones too', () => {
+    expect(retryState({ status: 'completed', request_counts: counts })).toEqual({
+      retryable: 2,
+      disabledReason: null,
+    });
+    expect(retryState({ status: 'expired', request_counts: counts })).toEqual({
+      retryable: 4,
+      disabledReason: null,
+    });
+    // A cancelled batch's unfinished requests are cancelled, not retried by default.
+    expect(retryState({ status: 'cancelled', request_counts: counts })).toEqual({
+      retryable: 2,
+      disabledReason: null,
+    });
+  });
+
+  it('says why a running or failed batch cannot be retried', () => {
+    for (const status of ['validating', 'in_progress', 'finalizing', 'cancelling'] as const)
+      expect(retryState({ status, request_counts: counts }).disabledReason, status).toBe(
+        'The batch is still running; retry it once it has ended.',
+      );
+    expect(retryState({ status: 'failed', request_counts: { total: 0, completed: 0, failed: 0 } })).toEqual({
+      retryable: 0,
+      disabledReason: 'The batch failed validation: no request ran to retry.',
+    });
   });
 });

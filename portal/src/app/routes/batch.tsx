@@ -1,6 +1,6 @@
 import { Copy, SearchX } from 'lucide-react';
 import type { ReactNode } from 'react';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { ButtonLink } from '../../components/ui/button';
 import { Card, CardBody, CardHeader } from '../../components/ui/card';
 import { CopyButton } from '../../components/ui/copy-button';
@@ -20,11 +20,13 @@ import { CancelBatchButton } from '../../features/batches/components/cancel-batc
 import { processedLabel, successRateLabel } from '../../features/batches/utils/progress';
 import { RequestResults } from '../../features/files/components/request-results';
 import { type BatchFileRef, ResultFiles } from '../../features/files/components/result-files';
+import { RequestsPanel } from '../../features/requests/components/requests-panel';
 import { useDocumentTitle } from '../../hooks/use-document-title';
 import { useNow } from '../../hooks/use-now';
 import { ApiError } from '../../lib/api-client';
 import { isActive, isCancellable, pendingRequests, statusLabel } from '../../lib/batch-status';
 import { formatDateTime, formatNumber } from '../../lib/format';
+import type { Batch } from '../../types/api';
 
 function BatchRoute() {
   const { batchId = '' } = useParams();
@@ -69,7 +71,7 @@ function BatchRoute() {
       </>
     );
   }
-  return <BatchDetails view={q.data} crumbs={crumbs} />;
+  return <BatchDetails key={q.data.batch.id} view={q.data} crumbs={crumbs} />;
 }
 
 /** The whole page renders from one snapshot (`view`): no figure can run ahead of another. */
@@ -209,27 +211,12 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
           </Card>
 
           <Card aria-labelledby="requests">
-            <CardHeader
-              id="requests"
-              title="Requests"
-              description="Each request's outcome, from the output and error files."
-            />
+            <CardHeader id="requests" title="Requests" description="Each request's status and result." />
             <div className="py-4">
-              {b.output_file_id || b.error_file_id ? (
-                <RequestResults outputFileId={b.output_file_id} errorFileId={b.error_file_id} />
+              {c.total > 0 ? (
+                <RequestsPanel batch={b} fallback={<FileRequests batch={b} />} />
               ) : (
-                <div className="px-5">
-                  {ended ? (
-                    <p className="text-[13px] text-muted">
-                      No request results: the batch ended before any request ran.
-                    </p>
-                  ) : (
-                    <Unavailable title="Per-request status while the batch runs">
-                      The API reports requests only through the output and error files, written when the batch
-                      finishes. A live per-request view needs a per-request status API.
-                    </Unavailable>
-                  )}
-                </div>
+                <FileRequests batch={b} />
               )}
             </div>
           </Card>
@@ -256,6 +243,20 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
                 <Detail label="Input file">
                   <span className="font-mono text-xs">{b.input_file_id}</span>
                 </Detail>
+                {b.openbatch?.retry_of ? (
+                  <Detail label="Retry of">
+                    <BatchLink id={b.openbatch.retry_of} />
+                  </Detail>
+                ) : null}
+                {b.openbatch?.retries?.length ? (
+                  <Detail label="Retried in">
+                    <span className="flex flex-col items-end gap-0.5">
+                      {b.openbatch.retries.map((id) => (
+                        <BatchLink key={id} id={id} />
+                      ))}
+                    </span>
+                  </Detail>
+                ) : null}
               </dl>
             </CardBody>
           </Card>
@@ -277,6 +278,35 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
         </div>
       </div>
     </>
+  );
+}
+
+/**
+ * Requests from the output and error files: where the API has no per-request endpoint, and for a
+ * batch that ended before any request ran.
+ */
+function FileRequests({ batch: b }: { batch: Batch }) {
+  if (b.output_file_id || b.error_file_id)
+    return <RequestResults outputFileId={b.output_file_id} errorFileId={b.error_file_id} />;
+  return (
+    <div className="px-5">
+      {!isActive(b) ? (
+        <p className="text-[13px] text-muted">No request results: the batch ended before any request ran.</p>
+      ) : (
+        <Unavailable title="Per-request status while the batch runs">
+          The API reports requests only through the output and error files, written when the batch finishes. A
+          live per-request view needs a per-request status API.
+        </Unavailable>
+      )}
+    </div>
+  );
+}
+
+function BatchLink({ id }: { id: string }) {
+  return (
+    <Link to={`/batches/${id}`} className="font-mono text-xs text-accent hover:underline">
+      {id}
+    </Link>
   );
 }
 

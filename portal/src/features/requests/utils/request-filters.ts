@@ -1,3 +1,4 @@
+import type { Batch } from '../../../types/api';
 import type { BatchRequest, RequestStatus } from '../types';
 
 /** Every status, in run order; a status the API adds is a type error here until it is placed. */
@@ -60,3 +61,28 @@ export function countRequestsByStatus(
 /** Requests a retry would run again by default: failed and expired. */
 export const isRetryable = (r: Pick<BatchRequest, 'status'>): boolean =>
   r.status === 'failed' || r.status === 'expired';
+
+/**
+ * What a retry of the whole batch would run again, and why it cannot yet: the API retries ended
+ * batches only (completed, expired, cancelled), by default their failed and expired requests (an
+ * expired batch's unfinished requests are expired; a cancelled batch's are cancelled).
+ */
+export function retryState(b: Pick<Batch, 'status' | 'request_counts'>): {
+  retryable: number;
+  disabledReason: string | null;
+} {
+  const c = b.request_counts;
+  const unfinished = Math.max(0, c.total - c.completed - c.failed);
+  const retryable = c.failed + (b.status === 'expired' ? unfinished : 0);
+  switch (b.status) {
+    case 'validating':
+    case 'in_progress':
+    case 'finalizing':
+    case 'cancelling':
+      return { retryable, disabledReason: 'The batch is still running; retry it once it has ended.' };
+    case 'failed':
+      return { retryable: 0, disabledReason: 'The batch failed validation: no request ran to retry.' };
+    default:
+      return { retryable, disabledReason: null };
+  }
+}
