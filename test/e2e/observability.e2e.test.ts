@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,11 @@ import { resultLines, sdk, upload, waitUntilEnded } from '../support/sdk.js';
  *   holds the API key, a request's content or a model's output, while the lines do carry the
  *   context (function, AWS request id, cold start, tenant, batch, chunk);
  * - `GET /metrics` shows the API, scheduler, worker and finalizer series with the values the
- *   run implies.
+ *   run implies, and the engine's own figures read from its Prometheus endpoint.
+ *
+ * The workers talk over HTTP to a small vLLM look-alike: it answers chat completions with a
+ * unique text and known usage, fails each request's first try once (a 500, which the worker
+ * retries), and publishes vLLM's gauges at /metrics and a /health.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const workerLog = join(root, '.openbatch/workers.log');
@@ -24,6 +30,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'openbatch-observability-'));
 // Unique strings: none can appear in a log by chance, or from another run.
 const apiKey = `sk-obs-${randomUUID()}`;
 const marker = `private-words-${randomUUID()}`;
+const modelSaid = `model-said-${randomUUID()}`;
+const TOKENS_PER_ANSWER = 5;
 const LINES = 12;
 const input = Array.from({ length: LINES }, (_, i) =>
   JSON.stringify({
@@ -34,6 +42,55 @@ const input = Array.from({ length: LINES }, (_, i) =>
   }),
 ).join('\n');
 
+/** vLLM's gauges as its /metrics publishes them: KV-cache usage 0.42, 3 running, 7 waiting. */
+const vllmMetrics = [
+  '# TYPE vllm:gpu_cache_usage_perc gauge',
+  'vllm:gpu_cache_usage_perc{model_name="test-model"} 0.42',
+  '# TYPE vllm:num_requests_running gauge',
+  'vllm:num_requests_running{model_name="test-model"} 3.0',
+  '# TYPE vllm:num_requests_waiting gauge',
+  'vllm:num_requests_waiting{model_name="test-model"} 7.0',
+  '',
+].join('\n');
+
+function startEngine(): Promise<Server> {
+  const tried = new Set<string>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/health') return void res.writeHead(200).end();
+      if (req.url === '/metrics')
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end(vllmMetrics);
+      const body = Buffer.concat(chunks).toString();
+      if (!tried.has(body)) {
+        tried.add(body);
+        res.writeHead(500, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ error: { message: 'warming up', type: 'server_error' } }));
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: `chatcmpl-${randomUUID()}`,
+          object: 'chat.completion',
+          created: 1_700_000_000,
+          model: 'test-model',
+          choices: [
+            { index: 0, message: { role: 'assistant', content: `${modelSaid} here` }, finish_reason: 'stop' },
+          ],
+          usage: {
+            prompt_tokens: 4,
+            completion_tokens: TOKENS_PER_ANSWER,
+            total_tokens: 4 + TOKENS_PER_ANSWER,
+          },
+        }),
+      );
+    });
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
+
+let engine: Server | undefined;
 let main: MainProcess | undefined;
 let client: OpenAI;
 let output = '';
@@ -46,6 +103,7 @@ let metrics = '';
 beforeAll(async () => {
   // Other local runtimes on this machine append to the same worker log: read only what follows.
   workerLogFrom = existsSync(workerLog) ? statSync(workerLog).size : 0;
+  engine = await startEngine();
   main = await startMain(
     {
       OPENBATCH_DATA_DIR: dataDir,
@@ -53,6 +111,8 @@ beforeAll(async () => {
       OPENBATCH_METRICS: 'on',
       LOG_LEVEL: 'debug',
       CHUNK_MAX_LINES: '4',
+      ENGINE_URL: `http://127.0.0.1:${(engine.address() as AddressInfo).port}/v1`,
+      METRICS_INTERVAL_SECONDS: '1',
     },
     ['--fresh'],
   );
@@ -86,16 +146,22 @@ beforeAll(async () => {
     ).id,
     90_000,
   );
-  // The finalizer's and workers' flushes reach the runtime over IPC right after their work.
-  for (let i = 0; i < 50; i++) {
+  // The finalizer's flush reaches the runtime right after its work; the engine's gauges with the
+  // workers' next probe and flush (every second here).
+  for (let i = 0; i < 100; i++) {
     metrics = await (await fetch(`${main.url}/metrics`)).text();
-    if (/openbatch_bytes_written_total\{function="finalizer"\}/.test(metrics)) break;
+    if (
+      /openbatch_bytes_written_total\{function="finalizer"\}/.test(metrics) &&
+      /openbatch_engine_kv_cache_usage_percent\{pool="spot"\}/.test(metrics)
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
 }, 240_000);
 
 afterAll(async () => {
   await stopMain(main);
+  engine?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -148,10 +214,9 @@ describe('a full run through npm start', () => {
 
   it('logs no API key, request content or model output, in any function or worker line', () => {
     const lines = logLines();
-    // The model's output, as it is in the output file (the simulated engine quotes the prompt).
-    const reply = /"content":"(Simulated reply to: [^"]+)"/.exec(outputText)?.[1];
-    expect(reply).toBeDefined();
-    const secrets = [apiKey, marker, reply as string, 'Simulated reply to'];
+    // The model's output is in the output file, and nowhere in the logs.
+    expect(outputText).toContain(modelSaid);
+    const secrets = [apiKey, marker, modelSaid];
     const leaks = lines
       .filter((l) => secrets.some((s) => l.text.includes(s)))
       .map((l) => l.text.slice(0, 300));
@@ -204,12 +269,20 @@ describe('a full run through npm start', () => {
     expect(sample('openbatch_chunks_planned_total', { function: 'scheduler' })).toBe(LINES / 4);
     const code = failed.errors?.data?.[0]?.code as string;
     expect(sample('openbatch_validation_failures_total', { function: 'scheduler', code })).toBeGreaterThan(0);
-    // Workers: every request once, with its latency and tokens.
+    // Workers: every request once; each first try failed with a 500 and was retried, so two
+    // engine calls per request, each timed; the tokens the engine reported.
     expect(total('openbatch_requests_run_total')).toBe(LINES);
     expect(total('openbatch_chunks_completed_total')).toBe(LINES / 4);
-    expect(total('openbatch_engine_latency_seconds_count')).toBe(LINES);
-    expect(total('openbatch_tokens_generated_total')).toBeGreaterThan(LINES);
     expect(total('openbatch_chunk_duration_seconds_count')).toBe(LINES / 4);
+    expect(total('openbatch_engine_latency_seconds_count')).toBe(2 * LINES);
+    expect(total('openbatch_worker_errors_total', { code: '500' })).toBe(LINES);
+    expect(total('openbatch_engine_retries_total')).toBe(LINES);
+    expect(total('openbatch_tokens_generated_total')).toBe(TOKENS_PER_ANSWER * LINES);
+    // The engine's own figures, from its Prometheus endpoint, and its health.
+    expect(sample('openbatch_engine_kv_cache_usage_percent', { pool: 'spot' })).toBeCloseTo(42, 6);
+    expect(sample('openbatch_engine_requests_running', { pool: 'spot' })).toBe(3);
+    expect(sample('openbatch_engine_requests_waiting', { pool: 'spot' })).toBe(7);
+    expect(sample('openbatch_engine_unhealthy_total', { pool: 'spot' })).toBe(0);
     // Finalizer: one finalization, and the bytes it wrote are the output file's.
     expect(sample('openbatch_finalize_duration_seconds_count', { function: 'finalizer' })).toBe(1);
     expect(sample('openbatch_bytes_written_total', { function: 'finalizer' })).toBe(
