@@ -2,8 +2,13 @@ import type { Engine, EngineResponse } from './engine/engine.js';
 
 /** What the engine did since the last `take()`. */
 export interface EngineFigures {
-  /** Milliseconds of each answered call (errors included). */
+  /**
+   * Milliseconds of the answered calls (errors included): every one, or a uniform sample of
+   * `maxSamples` of them when there were more, so a busy engine's flush stays a few EMF lines.
+   */
   latenciesMs: number[];
+  /** Answered calls, sampled or not. */
+  answered: number;
   /** Tokens the engine generated (`usage.completion_tokens`, or `output_tokens` of the Responses API). */
   tokens: number;
   /** Calls that sent a request again after a failed try. */
@@ -12,7 +17,13 @@ export interface EngineFigures {
   errors: Map<string, number>;
 }
 
-const empty = (): EngineFigures => ({ latenciesMs: [], tokens: 0, retries: 0, errors: new Map() });
+const empty = (): EngineFigures => ({
+  latenciesMs: [],
+  answered: 0,
+  tokens: 0,
+  retries: 0,
+  errors: new Map(),
+});
 
 function generatedTokens(body: unknown): number {
   const usage = (body as { usage?: Record<string, unknown> } | null)?.usage;
@@ -32,7 +43,7 @@ export class MeasuredEngine implements Engine {
 
   constructor(
     private readonly engine: Engine,
-    private readonly now: () => number = () => performance.now(),
+    private readonly opts: { now?: () => number; maxSamples?: number; random?: () => number } = {},
   ) {}
 
   get name(): string {
@@ -42,7 +53,8 @@ export class MeasuredEngine implements Engine {
   async send(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<EngineResponse> {
     if (this.sent.has(body)) this.figures.retries += 1;
     else this.sent.add(body);
-    const started = this.now();
+    const now = this.opts.now ?? (() => performance.now());
+    const started = now();
     let res: EngineResponse;
     try {
       res = await this.engine.send(path, body, signal);
@@ -51,7 +63,7 @@ export class MeasuredEngine implements Engine {
       if (!signal?.aborted) this.count(timedOut(err) ? 'timeout' : 'unreachable');
       throw err;
     }
-    this.figures.latenciesMs.push(this.now() - started);
+    this.sample(now() - started);
     if (res.status >= 400) this.count(String(res.status));
     else this.figures.tokens += generatedTokens(res.body);
     return res;
@@ -66,6 +78,18 @@ export class MeasuredEngine implements Engine {
     const taken = this.figures;
     this.figures = empty();
     return taken;
+  }
+
+  /** Reservoir sampling (algorithm R): each answered call equally likely to be kept. */
+  private sample(ms: number): void {
+    const f = this.figures;
+    const max = this.opts.maxSamples ?? 1000;
+    f.answered += 1;
+    if (f.latenciesMs.length < max) f.latenciesMs.push(ms);
+    else {
+      const j = Math.floor((this.opts.random ?? Math.random)() * f.answered);
+      if (j < max) f.latenciesMs[j] = ms;
+    }
   }
 
   private count(code: string): void {

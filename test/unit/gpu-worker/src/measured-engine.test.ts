@@ -22,7 +22,7 @@ describe('MeasuredEngine', () => {
     let t = 0;
     const engine = new MeasuredEngine(
       scripted([ok({ completion_tokens: 7, prompt_tokens: 3 }), ok({ output_tokens: 5 }), ok({})]),
-      () => (t += 10),
+      { now: () => (t += 10) },
     );
     for (let i = 0; i < 3; i++) await engine.send('/v1/chat/completions', { n: i });
     const f = engine.take();
@@ -30,7 +30,8 @@ describe('MeasuredEngine', () => {
     expect(f.tokens).toBe(12);
     expect(f.retries).toBe(0);
     expect(f.errors.size).toBe(0);
-    expect(engine.take()).toEqual({ latenciesMs: [], tokens: 0, retries: 0, errors: new Map() });
+    expect(f.answered).toBe(3);
+    expect(engine.take()).toEqual({ latenciesMs: [], answered: 0, tokens: 0, retries: 0, errors: new Map() });
   });
 
   it('counts errors by code and a body sent again as a retry', async () => {
@@ -60,5 +61,22 @@ describe('MeasuredEngine', () => {
     stop.abort('SIGTERM');
     await expect(engine.send('/v1/embeddings', {}, stop.signal)).rejects.toThrow();
     expect(engine.take().errors.size).toBe(0);
+  });
+
+  it('keeps a uniform sample of at most maxSamples latencies, and counts every call', async () => {
+    let t = 0;
+    const engine = new MeasuredEngine(
+      { name: 'x', send: async () => ({ status: 200, body: {} }) },
+      // Call i takes i ms; the random draw always keeps the newest call in slot 0.
+      { now: () => t, maxSamples: 4, random: () => 0 },
+    );
+    for (let i = 1; i <= 10; i++) {
+      const p = engine.send('/v1/chat/completions', {});
+      t += i;
+      await p;
+    }
+    const f = engine.take();
+    expect(f.answered).toBe(10);
+    expect(f.latenciesMs).toEqual([10, 2, 3, 4]);
   });
 });
