@@ -1,5 +1,5 @@
 import type { QueueName } from './app/declaration.js';
-import type { BatchRecord } from './batches/batch-record.js';
+import type { BatchRecord, ChunkProgress } from './batches/batch-record.js';
 import type { BatchRef } from './chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from './chunks/chunk-record.js';
 import type { ChunkRange } from './chunks/plan-chunks.js';
@@ -126,6 +126,13 @@ export interface BatchRepo {
     checkpoint: { key: string; lines: number } | undefined,
     interrupted?: boolean,
   ): Promise<boolean>;
+  /**
+   * A running chunk's lines finished so far, shown in its batch's request_counts until the
+   * chunk completes (its completion removes them): set, never added, and only while the chunk
+   * is pending, so a retried or late attempt cannot count a line twice. False when the chunk is
+   * done or the batch no longer running.
+   */
+  reportProgress(ref: BatchRef, chunk: number, progress: ChunkProgress): Promise<boolean>;
   markEscalated(ref: BatchRef, chunks: readonly number[]): Promise<void>;
   /** Moves a validating batch from validation segment `from` to `to`; false if another run did. */
   advanceValidation(ref: BatchRef, from: number, to: number, nowS: number): Promise<boolean>;

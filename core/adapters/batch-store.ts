@@ -8,7 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { BatchRecord } from '../batches/batch-record.js';
+import type { BatchRecord, ChunkProgress } from '../batches/batch-record.js';
 import { isTerminal, predecessorsOf, timestampField } from '../batches/lifecycle.js';
 import { type BatchRef, batchKey } from '../chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from '../chunks/chunk-record.js';
@@ -252,13 +252,16 @@ export class BatchStore implements BatchRepo {
                   'ADD #completed :c, #failed :f, chunks_done :one, #poolRequests :n' +
                   (outcome.usage
                     ? ', usage_input :ui, usage_cached :uc, usage_output :uo, usage_reasoning :ur'
-                    : ''),
+                    : '') +
+                  // Its live progress gives way to the final counts above.
+                  ' REMOVE #progress',
                 ConditionExpression: '#status = :running',
                 ExpressionAttributeNames: {
                   '#status': 'status',
                   '#completed': 'completed',
                   '#failed': 'failed',
                   '#poolRequests': `${outcome.pool}_requests`,
+                  '#progress': `progress_${chunk}`,
                 },
                 ExpressionAttributeValues: {
                   ':c': outcome.completed,
@@ -305,6 +308,45 @@ export class BatchStore implements BatchRepo {
    * interruption (counted on the chunk and the batch), or as progress while it runs, so that a
    * worker killed without warning loses at most the lines since its last checkpoint.
    */
+  async reportProgress(ref: BatchRef, chunk: number, progress: ChunkProgress): Promise<boolean> {
+    try {
+      // One call: the chunk must still be pending (a completion removes the progress in a
+      // transaction too, so the two are ordered) and the batch running.
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.chunksTable,
+                Key: { batch_key: batchKey(ref), chunk },
+                ConditionExpression: '#status = :pending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':pending': 'pending' },
+              },
+            },
+            {
+              Update: {
+                TableName: this.batchesTable,
+                Key: { tenant: ref.tenant, id: ref.batchId },
+                UpdateExpression: 'SET #progress = :p',
+                ConditionExpression: '#status = :running',
+                ExpressionAttributeNames: { '#status': 'status', '#progress': `progress_${chunk}` },
+                ExpressionAttributeValues: {
+                  ':p': { completed: progress.completed, failed: progress.failed },
+                  ':running': 'in_progress',
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async saveCheckpoint(
     ref: BatchRef,
     chunk: number,

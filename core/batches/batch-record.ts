@@ -2,15 +2,28 @@ import { toUnixSeconds } from '../clock.js';
 import type {
   BatchError,
   BatchObject,
+  BatchPriority,
   BatchStatus,
   ExpiresAfter,
   OpenBatchExtension,
 } from '../openai/schemas.js';
+import { parseWindow } from '../sla/windows.js';
 import { toBatchUsage } from '../results/usage.js';
 import type { EndReason } from './lifecycle.js';
 
+/** Lines a running chunk has finished so far (its live progress). */
+export interface ChunkProgress {
+  completed: number;
+  failed: number;
+}
+
 /** A batch as stored in the batches table. Timestamps are unix seconds, as OpenAI's. */
 export interface BatchRecord {
+  /**
+   * Live progress of each running chunk, `progress_<chunk>`: set by the worker every few
+   * seconds, removed by the chunk's completion (which adds the final counts instead).
+   */
+  [chunkProgress: `progress_${number}`]: ChunkProgress | undefined;
   tenant: string;
   id: string;
   endpoint: string;
@@ -40,7 +53,7 @@ export interface BatchRecord {
   output_file_id?: string;
   error_file_id?: string;
   model?: string;
-  priority: 'normal' | 'high';
+  priority: BatchPriority;
   chunk_count?: number;
   /**
    * Validation segments done so far, for a file too large for one scheduler invocation; the
@@ -70,8 +83,22 @@ export interface BatchRecord {
   usage_reasoning?: number;
   /** Unix seconds until which one finalizer owns the batch. */
   finalizer_lease?: number;
-  /** Set by the SLA monitor when it escalated the batch's work to dedicated capacity. */
+  /**
+   * Set by the SLA monitor: the policy judged the batch at risk of missing its window (escalated
+   * to dedicated capacity for its deadline, or with nowhere better to go). Cleared when the
+   * batch de-escalates.
+   */
   at_risk?: boolean;
+  /**
+   * The policy's escalation state (core/policy `Escalation`), handed back to it every sweep:
+   * whether the batch's work goes to dedicated capacity for its deadline, and since when (unix
+   * ms; the de-escalation dwell counts from here). Absent until the first sweep.
+   */
+  escalation?: { escalated: boolean; since_ms: number };
+  /** The pool the batch's new chunk messages go to, as the policy last routed it. */
+  route_pool?: 'spot' | 'dedicated';
+  /** Why the batch was admitted although it may miss its window (SLA_ADMISSION=warn). */
+  admission_warning?: string | null;
   /** Present only while the batch runs: the key of the sparse `active-by-expiry` index. */
   active?: 'yes';
   /** The batch whose requests this one retries. */
@@ -91,7 +118,7 @@ export function newBatchRecord(input: {
   windowMs: number;
   metadata: Record<string, string> | null | undefined;
   outputExpiresAfter?: ExpiresAfter | null | undefined;
-  priority: 'normal' | 'high' | undefined;
+  priority: BatchPriority | undefined;
   nowMs: number;
   retryOf?: string;
 }): BatchRecord {
@@ -137,7 +164,7 @@ export function toBatchObject(r: BatchRecord): BatchObject {
     expired_at: r.expired_at ?? null,
     cancelling_at: r.cancelling_at ?? null,
     cancelled_at: r.cancelled_at ?? null,
-    request_counts: { total: r.total, completed: r.completed, failed: r.failed },
+    request_counts: requestCounts(r),
     metadata: r.metadata ?? null,
     ...(r.model ? { model: r.model } : {}),
     usage: toBatchUsage({
@@ -150,7 +177,26 @@ export function toBatchObject(r: BatchRecord): BatchObject {
   };
 }
 
-/** SLA state: met or breached once ended; at risk once the SLA monitor escalated it. */
+/**
+ * The batch's request counts: the done chunks' counters plus, while it runs, the lines its
+ * running chunks have finished so far. Once the batch ends, the finalizer's counts (from the
+ * chunk records) are the whole story and leftover progress is ignored.
+ */
+export function requestCounts(r: BatchRecord): { total: number; completed: number; failed: number } {
+  let completed = r.completed;
+  let failed = r.failed;
+  if (r.status === 'in_progress') {
+    for (const [key, value] of Object.entries(r)) {
+      if (!key.startsWith('progress_') || typeof value !== 'object' || value === null) continue;
+      const p = value as Partial<ChunkProgress>;
+      completed += Number(p.completed) || 0;
+      failed += Number(p.failed) || 0;
+    }
+  }
+  return { total: r.total, completed: Math.min(completed, r.total), failed: Math.min(failed, r.total) };
+}
+
+/** SLA state: met or breached once ended; at risk while the SLA monitor's policy says so. */
 export function slaState(r: BatchRecord): OpenBatchExtension['sla']['state'] {
   switch (r.status) {
     case 'completed':
@@ -169,6 +215,7 @@ export function slaState(r: BatchRecord): OpenBatchExtension['sla']['state'] {
 function openbatchExtension(r: BatchRecord): OpenBatchExtension {
   return {
     priority: r.priority,
+    ...(r.admission_warning ? { admission_warning: r.admission_warning } : {}),
     sla: { deadline_at: r.expires_at, state: slaState(r) },
     pools: { spot: r.spot_requests ?? 0, dedicated: r.dedicated_requests ?? 0 },
     chunks: {
@@ -182,10 +229,7 @@ function openbatchExtension(r: BatchRecord): OpenBatchExtension {
   };
 }
 
-/** Parses a completion window such as `24h`, `90m` or `30s` into milliseconds. */
+/** Parses a completion window such as `7d`, `24h`, `90m` or `30s` into milliseconds. */
 export function completionWindowMs(window: string): number | undefined {
-  const m = /^(\d+)([smh])$/.exec(window);
-  if (!m) return undefined;
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  return parseWindow(window);
 }

@@ -34,6 +34,8 @@ export interface ChunkRunOptions {
   handOffTo?: () => Promise<HandOff>;
   /** How often a running chunk checkpoints its finished lines (default 15 s). */
   checkpointEveryMs?: number;
+  /** How often a running chunk shows its finished lines in the batch's request_counts (default 3 s). */
+  progressEveryMs?: number;
   /** SIMULATED spot interruption for tests and local runs: interrupt after this many finished lines. */
   simulateInterruptionAfter?: number;
   retryMinTimeoutMs?: number;
@@ -106,6 +108,7 @@ export async function runChunk(
   let ran = 0;
   const source = await deps.blobs.stream(msg.key, { start: msg.byteStart, end: msg.byteEnd });
   const progress = checkpointPeriodically(deps, msg, finished, order, opts.checkpointEveryMs ?? 15_000);
+  const live = reportProgressPeriodically(deps, msg, finished, opts.progressEveryMs ?? 3_000);
   try {
     for await (const item of splitLines(source, {
       startOffset: msg.byteStart,
@@ -133,7 +136,7 @@ export async function runChunk(
     }
     await Promise.all(tasks);
   } finally {
-    await progress.stop();
+    await Promise.all([progress.stop(), live.stop()]);
   }
 
   if (finished.size < order.length) {
@@ -301,6 +304,47 @@ function checkpointPeriodically(
       if (await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint, false)) saved = size;
     });
     running = running.catch(() => {}); // a missed checkpoint is retried at the next tick
+  }, everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * Shows the chunk's finished lines in its batch's request_counts every `everyMs` while it
+ * runs, so a user watching a long chunk sees counts move instead of 0 for minutes. A report
+ * sets the chunk's progress (never adds), only while the chunk is pending; the completion
+ * replaces it with the final counts. Nothing is written when nothing changed, so a chunk that
+ * ends within `everyMs` costs no call.
+ */
+function reportProgressPeriodically(
+  deps: ChunkDeps,
+  msg: ChunkMessage,
+  finished: ReadonlyMap<number, ResultLine>,
+  everyMs: number,
+): { stop(): Promise<void> } {
+  const ref = { tenant: msg.tenant, batchId: msg.batchId };
+  let reported = 0;
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running || finished.size === reported) return;
+    const size = finished.size;
+    let completed = 0;
+    for (const result of finished.values()) if (isSuccess(result)) completed += 1;
+    running = deps.batches
+      .reportProgress(ref, msg.chunk, { completed, failed: size - completed })
+      .then(
+        () => {
+          reported = size;
+        },
+        () => {}, // shown at the next tick
+      )
+      .finally(() => {
+        running = undefined;
+      });
   }, everyMs);
   return {
     stop: async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newBatchRecord } from '../../core/batches/batch-record.js';
+import { type BatchRecord, newBatchRecord, toBatchObject } from '../../core/batches/batch-record.js';
 import type { ChunkRange } from '../../core/chunks/plan-chunks.js';
 import { startTestAws, type TestAws } from '../support/test-aws.js';
 
@@ -48,6 +48,25 @@ async function runningBatch(chunks: number) {
 const outcome = { completed: 9, failed: 1, outputKey: 'o', errorKey: 'e', pool: 'spot' as const };
 
 describe('BatchStore against the emulator', () => {
+  it('shows live progress of running chunks and replaces it with the final counts at completion, once', async () => {
+    const ref = await runningBatch(2);
+    expect(await t.deps.batches.reportProgress(ref, 0, { completed: 3, failed: 1 })).toBe(true);
+    expect(await t.deps.batches.reportProgress(ref, 1, { completed: 2, failed: 0 })).toBe(true);
+    expect(await t.deps.batches.reportProgress(ref, 0, { completed: 5, failed: 1 })).toBe(true); // set, not added
+    const live = await t.deps.batches.get(ref);
+    expect(toBatchObject(live as BatchRecord).request_counts).toEqual({ total: 20, completed: 7, failed: 1 });
+    expect(await t.deps.batches.completeChunk(ref, 0, outcome)).toBe(true);
+    // A late report from another attempt of the done chunk is refused.
+    expect(await t.deps.batches.reportProgress(ref, 0, { completed: 6, failed: 1 })).toBe(false);
+    const after = await t.deps.batches.get(ref);
+    expect(after?.progress_0).toBeUndefined();
+    expect(toBatchObject(after as BatchRecord).request_counts).toEqual({
+      total: 20,
+      completed: 11,
+      failed: 1,
+    });
+  });
+
   it('completes a chunk exactly once under concurrent completions', async () => {
     const ref = await runningBatch(2);
     const wins = await Promise.all(

@@ -1,6 +1,6 @@
 import type { QueueName } from '../../core/app/declaration.js';
 import type { Deps } from '../../core/app/deps.js';
-import type { BatchRecord } from '../../core/batches/batch-record.js';
+import type { BatchRecord, ChunkProgress } from '../../core/batches/batch-record.js';
 import { createBatch } from '../../core/batches/batches-service.js';
 import { isTerminal, predecessorsOf, timestampField } from '../../core/batches/lifecycle.js';
 import { scheduleBatch } from '../../core/batches/schedule-batch.js';
@@ -122,6 +122,7 @@ export class InMemoryBatchRepo implements BatchRepo {
     b.completed += outcome.completed;
     b.failed += outcome.failed;
     b.chunks_done = (b.chunks_done ?? 0) + 1;
+    delete b[`progress_${chunk}`];
     if (outcome.usage) {
       const u = outcome.usage;
       Object.assign(c, {
@@ -142,6 +143,14 @@ export class InMemoryBatchRepo implements BatchRepo {
 
   async listChunks(ref: BatchRef): Promise<ChunkRecord[]> {
     return [...(this.chunks.get(this.key(ref))?.values() ?? [])].sort((a, b) => a.chunk - b.chunk).map(clone);
+  }
+
+  async reportProgress(ref: BatchRef, chunk: number, progress: ChunkProgress) {
+    const b = this.batches.get(this.key(ref));
+    const c = this.chunks.get(this.key(ref))?.get(chunk);
+    if (b?.status !== 'in_progress' || c?.status !== 'pending') return false;
+    b[`progress_${chunk}`] = { ...progress };
+    return true;
   }
 
   async saveCheckpoint(

@@ -157,6 +157,38 @@ describe('runChunk (in-memory ports)', () => {
     expect((await deps.batches.listChunks(ref)).map((c) => c.usage_input)).toEqual([50, 40]);
   });
 
+  it('shows a running chunk’s finished lines in request_counts every few seconds, and counts them once when it completes', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '10', CHUNK_TAIL_MIN_LINES: '0' });
+    const { ref, msgs } = await scheduled(deps, 10);
+    const waiting: (() => void)[] = [];
+    let answered = 0;
+    // Lines 0-5 answer at once (q3 with a 400); the rest wait until released.
+    const gated: Engine = {
+      name: 'fake',
+      send: async (_url, body) => {
+        const n = Number(JSON.stringify(body.messages).match(/q(\d+)/)?.[1]);
+        if (n >= 6) await new Promise<void>((r) => waiting.push(r));
+        answered += 1;
+        return n === 3
+          ? { status: 400, body: { error: { message: 'bad', type: 'invalid_request_error' } } }
+          : { status: 200, body: { choices: [] } };
+      },
+    };
+    const counts = async () => toBatchObject((await deps.batches.get(ref)) as BatchRecord).request_counts;
+    const running = runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: gated, progressEveryMs: 5 });
+    await vi.waitFor(() => expect(answered).toBe(6));
+    await vi.waitFor(async () => expect(await counts()).toEqual({ total: 10, completed: 5, failed: 1 }));
+    // A report for a chunk no longer pending is refused, so a late attempt cannot count twice.
+    for (const release of waiting) release();
+    await running;
+    expect(await counts()).toEqual({ total: 10, completed: 9, failed: 1 });
+    expect(Object.keys((await deps.batches.get(ref)) ?? {}).filter((k) => k.startsWith('progress_'))).toEqual(
+      [],
+    );
+    expect(await deps.batches.reportProgress(ref, 0, { completed: 9, failed: 1 })).toBe(false);
+    expect(await counts()).toEqual({ total: 10, completed: 9, failed: 1 });
+  });
+
   it('on a stop, hands the rest to dedicated after a reclaim and back to its own pool after a drain', async () => {
     for (const [to, outcome] of [
       ['dedicated', 'handed-off'],
