@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsSettings } from '../config.js';
+import { propagateTraceHeader } from '../observability/tracing.js';
 
 /** Counts AWS API calls per command. The figure the project keeps low: calls per 1,000 requests. */
 export class CallCounter {
@@ -114,6 +115,8 @@ export function createAwsClients(
   addCounter(s3 as unknown as Stackable, 'S3', counter);
   addCounter(sqs as unknown as Stackable, 'SQS', counter);
   addCounter(dynamo as unknown as Stackable, 'DynamoDB', counter);
+  // Each message sent carries the current trace (X-Ray), when tracing is on.
+  propagateTraceHeader(sqs);
   for (const m of middleware) {
     (s3 as unknown as Stackable).middlewareStack.use(m('S3'));
     (sqs as unknown as Stackable).middlewareStack.use(m('SQS'));
