@@ -199,6 +199,22 @@ const files: Record<string, string> = {
   'file-err': `${[38, 39, 40].map((n) => resultLine(n, false)).join('\n')}\n`,
 };
 
+const doneRequests = Array.from({ length: 40 }, (_, i) => {
+  const line = i + 1;
+  const failed = line > 37;
+  return {
+    object: 'batch.request' as const,
+    id: `line_${line}`,
+    custom_id: `hello-${line}`,
+    line,
+    status: failed ? ('failed' as const) : ('succeeded' as const),
+    pool: line > 30 ? ('dedicated' as const) : ('spot' as const),
+    attempts: failed ? 2 : 1,
+    http_status: failed ? 500 : 200,
+    error_code: failed ? 'server_error' : null,
+  };
+});
+
 /** The API, answered from the fixtures above. */
 async function answer(route: Route) {
   const url = new URL(route.request().url());
@@ -219,6 +235,26 @@ async function answer(route: Route) {
   if (one && found) return json(found.batch);
   if (chunkList && found)
     return json({ object: 'list', data: found.chunks, first_id: null, last_id: null, has_more: false });
+  // The per-request API, for the completed batch (the others answer 404: the page then reads
+  // the result files, as against an API without it).
+  if (path === `/openbatch/batches/${DONE}/requests`)
+    return json({
+      object: 'list',
+      data: doneRequests,
+      first_id: doneRequests[0]?.id,
+      last_id: doneRequests.at(-1)?.id,
+      has_more: false,
+    });
+  const requestPath = /^\/openbatch\/batches\/[^/]+\/requests\/([^/]+)$/.exec(path);
+  const request = doneRequests.find((r) => r.custom_id === decodeURIComponent(requestPath?.[1] ?? ''));
+  if (path.startsWith(`/openbatch/batches/${DONE}/requests/`) && request)
+    return json({
+      ...request,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'sim-small', messages: [{ role: 'user', content: `Say hello #${request.line}` }] },
+      result: JSON.parse(resultLine(request.line, request.status === 'succeeded')),
+    });
   const content = /^\/files\/([^/]+)\/content$/.exec(path);
   if (content && files[content[1] ?? ''] !== undefined)
     return route.fulfill({ status: 200, contentType: 'application/jsonl', body: files[content[1] ?? ''] });
@@ -396,7 +432,12 @@ describe('portal layout at desktop and phone widths', () => {
     await page.setViewportSize(PHONE);
     await page.goto(`${base}/batches/${DONE}`);
     await page.getByRole('button', { name: /^Failed 3/ }).click();
-    await page.getByText('hello-38').waitFor();
+    await page.getByTestId('request-row').filter({ hasText: 'hello-38' }).waitFor();
+    await page.getByRole('button', { name: 'Open hello-38' }).click();
+    await page.getByRole('dialog', { name: 'hello-38' }).getByText('"Say hello #38"').waitFor();
+    await expectNoSideways('request drawer at 390px');
+    await shot('request-drawer-390');
+    await page.getByRole('button', { name: 'Close request' }).click();
     const output = page.getByTestId('file-output');
     await output.getByRole('button', { name: 'Preview' }).click();
     await output.getByTestId('file-preview').waitFor();
