@@ -293,7 +293,8 @@ export const listRequestsQuerySchema = z.strictObject({
 });
 export type ListRequestsQuery = z.infer<typeof listRequestsQuerySchema>;
 
-export const customIdPathSchema = customIdSchema;
+/** The path of `GET /v1/openbatch/batches/{batch_id}/requests/{custom_id}` (a problem names `custom_id`). */
+export const requestPathSchema = z.object({ custom_id: customIdSchema });
 
 /**
  * What `POST /v1/openbatch/batches/{batch_id}/retry` runs again. Every criterion given must hold;

@@ -9,9 +9,9 @@ import {
 } from '../../core/batches/batches-service.js';
 import {
   createBatchBodySchema,
-  customIdPathSchema,
   listQuerySchema,
   listRequestsQuerySchema,
+  requestPathSchema,
   retryBodySchema,
 } from '../../core/openai/schemas.js';
 import { getRequest, listRequests, retryBatch } from '../../core/requests/requests-service.js';
@@ -93,7 +93,7 @@ export const handler = httpApi([
         await getRequest(
           getDeps('batchesApi'),
           ref(event),
-          parseWith(customIdPathSchema, pathParam(event, 'custom_id')),
+          parseWith(requestPathSchema, { custom_id: pathParam(event, 'custom_id') }).custom_id,
         ),
       ),
   },

@@ -842,6 +842,7 @@ describe('per-request view and retry routes: input checked at the edge', () => {
       }),
     );
     expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { type: 'invalid_request_error', param: 'custom_id' } });
     expect(ddb.calls()).toHaveLength(0);
   });
 
