@@ -292,6 +292,8 @@ function FileRequests({ batch: b }: { batch: Batch }) {
     <div className="px-5">
       {!isActive(b) ? (
         <p className="text-[13px] text-muted">No request results: the batch ended before any request ran.</p>
+      ) : b.request_counts.total === 0 ? (
+        <p className="text-[13px] text-muted">Requests are listed here once the input file is validated.</p>
       ) : (
         <Unavailable title="Per-request status while the batch runs">
           The API reports requests only through the output and error files, written when the batch finishes. A
