@@ -30,7 +30,7 @@ import { ScrollArea } from '../../../components/ui/scroll-area';
 import { SlaBadge, StatusBadge } from '../../../components/ui/status-badge';
 import { BATCH_STATUSES, isCancellable, statusLabel } from '../../../lib/batch-status';
 import { formatDateTime, formatNumber, formatRelative } from '../../../lib/format';
-import type { Batch } from '../../../types/api';
+import type { Batch, Priority } from '../../../types/api';
 import {
   createdWithin,
   DATE_RANGES,
@@ -161,7 +161,8 @@ function columnsFor(nowMs: number) {
   ]);
 }
 
-function PoolCell({ use, priority }: { use: PoolUse; priority: 'normal' | 'high' | undefined }) {
+/** Pools used, and the priority when it is not the default (the API's priorities, whatever they are). */
+function PoolCell({ use, priority }: { use: PoolUse; priority: Priority | undefined }) {
   return (
     <div className="flex flex-wrap items-center gap-1">
       {use === 'not started' ? (
@@ -173,7 +174,9 @@ function PoolCell({ use, priority }: { use: PoolUse; priority: 'normal' | 'high'
           </Badge>
         ))
       )}
-      {priority === 'high' ? <Badge tone="accent">high</Badge> : null}
+      {priority && priority !== 'normal' ? (
+        <Badge tone={priority === 'high' ? 'accent' : 'idle'}>{priority}</Badge>
+      ) : null}
     </div>
   );
 }
