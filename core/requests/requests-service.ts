@@ -6,7 +6,7 @@ import { isTerminal } from '../batches/lifecycle.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import type { ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { ApiError, BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { fileExpiresAt } from '../files/files-service.js';
 import type {
   BatchObject,
@@ -245,7 +245,19 @@ export async function retryBatch(
       priority: source.batch.priority,
     },
     { retryOf: source.batch.id },
-  );
+  ).catch((err: unknown) => {
+    // The file stays (a batch file like any other, swept at its expiry): the answer names it,
+    // so the selected requests can still be run, say with another completion window.
+    if (err instanceof ApiError)
+      throw new ApiError(
+        err.status,
+        `${err.message} The requests selected for the retry are in file ${fileId}.`,
+        err.type,
+        err.param,
+        err.code,
+      );
+    throw err;
+  });
   await deps.batches.addRetry(ref, retry.id);
   return retry;
 }

@@ -381,6 +381,19 @@ describe('retryBatch', () => {
     expect(lines(other, cancelled.input_file_id)).toHaveLength(6);
   });
 
+  it('names the file holding the selected requests when the retry batch cannot be created', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '3' });
+    const ref = await completed(deps);
+    // The new file cannot be taken as the batch's input (as if deleted at once).
+    deps.files.reserve = async () => false;
+    const err = await retryBatch(deps, ref, {}).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 404, param: 'input_file_id' });
+    const fileId = /in file (file-\d+)\.$/.exec((err as Error).message)?.[1] as string;
+    expect(await deps.files.get('acme', fileId)).toMatchObject({ purpose: 'batch' });
+    expect(lines(deps, fileId)).toHaveLength(2);
+    expect((await getBatchRecord(deps, ref)).retries).toBeUndefined();
+  });
+
   it('answers 409 for a batch still running, and 404 for a batch of another tenant', async () => {
     const deps = fakeDeps({ CHUNK_MAX_LINES: '3' });
     const { ref, msgs } = await batchOf(deps);
