@@ -52,7 +52,6 @@ export const apiMetrics = stage('api', { dimensions: { Function: 'api' } })([
     name: 'ApiRequests',
     description: 'API requests by route (method and path template) and HTTP status',
     by: ['Route', 'Status'],
-    pending: true,
   },
   {
     name: 'ApiLatency',
@@ -61,18 +60,16 @@ export const apiMetrics = stage('api', { dimensions: { Function: 'api' } })([
     by: ['Route', 'Status'],
     unit: 'Milliseconds',
     statistic: 'p95',
-    pending: true,
   },
 ]);
 
 export const schedulerMetrics = stage('scheduler', { dimensions: { Function: 'scheduler' } })([
-  { name: 'LinesValidated', description: 'Input lines validated (per second on the graphs)', pending: true },
-  { name: 'ChunksPlanned', description: 'Chunks cut and sent to a pool queue', pending: true },
+  { name: 'LinesValidated', description: 'Input lines validated (per second on the graphs)' },
+  { name: 'ChunksPlanned', description: 'Chunks cut and sent to a pool queue' },
   {
     name: 'ValidationFailures',
     description: 'Input lines or files refused, by OpenAI error code',
     by: ['Code'],
-    pending: true,
   },
 ]);
 
@@ -94,22 +91,19 @@ export const workerMetrics = stage('worker', { dimensions: {}, by: pool })([
     description: 'Time the engine took per request (p50 and p99 on the graphs)',
     unit: 'Milliseconds',
     statistic: 'p50',
-    pending: true,
   },
-  { name: 'TokensGenerated', description: 'Completion tokens the engine produced', pending: true },
+  { name: 'TokensGenerated', description: 'Completion tokens the engine produced' },
   {
     name: 'WorkerErrors',
     description: 'Engine calls that failed, by error code (before retries)',
     by: ['Pool', 'Code'],
-    pending: true,
   },
-  { name: 'EngineRetries', description: 'Engine calls retried', pending: true },
-  { name: 'Interruptions', description: 'Spot interruptions and drains a worker received', pending: true },
-  { name: 'LeaseRenewals', description: 'Chunk visibility (lease) extensions', pending: true },
+  { name: 'EngineRetries', description: 'Engine calls retried' },
+  { name: 'Interruptions', description: 'Spot interruptions and drains a worker received' },
+  { name: 'LeaseRenewals', description: 'Chunk visibility (lease) extensions' },
   {
     name: 'EngineUnhealthy',
     description: "Failed probes of the engine's health endpoint",
-    pending: true,
   },
   {
     name: 'EngineKvCacheUsage',
@@ -117,13 +111,16 @@ export const workerMetrics = stage('worker', { dimensions: {}, by: pool })([
       "GPU KV-cache usage the engine reports on its Prometheus endpoint (vLLM's gpu_cache_usage_perc)",
     unit: 'Percent',
     statistic: 'Maximum',
-    pending: true,
+  },
+  {
+    name: 'EngineRequestsRunning',
+    description: "Requests running inside the engine (vLLM's num_requests_running)",
+    statistic: 'Maximum',
   },
   {
     name: 'EngineRequestsWaiting',
     description: "Requests queued inside the engine (vLLM's num_requests_waiting)",
     statistic: 'Maximum',
-    pending: true,
   },
 ]);
 
@@ -133,20 +130,18 @@ export const finalizerMetrics = stage('finalizer', { dimensions: { Function: 'fi
     description: 'Time to stitch a batch’s output and error files',
     unit: 'Milliseconds',
     statistic: 'p90',
-    pending: true,
   },
   {
     name: 'BytesWritten',
     description: 'Bytes written to output and error files',
     unit: 'Bytes',
-    pending: true,
   },
 ]);
 
 export const slaMetrics = stage('sla-monitor', { dimensions: { Function: 'sla-monitor' } })([
   { name: 'BatchesExpired', description: 'Batches that reached their completion window (window missed)' },
   { name: 'ChunksEscalated', description: 'Chunks escalated to dedicated capacity (deadline risk)' },
-  { name: 'BatchesEscalated', description: 'Batches escalated to dedicated capacity', pending: true },
+  { name: 'BatchesEscalated', description: 'Batches escalated to dedicated capacity' },
   { name: 'FinalizeRequeued', description: 'Finalizations requested again (lost message)' },
   { name: 'ValidationRedriven', description: 'Validations requested again (lost message)' },
   { name: 'ValidationStalled', description: 'Validations that stopped making progress' },
@@ -161,7 +156,6 @@ export const slaMetrics = stage('sla-monitor', { dimensions: { Function: 'sla-mo
     description: 'Running batches by SLA state: on_track or at_risk (per SLA sweep)',
     by: ['SlaState'],
     statistic: 'Maximum',
-    pending: true,
   },
 ]);
 

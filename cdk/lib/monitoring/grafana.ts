@@ -185,9 +185,12 @@ export function grafanaDashboard(): Record<string, unknown> {
         },
         {
           title: 'Engine health',
-          metrics: ['EngineUnhealthy', 'EngineKvCacheUsage', 'EngineRequestsWaiting'].flatMap((n) =>
-            perPool(n),
-          ),
+          metrics: [
+            'EngineUnhealthy',
+            'EngineKvCacheUsage',
+            'EngineRequestsRunning',
+            'EngineRequestsWaiting',
+          ].flatMap((n) => perPool(n)),
         },
       ],
     },

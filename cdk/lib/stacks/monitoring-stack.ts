@@ -232,7 +232,11 @@ export class MonitoringStack extends Stack {
         ...perPool('LeaseRenewals'),
       ]),
       graph('Engine health', perPool('EngineUnhealthy'), {
-        right: [...perPool('EngineKvCacheUsage'), ...perPool('EngineRequestsWaiting')],
+        right: [
+          ...perPool('EngineKvCacheUsage'),
+          ...perPool('EngineRequestsRunning'),
+          ...perPool('EngineRequestsWaiting'),
+        ],
       }),
       graph('API requests by route and status', [emfSearch(emf('ApiRequests'))], {
         right: [emfSearch(emf('ApiLatency'))],
