@@ -181,7 +181,7 @@ const RETRIABLE_BATCH = new Set(['completed', 'expired', 'cancelled']);
  * (`openbatch.retry_of`) and the source its retries (`openbatch.retries`).
  */
 export async function retryBatch(
-  deps: Pick<Deps, 'batches' | 'blobs' | 'files' | 'queue' | 'clock' | 'ids' | 'limits'>,
+  deps: Pick<Deps, 'batches' | 'blobs' | 'files' | 'queue' | 'clock' | 'ids' | 'limits' | 'sla'>,
   ref: BatchRef,
   body: RetryBody,
 ): Promise<BatchObject> {
