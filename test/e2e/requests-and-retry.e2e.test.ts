@@ -25,6 +25,8 @@ beforeAll(async () => {
       SIM_ENGINE_LATENCY_MS: '20',
       ENGINE_CONCURRENCY: '4',
       COMPLETION_WINDOWS: '24h,3s',
+      // The 3 s window is meant to run out: admitted with a warning, not refused at create.
+      SLA_ADMISSION: 'warn',
     },
     slaEverySeconds: 3600,
   });
