@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_COMPLETION_WINDOWS, windowAllowlist } from './sla/windows.js';
 
 /**
  * Typed configuration, read once from the environment and validated up front so that a
@@ -34,15 +35,25 @@ export const limitsSchema = z.object({
    */
   CHUNK_TAIL_MIN_LINES: z.coerce.number().int().min(0).default(250),
   MAX_REPORTED_LINE_ERRORS: positiveInt.default(100),
+  /**
+   * Comma-separated completion windows a batch may ask for: a whole number of s, m, h or d
+   * (core/sla/windows.ts). OpenAI's `24h` is always accepted, listed or not.
+   */
   COMPLETION_WINDOWS: z
     .string()
-    .default('24h')
-    .transform((s) =>
-      s
+    .default(DEFAULT_COMPLETION_WINDOWS.join(','))
+    .transform((s, ctx) => {
+      const entries = s
         .split(',')
         .map((w) => w.trim())
-        .filter(Boolean),
-    ),
+        .filter(Boolean);
+      try {
+        return [...windowAllowlist(entries).names];
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Comma-separated model allowlist; empty means any model the engine serves. */
   MODELS: z
     .string()
@@ -125,6 +136,36 @@ export const slaSchema = z.object({
    * to catch a counter that missed an update.
    */
   SLA_RECONCILE_SECONDS: z.coerce.number().int().min(60).default(600),
+  /**
+   * Admission (docs/policy.md): a batch that its model's dedicated capacity could not finish
+   * inside its window, even if Spot gave nothing, is refused with a 400 (`reject`), or accepted
+   * with `openbatch.admission_warning` set (`warn`).
+   */
+  SLA_ADMISSION: z.enum(['reject', 'warn']).default('reject'),
+  /**
+   * At create the line count is unknown: admission estimates the requests as the input's bytes
+   * over this figure. A high figure under-counts, so create refuses only batches that are too
+   * large even so; the exact count is checked again when validation ends.
+   */
+  SLA_ADMISSION_BYTES_PER_REQUEST: z.coerce.number().int().positive().default(2_048),
+  /**
+   * Tasks each pool may run (the deployment's maxWorkers) and keeps running (minWorkers). The
+   * policy has no view of ECS: it takes the pool's minimum as the tasks surely running, and
+   * counts a start-up before the rest serve. The defaults describe the local runtime's fleet
+   * (one spot and one dedicated worker, always running); the CDK app sets the deployment's.
+   */
+  SLA_SPOT_MIN_TASKS: z.coerce.number().int().min(0).default(1),
+  SLA_SPOT_MAX_TASKS: z.coerce.number().int().min(0).default(1),
+  SLA_DEDICATED_MIN_TASKS: z.coerce.number().int().min(0).default(1),
+  SLA_DEDICATED_MAX_TASKS: z.coerce.number().int().min(0).default(1),
+  /** Seconds from launching a task to its engine serving (the CDK app sets the deployment's). */
+  SLA_TASK_STARTUP_SECONDS: z.coerce.number().min(0).default(180),
+  /**
+   * Prices per task-hour (one GPU instance), for the policy's price-inversion check. Defaults:
+   * g6.xlarge On-Demand in us-east-1 ($0.8048, AWS's list price) and an assumed Spot price.
+   */
+  SLA_SPOT_PRICE_PER_TASK_HOUR: z.coerce.number().min(0).default(0.3),
+  SLA_ON_DEMAND_PRICE_PER_TASK_HOUR: z.coerce.number().min(0).default(0.8048),
 });
 export type SlaSettings = z.infer<typeof slaSchema>;
 

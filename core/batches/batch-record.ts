@@ -7,8 +7,8 @@ import type {
   ExpiresAfter,
   OpenBatchExtension,
 } from '../openai/schemas.js';
-import { parseWindow } from '../sla/windows.js';
 import { toBatchUsage } from '../results/usage.js';
+import { parseWindow } from '../sla/windows.js';
 import type { EndReason } from './lifecycle.js';
 
 /** Lines a running chunk has finished so far (its live progress). */

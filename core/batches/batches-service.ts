@@ -11,10 +11,12 @@ import {
   type ListPage,
   SUPPORTED_ENDPOINTS,
 } from '../openai/schemas.js';
-import { type BatchRecord, completionWindowMs, newBatchRecord, toBatchObject } from './batch-record.js';
+import { admitAtCreate, WINDOW_INFEASIBLE } from '../sla/admission.js';
+import { allowedWindowMs, windowAllowlist } from '../sla/windows.js';
+import { type BatchRecord, newBatchRecord, toBatchObject } from './batch-record.js';
 import { cancelOutcome } from './lifecycle.js';
 
-type BatchDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'clock' | 'ids' | 'limits'>;
+type BatchDeps = Pick<Deps, 'batches' | 'files' | 'queue' | 'clock' | 'ids' | 'limits' | 'sla'>;
 
 export async function createBatch(
   deps: BatchDeps,
@@ -28,10 +30,11 @@ export async function createBatch(
       'endpoint',
     );
   }
-  const windowMs = completionWindowMs(body.completion_window);
-  if (!deps.limits.COMPLETION_WINDOWS.includes(body.completion_window) || windowMs === undefined) {
+  const allowlist = windowAllowlist(deps.limits.COMPLETION_WINDOWS);
+  const windowMs = allowedWindowMs(allowlist, body.completion_window);
+  if (windowMs === undefined) {
     throw new BadRequestError(
-      `Invalid value for 'completion_window': supported values are ${deps.limits.COMPLETION_WINDOWS.map((w) => `'${w}'`).join(', ')}.`,
+      `Invalid value for 'completion_window': supported values are ${allowlist.names.map((w) => `'${w}'`).join(', ')}.`,
       'completion_window',
     );
   }
@@ -44,6 +47,17 @@ export async function createBatch(
       'input_file_id',
     );
   }
+  const nowMs = deps.clock.now();
+  const priority = body.priority ?? 'normal';
+  const admission = admitAtCreate(deps, {
+    tenant,
+    priority,
+    inputBytes: file.bytes,
+    nowMs,
+    windowMs,
+  });
+  if (!admission.accepted)
+    throw new BadRequestError(admission.reason, 'completion_window', WINDOW_INFEASIBLE);
   const batchId = deps.ids.batchId();
   // The batch holds its input from here on: the file cannot be deleted until the batch ends.
   if (!(await deps.files.reserve(tenant, file.id, batchId)))
@@ -59,10 +73,11 @@ export async function createBatch(
     windowMs,
     metadata: body.metadata,
     outputExpiresAfter: body.output_expires_after,
-    priority: body.priority,
-    nowMs: deps.clock.now(),
+    priority,
+    nowMs,
     ...(options.retryOf ? { retryOf: options.retryOf } : {}),
   });
+  if (admission.warning) record.admission_warning = admission.warning;
   try {
     await deps.batches.create(record);
   } catch (err) {

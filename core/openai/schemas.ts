@@ -78,8 +78,11 @@ export const createBatchBodySchema = z.strictObject({
   metadata: metadataSchema.nullish(),
   /** OpenAI's expiration policy for the batch's output and error files, from their creation. */
   output_expires_after: expiresAfterSchema.nullish(),
-  /** Extension beside the contract: `high` runs on dedicated capacity from the start. */
-  priority: z.enum(['normal', 'high']).optional(),
+  /**
+   * Extension beside the contract: the batch's weight in the fair shares of a pool (low 1,
+   * normal 2, high 4) and how early it escalates to dedicated capacity (docs/policy.md).
+   */
+  priority: z.enum(['low', 'normal', 'high']).optional(),
 });
 export type CreateBatchBody = z.infer<typeof createBatchBodySchema>;
 
@@ -213,8 +216,16 @@ export interface BatchObject {
   openbatch: OpenBatchExtension;
 }
 
+/** A batch's priority (extension): `normal` unless the create request says otherwise. */
+export type BatchPriority = 'low' | 'normal' | 'high';
+
 export interface OpenBatchExtension {
-  priority: 'normal' | 'high';
+  priority: BatchPriority;
+  /**
+   * Present when the batch was admitted although its model's dedicated capacity could not finish
+   * it inside its window (deployments with SLA_ADMISSION=warn): why, in figures.
+   */
+  admission_warning?: string;
   /** `state` is null for batches that failed or were cancelled: no deadline applies any more. */
   sla: { deadline_at: number; state: 'on_track' | 'at_risk' | 'met' | 'breached' | null };
   /** Requests completed on each pool. */

@@ -1,4 +1,5 @@
 import type { SlaSettings } from '../config.js';
+import type { BatchPriority } from '../openai/schemas.js';
 
 export type Pool = 'spot' | 'dedicated';
 
@@ -11,7 +12,7 @@ export interface RiskInput {
 }
 
 /**
- * A batch is at risk when finishing its remaining requests at the expected rate would take
+ * The rule the system used before core/policy (kept for the simulator's comparison): a batch is at risk when finishing its remaining requests at the expected rate would take
  * more than `SLA_RISK_RATIO` of the time left. The ratio leaves room for spot capacity to
  * vanish after the check; escalation is cheaper than a missed window.
  */
@@ -22,7 +23,10 @@ export function isAtRisk(input: RiskInput, settings: Pick<SlaSettings, 'SLA_RISK
   return neededS > timeLeftS * settings.SLA_RISK_RATIO;
 }
 
-/** Where new work goes: high priority and at-risk batches on dedicated capacity, the rest on spot. */
-export function choosePool(priority: 'normal' | 'high', atRisk: boolean): Pool {
+/**
+ * The rule the system used before core/policy (kept for the simulator's comparison, `todaysRule`):
+ * high priority and at-risk batches on dedicated capacity, the rest on spot.
+ */
+export function choosePool(priority: BatchPriority, atRisk: boolean): Pool {
   return priority === 'high' || atRisk ? 'dedicated' : 'spot';
 }

@@ -33,7 +33,7 @@ describe('readConfig', () => {
       CHUNK_MAX_BYTES: 8 * 1024 * 1024,
       CHUNK_TAIL_MIN_LINES: 250,
       MAX_REPORTED_LINE_ERRORS: 100,
-      COMPLETION_WINDOWS: ['24h'],
+      COMPLETION_WINDOWS: ['1h', '4h', '24h', '72h', '7d'],
       MODELS: [],
       FILE_RETENTION_DAYS: 30,
       SCHEDULER_SEGMENT_SECONDS: 600,
@@ -45,6 +45,15 @@ describe('readConfig', () => {
       VALIDATION_STALL_SECONDS: 1_200,
       VALIDATION_REDRIVES: 2,
       SLA_RECONCILE_SECONDS: 600,
+      SLA_ADMISSION: 'reject',
+      SLA_ADMISSION_BYTES_PER_REQUEST: 2_048,
+      SLA_SPOT_MIN_TASKS: 1,
+      SLA_SPOT_MAX_TASKS: 1,
+      SLA_DEDICATED_MIN_TASKS: 1,
+      SLA_DEDICATED_MAX_TASKS: 1,
+      SLA_TASK_STARTUP_SECONDS: 180,
+      SLA_SPOT_PRICE_PER_TASK_HOUR: 0.3,
+      SLA_ON_DEMAND_PRICE_PER_TASK_HOUR: 0.8048,
     });
     expect(readConfig(awsSchema, {})).toEqual({ AWS_REGION: 'us-east-1' });
   });
@@ -110,6 +119,25 @@ describe('readConfig', () => {
       expect(err.message).toContain(`${name}:`);
     }
     expect(err.message).not.toContain('QUEUE_URL:');
+  });
+
+  it.each([
+    ['1h,20s', ['24h', '1h', '20s']],
+    ['24h', ['24h']],
+    ['7d, 72h', ['24h', '7d', '72h']],
+  ])('always allows 24h beside the windows of %j', (windows, names) => {
+    expect(readConfig(limitsSchema, { COMPLETION_WINDOWS: windows }).COMPLETION_WINDOWS).toEqual(names);
+  });
+
+  it('refuses a completion window allowlist entry that is not a duration, naming the variable and the entry', () => {
+    expect(() => readConfig(limitsSchema, { COMPLETION_WINDOWS: '24h,1week,0h' })).toThrow(
+      /COMPLETION_WINDOWS: .*'1week', '0h'/,
+    );
+  });
+
+  it('refuses an admission mode other than reject or warn', () => {
+    expect(() => readConfig(slaSchema, { SLA_ADMISSION: 'allow' })).toThrow(/SLA_ADMISSION/);
+    expect(readConfig(slaSchema, { SLA_ADMISSION: 'warn' }).SLA_ADMISSION).toBe('warn');
   });
 
   it('rejects a risk ratio of 0 or above 1', () => {

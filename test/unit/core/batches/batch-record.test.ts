@@ -208,14 +208,28 @@ describe('completionWindowMs', () => {
     ['90m', 5_400_000],
     ['30s', 30_000],
     ['168h', 7 * DAY_MS],
+    ['1d', DAY_MS],
+    ['7d', 7 * DAY_MS],
   ])('parses %s', (window, ms) => {
     expect(completionWindowMs(window)).toBe(ms);
   });
 
-  it.each(['', '24', 'h', '24H', '1d', '1.5h', '-1h', ' 24h', '24h ', '24hours', 'twenty-four hours'])(
-    'rejects %j',
-    (window) => {
-      expect(completionWindowMs(window)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '24',
+    'h',
+    '24H',
+    '1D',
+    '0h',
+    '024h',
+    '1w',
+    '1.5h',
+    '-1h',
+    ' 24h',
+    '24h ',
+    '24hours',
+    'twenty-four hours',
+  ])('rejects %j', (window) => {
+    expect(completionWindowMs(window)).toBeUndefined();
+  });
 });

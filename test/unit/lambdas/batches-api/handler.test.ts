@@ -285,7 +285,7 @@ describe('POST /v1/batches', () => {
     },
   );
 
-  it.each(['48h', '2h', '1d', 'soon'])(
+  it.each(['48h', '2h', '2d', '0h', 'soon'])(
     'answers 400 with param completion_window for the unsupported window %s, before any AWS call',
     async (completion_window) => {
       const result = await call(jsonEvent('POST', '/v1/batches', createBody({ completion_window })));

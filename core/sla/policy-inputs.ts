@@ -1,0 +1,127 @@
+import type { BatchRecord } from '../batches/batch-record.js';
+import type { Limits, SlaSettings } from '../config.js';
+import {
+  defaultPolicySettings,
+  interruptionRate,
+  type PolicyBatch,
+  type PolicyInput,
+  type PolicySettings,
+  type Pool,
+  type PoolCapacity,
+  type Prices,
+} from '../policy/index.js';
+
+/**
+ * What core/policy is handed in the real system, from the deployment's settings and the batch
+ * records: the system has no view of ECS or of the price lists, so capacity and prices are what
+ * the configuration says (core/config.ts, set by the CDK app from cdk/config.ts).
+ */
+
+type Settings = Pick<
+  SlaSettings,
+  | 'SLA_ASSUMED_REQUESTS_PER_SECOND'
+  | 'SLA_TASK_STARTUP_SECONDS'
+  | 'SLA_ADMISSION'
+  | 'SLA_SPOT_MIN_TASKS'
+  | 'SLA_SPOT_MAX_TASKS'
+  | 'SLA_DEDICATED_MIN_TASKS'
+  | 'SLA_DEDICATED_MAX_TASKS'
+  | 'SLA_SPOT_PRICE_PER_TASK_HOUR'
+  | 'SLA_ON_DEMAND_PRICE_PER_TASK_HOUR'
+>;
+
+export function policySettings(sla: Settings, limits: Pick<Limits, 'CHUNK_MAX_LINES'>): PolicySettings {
+  return {
+    ...defaultPolicySettings,
+    assumedRequestsPerSecondPerTask: sla.SLA_ASSUMED_REQUESTS_PER_SECOND,
+    chunkRequests: limits.CHUNK_MAX_LINES,
+    taskStartupSeconds: sla.SLA_TASK_STARTUP_SECONDS,
+    admission: sla.SLA_ADMISSION,
+  };
+}
+
+/**
+ * Each pool's bounds from the configuration. The tasks surely running are the pool's minimum
+ * (kept running when idle); the policy counts a start-up before any more serve, so it may ask for
+ * dedicated capacity a little early, never late.
+ */
+export function configuredCapacity(sla: Settings): Record<Pool, PoolCapacity> {
+  const pool = (min: number, max: number): PoolCapacity => ({
+    running: Math.min(min, max),
+    pending: 0,
+    min: Math.min(min, max),
+    max,
+  });
+  return {
+    spot: pool(sla.SLA_SPOT_MIN_TASKS, sla.SLA_SPOT_MAX_TASKS),
+    dedicated: pool(sla.SLA_DEDICATED_MIN_TASKS, sla.SLA_DEDICATED_MAX_TASKS),
+  };
+}
+
+export function configuredPrices(sla: Settings): Prices {
+  return {
+    spotPerTaskHour: sla.SLA_SPOT_PRICE_PER_TASK_HOUR,
+    onDemandPerTaskHour: sla.SLA_ON_DEMAND_PRICE_PER_TASK_HOUR,
+  };
+}
+
+/** Requests of a batch not yet completed, from its counters (the display fast path). */
+export const remainingRequests = (r: Pick<BatchRecord, 'total' | 'completed' | 'failed'>): number =>
+  Math.max(0, r.total - (r.completed ?? 0) - (r.failed ?? 0));
+
+/** A batch record as the policy sees it; `remaining` overrides the counters (e.g. the exact count). */
+export function toPolicyBatch(r: BatchRecord, remaining = remainingRequests(r)): PolicyBatch {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    priority: r.priority,
+    createdMs: r.created_at * 1000,
+    deadlineMs: r.expires_at * 1000,
+    remainingRequests: remaining,
+    ...(r.escalation
+      ? { escalation: { escalated: r.escalation.escalated, sinceMs: r.escalation.since_ms } }
+      : {}),
+  };
+}
+
+/**
+ * Recent Spot interruptions per task-hour, from the running batches' counters: the interruptions
+ * their chunks met, over the Spot task-hours their Spot requests took at `requestsPerSecondPerTask`
+ * (smoothed by the policy's prior, `interruptionRate`).
+ */
+export function observedInterruptionRate(
+  batches: readonly Pick<BatchRecord, 'interruptions' | 'spot_requests'>[],
+  requestsPerSecondPerTask: number,
+  settings: Pick<PolicySettings, 'priorInterruptionsPerTaskHour' | 'priorTaskHours'>,
+): number {
+  const interruptions = batches.reduce((n, b) => n + (b.interruptions ?? 0), 0);
+  const spotRequests = batches.reduce((n, b) => n + (b.spot_requests ?? 0), 0);
+  const spotTaskHours = requestsPerSecondPerTask > 0 ? spotRequests / requestsPerSecondPerTask / 3600 : 0;
+  return interruptionRate({ interruptions, spotTaskHours }, settings);
+}
+
+/** The policy's input for `batches` at `nowMs`, with the configured capacity and prices. */
+export function policyInput(
+  deps: { sla: Settings; limits: Pick<Limits, 'CHUNK_MAX_LINES'> },
+  nowMs: number,
+  model: string,
+  batches: readonly PolicyBatch[],
+  records: readonly Pick<BatchRecord, 'interruptions' | 'spot_requests'>[],
+): PolicyInput {
+  const settings = policySettings(deps.sla, deps.limits);
+  return {
+    nowMs,
+    model,
+    batches,
+    // Chunk records carry no timing yet: every rate is the policy's fallback (docs/policy.md).
+    measured: [],
+    interruptionsPerTaskHour: observedInterruptionRate(
+      records,
+      settings.assumedRequestsPerSecondPerTask,
+      settings,
+    ),
+    prices: configuredPrices(deps.sla),
+    capacity: configuredCapacity(deps.sla),
+    settings,
+  };
+}
