@@ -6,7 +6,8 @@ import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.
 import { toUnixSeconds } from '../clock.js';
 import { splitLines } from '../lines/split-lines.js';
 import type { BatchError } from '../openai/schemas.js';
-import { choosePool, isAtRisk } from '../sla/policy.js';
+import { admitValidated } from '../sla/admission.js';
+import { routeForChunks } from '../sla/routing.js';
 import type { BatchRecord } from './batch-record.js';
 
 type SchedulerDeps = Pick<Deps, 'batches' | 'blobs' | 'files' | 'queue' | 'clock' | 'limits' | 'sla'>;
@@ -128,6 +129,9 @@ export async function scheduleBatch(
 
   const plan = planner.result();
   if (!plan.ok) return fail(plan.errors);
+  // The exact request count is known now: admission again (core/sla/admission.ts).
+  const admission = await admitValidated(deps, batch, plan.total, deps.clock.now());
+  if (!admission.ok) return fail(admission.errors);
   await deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400);
   const running = await deps.batches.transition(
     ref,
@@ -154,19 +158,10 @@ async function enqueue(
   batch: BatchRecord,
   chunks: readonly ChunkRange[],
 ): Promise<void> {
-  const atRisk = isAtRisk(
-    {
-      nowMs: deps.clock.now(),
-      deadlineMs: batch.expires_at * 1000,
-      remainingRequests: batch.total,
-      requestsPerSecond: deps.sla.SLA_ASSUMED_REQUESTS_PER_SECOND,
-    },
-    deps.sla,
-  );
-  const pool = choosePool(batch.priority, atRisk);
+  const route = routeForChunks(deps, batch, deps.clock.now());
   await deps.queue.sendAll(
-    pool,
+    route.pool,
     chunks.map((c) => chunkMessage(batch, c)),
   );
-  await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true });
+  await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true, ...route.fields });
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
+import type { CreateBatchBody } from '../../../../core/openai/schemas.js';
 import { createdBatch, type FakeDeps, fakeDeps, jsonlOf } from '../../../support/fakes.js';
 
 const tenant = 'acme';
 
-const created = (deps: FakeDeps, content: string, body: { priority?: 'high' } = {}) =>
+const created = (deps: FakeDeps, content: string, body: Partial<CreateBatchBody> = {}) =>
   createdBatch(deps, content, body, tenant);
 
 describe('scheduleBatch (in-memory ports, fake clock)', () => {
@@ -52,11 +53,18 @@ describe('scheduleBatch (in-memory ports, fake clock)', () => {
     expect(deps.queue.sent).toEqual([]);
   });
 
-  it('sends high-priority work to dedicated', async () => {
-    const deps = fakeDeps();
-    const { ref } = await created(deps, jsonlOf(2), { priority: 'high' });
+  // 2,000 requests at 1 request/s on the one dedicated task need 0.56 of a 1 h window: past high
+  // priority's escalation pressure (0.5), under normal's (0.7). More cases: test/unit/core/sla/routing.test.ts.
+  it.each([
+    ['high', 'dedicated'],
+    ['normal', 'spot'],
+  ] as const)('sends %s-priority work where core/policy routes it (%s)', async (priority, pool) => {
+    const deps = fakeDeps({ COMPLETION_WINDOWS: '24h,1h', SLA_ASSUMED_REQUESTS_PER_SECOND: '1' });
+    const { ref } = await created(deps, jsonlOf(2000), { priority, completion_window: '1h' });
     await scheduleBatch(deps, ref);
-    expect(deps.queue.take('dedicated')).toHaveLength(1);
+    expect(deps.queue.take(pool).length).toBeGreaterThan(0);
+    expect(deps.queue.sent).toEqual([]); // nothing on the other pool's queue
+    expect((await deps.batches.get(ref))?.route_pool).toBe(pool);
   });
 
   it('resends the pending chunks of a batch whose fan-out was cut short, and is a no-op after', async () => {
