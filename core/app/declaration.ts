@@ -244,6 +244,7 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/requests' },
       { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/requests/{custom_id}' },
       { kind: 'http', method: 'POST', path: '/v1/openbatch/batches/{batch_id}/retry' },
+      { kind: 'http', method: 'GET', path: '/v1/openbatch/batches/{batch_id}/partial_output' },
     ],
     uses: {
       // files bucket: reads inputs, parts, checkpoints and result files; writes a retry's input.

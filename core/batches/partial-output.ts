@@ -1,8 +1,14 @@
+import { z } from 'zod';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { fileContent } from '../files/files-service.js';
 import { getBatchRecord } from './batches-service.js';
 import { isTerminal } from './lifecycle.js';
+
+/** `?from_chunk=`: where a previous answer said to continue (its `openbatch-next-chunk`). */
+export const partialOutputQuerySchema = z
+  .object({ from_chunk: z.coerce.number().int().min(0).max(1_000_000).default(0) })
+  .strict();
 
 type PartialDeps = Pick<Deps, 'batches' | 'files' | 'blobs' | 'limits' | 'clock'>;
 

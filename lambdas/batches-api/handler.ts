@@ -7,6 +7,8 @@ import {
   listBatches,
   listChunkViews,
 } from '../../core/batches/batches-service.js';
+import { partialOutput, partialOutputQuerySchema } from '../../core/batches/partial-output.js';
+import { attachment } from '../../core/files/attachment.js';
 import {
   createBatchBodySchema,
   listQuerySchema,
@@ -17,6 +19,7 @@ import {
 import { getRequest, listRequests, retryBatch } from '../../core/requests/requests-service.js';
 import {
   type HttpEvent,
+  type HttpResult,
   httpApi,
   json,
   jsonBody,
@@ -96,6 +99,37 @@ export const handler = httpApi([
           parseWith(requestPathSchema, { custom_id: pathParam(event, 'custom_id') }).custom_id,
         ),
       ),
+  },
+  {
+    method: 'GET',
+    path: '/v1/openbatch/batches/{batch_id}/partial_output',
+    // What a running batch has produced so far; once it has ended, its output file.
+    handler: async (event: HttpEvent): Promise<HttpResult> => {
+      const { from_chunk } = parseWith(partialOutputQuerySchema, event.queryStringParameters ?? {});
+      const batchRef = ref(event);
+      const out = await partialOutput(getDeps('batchesApi'), batchRef, from_chunk);
+      const name = `${batchRef.batchId}_output${out.partial ? '_partial' : ''}.jsonl`;
+      const headers: Record<string, string> = {
+        'content-disposition': attachment(name),
+        // Marked so that no one takes it for the whole output.
+        'openbatch-partial': String(out.partial),
+        ...(out.partial
+          ? {
+              'openbatch-chunks-done': `${out.chunksDone}/${out.chunkCount}`,
+              ...(out.nextChunk !== undefined ? { 'openbatch-next-chunk': String(out.nextChunk) } : {}),
+            }
+          : {}),
+      };
+      if (!out.partial && 'redirect' in out)
+        return { statusCode: 302, headers: { ...headers, location: out.redirect }, body: '' };
+      const body = out.partial ? out.body : 'inline' in out ? out.inline : Buffer.alloc(0);
+      return {
+        statusCode: 200,
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        body: body.toString('base64'),
+        isBase64Encoded: true,
+      };
+    },
   },
   {
     method: 'POST',

@@ -133,7 +133,11 @@ export const routeOf = (event: HttpEvent): string =>
 export function httpApi(routes: HttpRoute[]) {
   const inner = middy<HttpEvent, HttpResult, Error, Context>()
     .use(
-      httpCors({ origins: allowedOrigins, headers: 'authorization,content-type', exposeHeaders: 'location' }),
+      httpCors({
+        origins: allowedOrigins,
+        headers: 'authorization,content-type',
+        exposeHeaders: 'location,openbatch-partial,openbatch-chunks-done,openbatch-next-chunk',
+      }),
     )
     .use(openAIErrors())
     .handler(httpRouterHandler(routes) as unknown as (e: HttpEvent, c: Context) => Promise<HttpResult>);
