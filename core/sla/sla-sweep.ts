@@ -6,9 +6,16 @@ import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
 import type { BatchStatus } from '../openai/schemas.js';
-import { isAtRisk } from './policy.js';
+import { decide, type Pool, pools, type Route } from '../policy/index.js';
+import { configuredCapacity, policyInput, toPolicyBatch } from './policy-inputs.js';
 
-type SweepDeps = Pick<Deps, 'batches' | 'queue' | 'clock' | 'sla'>;
+type SweepDeps = Pick<Deps, 'batches' | 'queue' | 'clock' | 'sla' | 'limits'>;
+
+/** A running batch the sweep hands to the policy, with its chunk records if it read them. */
+interface Running {
+  batch: BatchRecord;
+  chunks: ChunkRecord[] | undefined;
+}
 
 export interface SweepReport {
   /** Running batches seen, by status. */
@@ -17,7 +24,14 @@ export interface SweepReport {
   /** Batches stuck validating whose scheduling message was sent again, and those failed after. */
   redriven: string[];
   stalled: string[];
+  /** Batches the policy moved to dedicated capacity in this sweep, with the chunks sent there. */
   escalated: { batchId: string; chunks: number }[];
+  /** Batches the policy sent back to Spot: their next chunk messages go there. */
+  deescalated: string[];
+  /** Running batches the policy judged at risk of missing their window. */
+  atRisk: string[];
+  /** Tasks each pool should run (core/policy `desiredTasks`), published as the DesiredTasks metric. */
+  desiredTasks: Record<Pool, number>;
   finalizeRequested: string[];
   /** Batches whose chunk records were read (the rest were judged from their counters). */
   chunkReads: number;
@@ -28,8 +42,9 @@ const STUCK_AFTER_S = FINALIZER_LEASE_S;
 
 /**
  * The SLA monitor's pass over running batches: expires those past their completion window,
- * sends the pending chunks of at-risk batches to dedicated capacity, and re-requests
- * finalization where every chunk is done but no finalizer ran (a lost message).
+ * re-requests finalization where every chunk is done but no finalizer ran (a lost message), and
+ * hands the rest to core/policy `decide`, which routes each batch (escalation to dedicated
+ * capacity and back, `applyRoute`) and sizes each pool (`desiredTasks`).
  */
 export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
   const report: SweepReport = {
@@ -38,6 +53,9 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     redriven: [],
     stalled: [],
     escalated: [],
+    deescalated: [],
+    atRisk: [],
+    desiredTasks: { spot: 0, dedicated: 0 },
     finalizeRequested: [],
     chunkReads: 0,
   };
@@ -48,6 +66,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     report.finalizeRequested.push(ref.batchId);
   };
 
+  const running: Running[] = [];
   for (const batch of await deps.batches.listActive()) {
     report.active[batch.status] = (report.active[batch.status] ?? 0) + 1;
     const ref = { tenant: batch.tenant, batchId: batch.id };
@@ -84,41 +103,9 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
         continue;
       }
     }
-    // Escalation flags every pending chunk at once and marks the batch at_risk after the last
-    // flag, and a chunk never goes back to pending: an at_risk batch has nothing left to send.
-    if (batch.at_risk) continue;
-    const elapsedS = Math.max(1, nowS - (batch.in_progress_at ?? nowS));
-    const doneRequests = chunks
-      ? chunks.reduce((n, c) => n + (c.status === 'done' ? c.requests : 0), 0)
-      : (batch.completed ?? 0) + (batch.failed ?? 0);
-    const atRisk = isAtRisk(
-      {
-        nowMs: now,
-        deadlineMs: batch.expires_at * 1000,
-        remainingRequests: batch.total - doneRequests,
-        requestsPerSecond: Math.max(doneRequests / elapsedS, deps.sla.SLA_ASSUMED_REQUESTS_PER_SECOND),
-      },
-      deps.sla,
-    );
-    if (!atRisk) continue;
-    if (!chunks) {
-      chunks = await deps.batches.listChunks(ref);
-      report.chunkReads += 1;
-    }
-    const toEscalate = chunks.filter((c) => c.status !== 'done' && !c.escalated);
-    if (toEscalate.length === 0) continue;
-    // Dedicated workers take copies of the chunks; spot workers skip escalated ones, and a chunk
-    // that both run still completes once.
-    await deps.queue.sendAll(
-      'dedicated',
-      toEscalate.map((c) => chunkMessage(batch, c)),
-    );
-    await deps.batches.markEscalated(
-      ref,
-      toEscalate.map((c) => c.chunk),
-    );
-    report.escalated.push({ batchId: batch.id, chunks: toEscalate.length });
+    running.push({ batch, chunks });
   }
+  await applyPolicy(deps, running, now, report);
   return report;
 }
 
@@ -173,4 +160,98 @@ async function unstick(
     ['validating'],
   );
   if (failed) report.stalled.push(batch.id);
+}
+
+/**
+ * Runs the policy over the running batches, one decision per model (remaining requests from the
+ * counters, the escalation stored on each batch, configured capacity and prices, interruptions
+ * from the counters), applies each route and adds up the desired tasks. One spot and one
+ * dedicated pool serve every model today, so the pools' counts are the models' sums, within the
+ * pools' bounds.
+ */
+async function applyPolicy(
+  deps: SweepDeps,
+  running: readonly Running[],
+  nowMs: number,
+  report: SweepReport,
+): Promise<void> {
+  const byModel = new Map<string, Running[]>();
+  for (const r of running) {
+    const model = r.batch.model ?? '';
+    byModel.set(model, [...(byModel.get(model) ?? []), r]);
+  }
+  if (byModel.size === 0) byModel.set('', []);
+  const desired: Record<Pool, number> = { spot: 0, dedicated: 0 };
+  for (const [model, group] of byModel) {
+    const records = group.map((r) => r.batch);
+    const decision = decide(
+      policyInput(
+        deps,
+        nowMs,
+        model,
+        records.map((b) => toPolicyBatch(b)),
+        records,
+      ),
+    );
+    for (const pool of pools) desired[pool] += decision.desiredTasks[pool];
+    const byId = new Map(group.map((r) => [r.batch.id, r]));
+    for (const route of decision.routes) {
+      const r = byId.get(route.batchId);
+      if (r) await applyRoute(deps, r, route, report);
+    }
+  }
+  const capacity = configuredCapacity(deps.sla);
+  for (const pool of pools)
+    report.desiredTasks[pool] = Math.max(capacity[pool].min, Math.min(capacity[pool].max, desired[pool]));
+}
+
+/** The pool a batch's chunk messages went to before this sweep (batches escalated before routes were stored: dedicated). */
+const routedPool = (b: BatchRecord): Pool => b.route_pool ?? (b.at_risk ? 'dedicated' : 'spot');
+
+/**
+ * Applies one route of the policy to a batch. Escalation: copies of its chunks not yet done are
+ * sent to the dedicated queue and flagged (spot workers skip flagged chunks, and a chunk that
+ * both pools run still completes once). De-escalation: the batch's next chunk messages go to
+ * Spot again; copies already on the dedicated queue stay there, its capacity is paid for. The
+ * escalation state, the route and `at_risk` are stored on the batch (written only when they
+ * change), after the chunks moved, so a sweep cut short escalates again next time.
+ */
+async function applyRoute(deps: SweepDeps, r: Running, route: Route, report: SweepReport): Promise<void> {
+  const batch = r.batch;
+  const ref = { tenant: batch.tenant, batchId: batch.id };
+  const was = routedPool(batch);
+  let atRisk = batch.at_risk ?? false;
+  if (route.pool === 'dedicated' && was !== 'dedicated') {
+    let chunks = r.chunks;
+    if (!chunks) {
+      chunks = await deps.batches.listChunks(ref);
+      report.chunkReads += 1;
+    }
+    const toEscalate = chunks.filter((c) => c.status !== 'done' && !c.escalated);
+    if (toEscalate.length > 0) {
+      await deps.queue.sendAll(
+        'dedicated',
+        toEscalate.map((c) => chunkMessage(batch, c)),
+      );
+      await deps.batches.markEscalated(
+        ref,
+        toEscalate.map((c) => c.chunk),
+      );
+      atRisk = true; // markEscalated flags the batch
+    }
+    report.escalated.push({ batchId: batch.id, chunks: toEscalate.length });
+  } else if (route.pool === 'spot' && was === 'dedicated') {
+    report.deescalated.push(batch.id);
+  }
+  if (route.atRisk) report.atRisk.push(batch.id);
+  const escalation = { escalated: route.escalation.escalated, since_ms: route.escalation.sinceMs };
+  const fields: Partial<BatchRecord> = {};
+  if (
+    batch.escalation?.escalated !== escalation.escalated ||
+    batch.escalation?.since_ms !== escalation.since_ms
+  )
+    fields.escalation = escalation;
+  if (batch.route_pool !== route.pool) fields.route_pool = route.pool;
+  if (atRisk !== route.atRisk) fields.at_risk = route.atRisk;
+  if (Object.keys(fields).length > 0) await deps.batches.update(ref, fields);
 }

@@ -6,11 +6,12 @@ const batch = (id: string, status: BatchRecord['status'], atRisk = false) =>
   ({ id, status, ...(atRisk ? { at_risk: true } : {}) }) as BatchRecord;
 
 describe('slaStatesAfterSweep', () => {
-  it('counts running batches on track and at risk, as the sweep left them', () => {
+  it("counts running batches on track and at risk by the sweep's policy, not by what was stored before", () => {
     const listed = [
       batch('validating', 'validating'),
       batch('running', 'in_progress'),
-      batch('flagged', 'in_progress', true),
+      batch('still-at-risk', 'in_progress', true),
+      batch('de-escalated', 'in_progress', true),
       batch('escalated-now', 'in_progress'),
       batch('expired-now', 'in_progress', true),
       batch('finalizing', 'finalizing'),
@@ -19,12 +20,12 @@ describe('slaStatesAfterSweep', () => {
     expect(
       slaStatesAfterSweep(listed, {
         expired: ['expired-now'],
-        escalated: [{ batchId: 'escalated-now', chunks: 3 }],
+        atRisk: ['still-at-risk', 'escalated-now'],
       }),
-    ).toEqual({ on_track: 3, at_risk: 2 });
+    ).toEqual({ on_track: 4, at_risk: 2 });
   });
 
   it('counts nothing when nothing runs', () => {
-    expect(slaStatesAfterSweep([], { expired: [], escalated: [] })).toEqual({ on_track: 0, at_risk: 0 });
+    expect(slaStatesAfterSweep([], { expired: [], atRisk: [] })).toEqual({ on_track: 0, at_risk: 0 });
   });
 });
