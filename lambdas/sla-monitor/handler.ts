@@ -18,6 +18,7 @@ async function sweep(): Promise<void> {
   if (
     report.expired.length +
       report.escalated.length +
+      report.deescalated.length +
       report.finalizeRequested.length +
       report.redriven.length +
       report.stalled.length >
@@ -38,10 +39,18 @@ async function sweep(): Promise<void> {
       { BatchesBySlaState: { value: states[state], gauge: true } },
     );
   }
+  // The policy's desired task count per pool, which each pool's scaling reads (cdk/lib/constructs/backlog-scaling.ts).
+  for (const pool of ['spot', 'dedicated'] as const) {
+    await emitMetrics(
+      { Function: 'sla-monitor', Pool: pool },
+      { DesiredTasks: { value: report.desiredTasks[pool], gauge: true } },
+    );
+  }
   await emitMetrics(
     { Function: 'sla-monitor' },
     {
       BatchesExpired: report.expired.length,
+      BatchesDeescalated: report.deescalated.length,
       ChunksEscalated: report.escalated.reduce((n, e) => n + e.chunks, 0),
       BatchesEscalated: report.escalated.length,
       FinalizeRequeued: report.finalizeRequested.length,

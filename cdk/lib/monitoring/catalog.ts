@@ -142,6 +142,16 @@ export const slaMetrics = stage('sla-monitor', { dimensions: { Function: 'sla-mo
   { name: 'BatchesExpired', description: 'Batches that reached their completion window (window missed)' },
   { name: 'ChunksEscalated', description: 'Chunks escalated to dedicated capacity (deadline risk)' },
   { name: 'BatchesEscalated', description: 'Batches escalated to dedicated capacity' },
+  {
+    name: 'BatchesDeescalated',
+    description: 'Batches the policy sent back to Spot (deadline pressure low again)',
+  },
+  {
+    name: 'DesiredTasks',
+    description: "Tasks each pool should run, by core/policy (per SLA sweep): the pool's scaling reads it",
+    by: ['Pool'],
+    statistic: 'Maximum',
+  },
   { name: 'FinalizeRequeued', description: 'Finalizations requested again (lost message)' },
   { name: 'ValidationRedriven', description: 'Validations requested again (lost message)' },
   { name: 'ValidationStalled', description: 'Validations that stopped making progress' },

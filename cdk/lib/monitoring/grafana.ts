@@ -199,6 +199,7 @@ export function grafanaDashboard(): Record<string, unknown> {
       panels: [
         { title: 'Batches by status', metrics: [each(emf('ActiveBatches'), 60)] },
         { title: 'Batches by SLA state', metrics: [each(emf('BatchesBySlaState'), 60)] },
+        { title: 'Desired tasks per pool (policy)', metrics: [each(emf('DesiredTasks'), 60)] },
         { title: 'SLA monitor', metrics: fixed(slaMetrics) },
       ],
     },

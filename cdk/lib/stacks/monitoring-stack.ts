@@ -203,7 +203,12 @@ export class MonitoringStack extends Stack {
       ),
       graph(
         'Workers per pool',
-        poolNames.flatMap((p) => [cw(metrics.pool(p).running), cw(metrics.pool(p).desired)]),
+        poolNames.flatMap((p) => [
+          cw(metrics.pool(p).running),
+          cw(metrics.pool(p).desired),
+          // What core/policy asks of the pool (the SLA monitor's DesiredTasks), beside what ECS runs.
+          cw(metrics.emf(emf('DesiredTasks'), p)),
+        ]),
       ),
       graph('Batches by status', [emfSearch(emf('ActiveBatches'), 60)]),
     );
