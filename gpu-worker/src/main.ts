@@ -5,7 +5,9 @@ import { parseChunkMessage } from '../../core/chunks/chunk-message.js';
 import { awsSchema, readConfig, workerSchema } from '../../core/config.js';
 import { appendLogContext, log, withLogContext } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
+import { startTracing, stopTracing } from '../../core/observability/tracing.js';
 import { reportPeriodically } from './call-report.js';
+import { inChunkSpan } from './chunk-span.js';
 import { HttpEngine } from './engine/http-engine.js';
 import { SimulatedEngine } from './engine/simulated-engine.js';
 import { EngineBudget } from './engine-budget.js';
@@ -21,6 +23,8 @@ import { WorkerMeter } from './worker-meter.js';
 const settings = readConfig(workerSchema);
 // Every line this process logs names the worker's service and pool.
 appendLogContext({ function: `worker-${settings.POOL}`, pool: settings.POOL });
+// Traces to the task's collector when OPENBATCH_TRACING=xray (the CDK app sets it); off locally.
+startTracing(`worker-${settings.POOL}`);
 const aws = readConfig(awsSchema);
 const clients = createAwsClients(aws);
 const deps = createDeps('worker', process.env, clients);
@@ -109,7 +113,7 @@ async function handle(message: Message): Promise<boolean> {
     chunk: msg.chunk,
     attempt: msg.attempt,
   };
-  return withLogContext(fields, () => handleChunk(message, msg));
+  return withLogContext(fields, () => inChunkSpan(message, msg, () => handleChunk(message, msg)));
 }
 
 async function handleChunk(message: Message, msg: ReturnType<typeof parseChunkMessage>): Promise<boolean> {
@@ -190,6 +194,7 @@ const shutdown = (signal: string) => {
     for (const t of timers) clearInterval(t);
     await engine.close();
     await flushMetrics();
+    await stopTracing();
     flushReport();
     log.info('worker stopped');
     process.exit(0);
