@@ -348,7 +348,7 @@ const cases: Case[] = [
   { name: 'an unknown path under /v1', method: 'GET', path: '/v1/nothing-here', status: 404 },
   { name: 'broken percent-encoding (%ZZ) as a path under /v1', method: 'GET', path: '/v1/%ZZ', status: 404 },
   { name: 'broken percent-encoding (%ZZ) as the whole path', method: 'GET', path: '/%ZZ', status: 404 },
-  { name: 'a path outside /v1 that is not the portal', method: 'GET', path: '/metrics', status: 404 },
+  { name: 'a path outside /v1 that is not the portal', method: 'GET', path: '/internal/status', status: 404 },
   { name: 'a path that climbs out of /v1', method: 'GET', path: '/v1/files/../../etc/passwd', status: 404 },
   { name: 'a method the route does not take', method: 'PUT', path: '/v1/files', status: 405 },
 
