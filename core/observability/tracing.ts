@@ -211,6 +211,21 @@ export function inSpan<T>(
   );
 }
 
+/**
+ * One SQS record in Lambda, in a span under the invocation's segment, linked to the trace the
+ * record's `AWSTraceHeader` carries (the sender's), as X-Ray links SQS to Lambda. With tracing
+ * off, it only calls `fn`.
+ */
+export function inRecordSpan<T>(
+  name: string,
+  fields: TraceFields,
+  awsTraceHeader: string | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (!provider) return fn();
+  return inSpan(name, fields, fn, { linkTo: awsTraceHeader, kind: SpanKind.CONSUMER });
+}
+
 /** Adds fields to the span running now (a batch id learnt halfway through a request). */
 export function annotateSpan(fields: TraceFields): void {
   if (!provider) return;

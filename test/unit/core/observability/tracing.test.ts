@@ -1,13 +1,14 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createdBatchId,
   currentTraceHeader,
   flushTraces,
+  inRecordSpan,
   inRequestSpan,
   inSpan,
   propagateTraceHeader,
@@ -83,6 +84,22 @@ describe('tracing on', () => {
     expect(span?.parentSpanContext?.spanId).toBe('aaaaaaaaaaaaaaaa');
     expect(span?.links[0]?.context.traceId).toBe('6759e988000000000000000000000001');
     expect(span?.links[0]?.context.spanId).toBe('bbbbbbbbbbbbbbbb');
+  });
+
+  it("runs an SQS record as a consumer span linked to its sender's trace", async () => {
+    const spans = new InMemorySpanExporter();
+    startTracing('finalizer', lambdaEnv, spans);
+    process.env._X_AMZN_TRACE_ID = header('aaaaaaaaaaaaaaaa');
+    await inRecordSpan(
+      'finalizer',
+      { batchId: 'batch_3' },
+      header('cccccccccccccccc'),
+      async () => undefined,
+    );
+    const [span] = spans.getFinishedSpans();
+    expect(span?.kind).toBe(SpanKind.CONSUMER);
+    expect(span?.links[0]?.context.spanId).toBe('cccccccccccccccc');
+    expect(span?.attributes.batch_id).toBe('batch_3');
   });
 
   it('passes the current span on as an X-Ray trace header, and nests spans', async () => {
