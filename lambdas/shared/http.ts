@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ApiError, BadRequestError, NotFoundError, toErrorResponse } from '../../core/errors.js';
 import { log } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
+import { inRequestSpan, startTracing } from '../../core/observability/tracing.js';
 import { idSchema } from '../../core/openai/schemas.js';
 import { withInvocation } from './invocation.js';
 
@@ -120,6 +121,9 @@ const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? '')
   .map((o) => o.trim())
   .filter(Boolean);
 
+// X-Ray spans annotated with the tenant and batch when OPENBATCH_TRACING=xray (core/observability/tracing.ts).
+startTracing(process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'api');
+
 /** The route API Gateway matched: the method and the resource template (`GET /v1/batches/{batch_id}`). */
 export const routeOf = (event: HttpEvent): string =>
   `${event.httpMethod} ${event.resource ?? event.requestContext?.resourcePath ?? 'unknown'}`;
@@ -155,7 +159,14 @@ export function httpApi(routes: HttpRoute[]) {
       async () => {
         let status = 500;
         try {
-          const result = await inner(event, context);
+          const result = await inRequestSpan(
+            route,
+            {
+              tenant: typeof tenant === 'string' ? tenant : undefined,
+              batchId: event.pathParameters?.batch_id,
+            },
+            () => inner(event, context),
+          );
           status = result.statusCode;
           return result;
         } finally {

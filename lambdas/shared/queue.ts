@@ -2,7 +2,11 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { log, withLogContext } from '../../core/observability/log.js';
+import { inRecordSpan, startTracing } from '../../core/observability/tracing.js';
 import { messageFields, withInvocation } from './invocation.js';
+
+// X-Ray spans per record, annotated with its batch, when OPENBATCH_TRACING=xray (core/observability/tracing.ts).
+startTracing(process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'queue-function');
 
 /**
  * A queue-triggered function: each record is handled on its own, and only the records that
@@ -37,7 +41,12 @@ export function queueFunction<T>(
             }
             return withLogContext(messageFields(message), async () => {
               try {
-                const outcome = await handle(message, context);
+                const outcome = await inRecordSpan(
+                  name,
+                  messageFields(message),
+                  record.attributes?.AWSTraceHeader,
+                  () => handle(message, context),
+                );
                 log.info(`${name} handled`, { outcome, ms: Math.round(performance.now() - started) });
                 return outcome;
               } catch (err) {
