@@ -1,4 +1,5 @@
 import { toUnixSeconds } from '../clock.js';
+import { slaSchema } from '../config.js';
 import type {
   BatchError,
   BatchObject,
@@ -7,6 +8,7 @@ import type {
   ExpiresAfter,
   OpenBatchExtension,
 } from '../openai/schemas.js';
+import { type CostRates, costRatesOf, estimateCost } from '../pricing/cost.js';
 import { toBatchUsage } from '../results/usage.js';
 import { parseWindow } from '../sla/windows.js';
 import type { EndReason } from './lifecycle.js';
@@ -144,7 +146,10 @@ export function newBatchRecord(input: {
   };
 }
 
-export function toBatchObject(r: BatchRecord): BatchObject {
+/** The cost rates of a deployment that sets none: the SLA settings' defaults. */
+const DEFAULT_COST_RATES = costRatesOf(slaSchema.parse({}));
+
+export function toBatchObject(r: BatchRecord, rates: CostRates = DEFAULT_COST_RATES): BatchObject {
   return {
     id: r.id,
     object: 'batch',
@@ -173,7 +178,7 @@ export function toBatchObject(r: BatchRecord): BatchObject {
       output: r.usage_output ?? 0,
       reasoning: r.usage_reasoning ?? 0,
     }),
-    openbatch: openbatchExtension(r),
+    openbatch: openbatchExtension(r, rates),
   };
 }
 
@@ -212,7 +217,7 @@ export function slaState(r: BatchRecord): OpenBatchExtension['sla']['state'] {
   }
 }
 
-function openbatchExtension(r: BatchRecord): OpenBatchExtension {
+function openbatchExtension(r: BatchRecord, rates: CostRates): OpenBatchExtension {
   return {
     priority: r.priority,
     ...(r.admission_warning ? { admission_warning: r.admission_warning } : {}),
@@ -226,6 +231,8 @@ function openbatchExtension(r: BatchRecord): OpenBatchExtension {
     },
     retry_of: r.retry_of ?? null,
     retries: r.retries ?? [],
+    // Estimated from the requests each pool ran (done chunks), so it grows as chunks complete.
+    cost: estimateCost({ spot: r.spot_requests ?? 0, dedicated: r.dedicated_requests ?? 0 }, rates),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type ListPage,
   SUPPORTED_ENDPOINTS,
 } from '../openai/schemas.js';
+import { costRatesOf } from '../pricing/cost.js';
 import { admitAtCreate, WINDOW_INFEASIBLE } from '../sla/admission.js';
 import { allowedWindowMs, windowAllowlist } from '../sla/windows.js';
 import { type BatchRecord, newBatchRecord, toBatchObject } from './batch-record.js';
@@ -85,7 +86,7 @@ export async function createBatch(
     throw err;
   }
   await deps.queue.send('scheduling', { tenant, batchId: record.id } satisfies BatchRef);
-  return toBatchObject(record);
+  return toBatchObject(record, costRatesOf(deps.sla));
 }
 
 export async function getBatchRecord(deps: Pick<Deps, 'batches'>, ref: BatchRef): Promise<BatchRecord> {
@@ -95,12 +96,13 @@ export async function getBatchRecord(deps: Pick<Deps, 'batches'>, ref: BatchRef)
 }
 
 export async function listBatches(
-  deps: Pick<Deps, 'batches'>,
+  deps: Pick<Deps, 'batches' | 'sla'>,
   tenant: string,
   query: { after?: string; limit: number },
 ): Promise<ListPage<BatchObject>> {
   const { items, hasMore } = await deps.batches.list(tenant, query);
-  const data = items.map(toBatchObject);
+  const rates = costRatesOf(deps.sla);
+  const data = items.map((r) => toBatchObject(r, rates));
   return {
     object: 'list',
     data,
@@ -141,7 +143,7 @@ export async function listChunkViews(
 export async function cancelBatch(deps: BatchDeps, ref: BatchRef): Promise<BatchObject> {
   const record = await getBatchRecord(deps, ref);
   const outcome = cancelOutcome(record.status);
-  if (outcome === 'already-cancelling') return toBatchObject(record);
+  if (outcome === 'already-cancelling') return toBatchObject(record, costRatesOf(deps.sla));
   if (outcome === 'conflict') {
     throw new ConflictError(`Cannot cancel a batch with status '${record.status}'.`);
   }
@@ -150,5 +152,5 @@ export async function cancelBatch(deps: BatchDeps, ref: BatchRef): Promise<Batch
   });
   if (!updated) return cancelBatch(deps, ref); // it moved on meanwhile: answer for its new status
   await deps.queue.send('finalizing', ref);
-  return toBatchObject(updated);
+  return toBatchObject(updated, costRatesOf(deps.sla));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CostEstimate } from '../pricing/cost.js';
 import type { BatchUsage } from '../results/usage.js';
 
 /** Endpoints openbatch runs; each needs an OpenAI-compatible engine route of the same path. */
@@ -235,6 +236,8 @@ export interface OpenBatchExtension {
   retry_of: string | null;
   /** Batches created to retry this one's requests, oldest first. */
   retries: string[];
+  /** Estimated GPU cost so far, by pool and against all-dedicated (an estimate, never a bill). */
+  cost: CostEstimate;
 }
 
 /** One row of `GET /v1/openbatch/batches/{batch_id}/chunks` (extension). */

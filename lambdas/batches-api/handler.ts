@@ -16,6 +16,7 @@ import {
   requestPathSchema,
   retryBodySchema,
 } from '../../core/openai/schemas.js';
+import { costRatesOf } from '../../core/pricing/cost.js';
 import { getRequest, listRequests, retryBatch } from '../../core/requests/requests-service.js';
 import {
   type HttpEvent,
@@ -62,7 +63,13 @@ export const handler = httpApi([
     method: 'GET',
     path: '/v1/batches/{batch_id}',
     handler: async (event: HttpEvent) =>
-      json(200, toBatchObject(await getBatchRecord(getDeps('batchesApi'), ref(event)))),
+      json(
+        200,
+        toBatchObject(
+          await getBatchRecord(getDeps('batchesApi'), ref(event)),
+          costRatesOf(getDeps('batchesApi').sla),
+        ),
+      ),
   },
   {
     method: 'POST',

@@ -71,6 +71,12 @@ describe('OpenAI Batch API through the official SDK', () => {
       total_tokens: input + generated,
     });
 
+    // The estimate beside the contract: spot work priced as spot, against all on-demand.
+    const { cost } = (batch as unknown as { openbatch: { cost: Record<string, unknown> } }).openbatch;
+    expect(cost).toMatchObject({ estimate: true, currency: 'usd' });
+    expect(cost.total as number).toBeGreaterThan(0);
+    expect(cost.all_dedicated as number).toBeGreaterThan(cost.total as number);
+
     const outFile = await a.files.retrieve(batch.output_file_id as string);
     expect(outFile).toMatchObject({ purpose: 'batch_output', object: 'file' });
     const listed = await a.batches.list({ limit: 10 });

@@ -103,6 +103,15 @@ describe('toBatchObject', () => {
         chunks: { total: 0, done: 0, escalated: 0, interruptions: 0 },
         retry_of: null,
         retries: [],
+        cost: {
+          estimate: true,
+          currency: 'usd',
+          total: 0,
+          by_pool: { spot: 0, dedicated: 0 },
+          all_dedicated: 0,
+          saving: 0,
+          basis: expect.stringContaining('requests/s per task'),
+        },
       },
     });
   });
