@@ -24,14 +24,63 @@ interface Group {
  */
 export class EngineBudget {
   private running = 0;
+  /**
+   * The window of requests let out at once: `size` at most, halved when the engine says it is
+   * overloaded (429, 503), grown back by one per window of successes (AIMD, as TCP does), so an
+   * engine that cannot take `size` is not hammered and one that can gets it back.
+   */
+  private window: number;
+  /** Successes since the window last grew. */
+  private credit = 0;
+  /** When the window was last halved: one overload burst halves it once. */
+  private lastCutAt = Number.NEGATIVE_INFINITY;
+  private cuts = 0;
   private waiting = 0;
   /** Groups with waiting work, in turn order (a Map keeps insertion order; a served group goes last). */
   private readonly groups = new Map<string, Group>();
   private maxRunning = 0;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    private readonly opts: { now?: () => number; cutEveryMs?: number } = {},
+  ) {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`engine budget must be a positive integer, not ${size}`);
+    this.window = size;
+  }
+
+  /** Requests let out at once now (the AIMD window). */
+  get limit(): number {
+    return this.window;
+  }
+
+  /** Times the window was halved since the budget was made. */
+  get overloads(): number {
+    return this.cuts;
+  }
+
+  /**
+   * The engine answered 429 or 503: halve the window (not below 1), at most once per
+   * `cutEveryMs` (default 1 s), since the requests already in flight answer the same way.
+   */
+  overloaded(): void {
+    const now = (this.opts.now ?? Date.now)();
+    if (now - this.lastCutAt < (this.opts.cutEveryMs ?? 1_000)) return;
+    this.lastCutAt = now;
+    this.cuts += 1;
+    this.window = Math.max(1, Math.floor(this.window / 2));
+    this.credit = 0;
+  }
+
+  /** A request succeeded: a window's worth of successes grows the window by one, up to `size`. */
+  succeeded(): void {
+    if (this.window >= this.size) return;
+    this.credit += 1;
+    if (this.credit >= this.window) {
+      this.credit = 0;
+      this.window += 1;
+      this.next();
+    }
   }
 
   /** Requests running now. */
@@ -54,7 +103,7 @@ export class EngineBudget {
    * tasks of lower `order`; releases the slot when it settles.
    */
   async run<T>(group: string, order: number, task: () => Promise<T>): Promise<T> {
-    if (this.running < this.size && this.waiting === 0) this.take();
+    if (this.running < this.window && this.waiting === 0) this.take();
     else await this.wait(group, order);
     try {
       return await task();
@@ -91,7 +140,7 @@ export class EngineBudget {
 
   /** Gives the freed slot to the next group in turn, to its lowest lane. */
   private next(): void {
-    if (this.waiting === 0 || this.running >= this.size) return;
+    if (this.waiting === 0 || this.running >= this.window) return;
     const first = this.groups.entries().next();
     if (first.done) return;
     const [name, group] = first.value;

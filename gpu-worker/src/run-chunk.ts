@@ -223,6 +223,9 @@ async function runRequest(
   const attempt = async () => {
     if (signal.aborted) throw new AbortError('stopped');
     const r = await opts.engine.send(request.url, request.body, signal);
+    // The engine's back-pressure sets how many requests the worker lets out at once.
+    if (r.status === 429 || r.status === 503) opts.budget?.overloaded();
+    else if (r.status < 300) opts.budget?.succeeded();
     if (isRetryableStatus(r.status)) throw new RetryableResponse(r);
     return r;
   };

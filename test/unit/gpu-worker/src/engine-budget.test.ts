@@ -112,3 +112,58 @@ describe('EngineBudget', () => {
     expect(() => new EngineBudget(1.5)).toThrow(/positive integer/);
   });
 });
+
+describe('EngineBudget back-pressure (AIMD)', () => {
+  it('halves the window on an overload, once per burst, never below 1, and grows it by one per window of successes up to its size', () => {
+    let now = 0;
+    const budget = new EngineBudget(16, { now: () => now, cutEveryMs: 1_000 });
+    expect(budget.limit).toBe(16);
+    budget.overloaded();
+    budget.overloaded(); // the same burst: requests already in flight answer 429 too
+    expect(budget.limit).toBe(8);
+    now += 1_000;
+    budget.overloaded();
+    expect(budget.limit).toBe(4);
+    for (let i = 0; i < 4; i++) budget.succeeded();
+    expect(budget.limit).toBe(5);
+    for (let i = 0; i < 5; i++) budget.succeeded();
+    expect(budget.limit).toBe(6);
+    for (let t = 0; t < 5; t++) {
+      now += 1_000;
+      budget.overloaded();
+    }
+    expect(budget.limit).toBe(1);
+    for (let i = 0; i < 10_000; i++) budget.succeeded();
+    expect(budget.limit).toBe(16);
+    expect(budget.overloads).toBe(7);
+  });
+
+  it('lets out no more than the window, and more as it grows', async () => {
+    let now = 0;
+    const budget = new EngineBudget(8, { now: () => now });
+    budget.overloaded(); // window 4
+    now += 5_000;
+    let running = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const runs = Array.from({ length: 12 }, () =>
+      budget.run('g', 0, async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise<void>((r) => releases.push(r));
+        running -= 1;
+      }),
+    );
+    await tick();
+    expect(running).toBe(4);
+    for (let i = 0; i < 4; i++) budget.succeeded(); // window 5: one more starts
+    await tick();
+    expect(running).toBe(5);
+    while (releases.length > 0) {
+      (releases.shift() as () => void)();
+      await tick();
+    }
+    await Promise.all(runs);
+    expect(most).toBe(5);
+  });
+});

@@ -189,6 +189,41 @@ describe('runChunk (in-memory ports)', () => {
     expect(await counts()).toEqual({ total: 10, completed: 9, failed: 1 });
   });
 
+  it('backs off an overloaded engine: the worker’s window shrinks on 429s and every request still completes', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '400', CHUNK_TAIL_MIN_LINES: '0' });
+    const { ref, msgs } = await scheduled(deps, 400);
+    let inFlight = 0;
+    let refused = 0;
+    // An engine that takes 8 at once and answers 429 beyond that.
+    const small: Engine = {
+      name: 'fake',
+      send: async () => {
+        if (inFlight >= 8) {
+          refused += 1;
+          return { status: 429, body: { error: { message: 'busy', type: 'rate_limit' } } };
+        }
+        inFlight += 1;
+        await new Promise((r) => setTimeout(r, 2));
+        inFlight -= 1;
+        return { status: 200, body: { choices: [] } };
+      },
+    };
+    const budget = new EngineBudget(64, { cutEveryMs: 5 });
+    const result = await runChunk(deps, msgs[0] as ChunkMessage, {
+      ...opts,
+      engine: small,
+      budget,
+      maxRetries: 20,
+      retryMinTimeoutMs: 1,
+    });
+    expect(result).toMatchObject({ outcome: 'completed', completed: 400, failed: 0 });
+    expect((await deps.batches.get(ref))?.completed).toBe(400);
+    expect(budget.overloads).toBeGreaterThan(0);
+    expect(budget.limit).toBeLessThan(64);
+    // Without back-pressure 56 of every 64 sends would be refused; with it, far fewer.
+    expect(refused).toBeLessThan(400);
+  });
+
   it('on a stop, hands the rest to dedicated after a reclaim and back to its own pool after a drain', async () => {
     for (const [to, outcome] of [
       ['dedicated', 'handed-off'],
