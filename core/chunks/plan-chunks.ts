@@ -147,6 +147,17 @@ export class ChunkPlanner {
       return;
     }
     this.seen.add(digest);
+    // One model per batch, as OpenAI requires: a file may not mix them (the first request's
+    // model is the batch's; the model routes the batch to its pools).
+    if (this.model !== undefined && verdict.model !== undefined && verdict.model !== this.model) {
+      this.report({
+        code: 'mismatched_model',
+        message: `The model '${verdict.model}' differs from the batch's model '${this.model}' (the first request's): every request of a batch must use the same model.`,
+        param: 'body.model',
+        line: item.number,
+      });
+      return;
+    }
     this.model ??= verdict.model;
     if (this.errors.length > 0) return; // keep validating, but stop planning work that will never run
 

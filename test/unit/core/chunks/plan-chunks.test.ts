@@ -298,6 +298,25 @@ describe('planChunks', () => {
       ]);
     });
 
+    it('refuses a file that mixes models, naming each line whose model differs from the first request’s', async () => {
+      const file = fileOf([req('a'), req('b', 'x', 'mistral-7b'), req('c'), '', req('d', 'y', 'qwen-2')]);
+      const errors = await planErrors(inPieces(file, 7), rules());
+      expect(errors).toEqual([
+        {
+          code: 'mismatched_model',
+          message: expect.stringContaining("'mistral-7b'"),
+          param: 'body.model',
+          line: 2,
+        },
+        {
+          code: 'mismatched_model',
+          message: expect.stringContaining("'llama-3'"),
+          param: 'body.model',
+          line: 5,
+        },
+      ]);
+    });
+
     it('reports a line longer than MAX_LINE_BYTES with its line number, and keeps reading after it', async () => {
       const long = req('big', 'z'.repeat(200));
       const file = fileOf([req('a'), long, req('b'), 'oops']);
