@@ -27,6 +27,7 @@ export const routes: RouteObject[] = [
       { path: 'batches', lazy: () => import('./routes/batches') },
       { path: 'batches/new', lazy: () => import('./routes/new-batch') },
       { path: 'batches/:batchId', lazy: () => import('./routes/batch') },
+      { path: 'operator', lazy: () => import('./routes/operator') },
       { path: '*', lazy: () => import('./routes/not-found') },
     ],
   },

@@ -94,6 +94,14 @@ export class ApiClient {
     return res;
   }
 
+  /**
+   * A request to a URL outside the API (the local runtime's `/metrics`), through the same fetch
+   * but without the API key: the key goes to `apiBaseUrl` only.
+   */
+  fetchOutside(url: string, init: RequestInit = {}): Promise<Response> {
+    return this.#fetch(url, init);
+  }
+
   async get<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
     const res = await this.raw(path, {
       method: 'GET',

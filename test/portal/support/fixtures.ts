@@ -1,4 +1,5 @@
 import type { BatchObject, OpenBatchExtension } from '../../../core/openai/schemas.js';
+import { type CostRates, estimateCost } from '../../../core/pricing/cost.js';
 
 /**
  * Fields issue 10 adds to the batch object (retries, usage) that the fixtures do not set one by
@@ -15,11 +16,21 @@ const laterBatchFields = {
   },
 };
 
-/** The openbatch extension of a fixture batch, from the fields the portal tests care about. */
+/** The SLA settings' default rates (core/config.ts): $0.30 Spot, $0.8048 On-Demand a task-hour, 5 requests/s. */
+export const FIXTURE_COST_RATES: CostRates = {
+  spotPerTaskHour: 0.3,
+  onDemandPerTaskHour: 0.8048,
+  requestsPerSecondPerTask: 5,
+};
+
+/**
+ * The openbatch extension of a fixture batch, from the fields the portal tests care about; its
+ * cost estimate is the server's own (core/pricing/cost.ts) for the requests each pool ran.
+ */
 export function extension(
-  over: Pick<OpenBatchExtension, 'priority' | 'sla' | 'pools' | 'chunks'>,
+  over: Pick<OpenBatchExtension, 'priority' | 'sla' | 'pools' | 'chunks'> & Partial<OpenBatchExtension>,
 ): OpenBatchExtension {
-  return { ...laterFields, ...over };
+  return { ...laterFields, cost: estimateCost(over.pools, FIXTURE_COST_RATES), ...over };
 }
 
 /** A batch object as the API renders it, with the fields a test cares about overridden. */

@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { clsx } from 'clsx';
-import { LayoutDashboard, ListChecks, LogOut, Menu, PlusCircle, RefreshCw, X } from 'lucide-react';
+import { Activity, LayoutDashboard, ListChecks, LogOut, Menu, PlusCircle, RefreshCw, X } from 'lucide-react';
 import { Suspense, useEffect, useId, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigation } from 'react-router';
 import { Spinner } from '../../components/ui/spinner';
@@ -15,6 +15,7 @@ const nav = [
   { to: '/', label: 'Dashboard', icon: LayoutDashboard, end: true },
   { to: '/batches', label: 'Batches', icon: ListChecks, end: true },
   { to: '/batches/new', label: 'New batch', icon: PlusCircle, end: true },
+  { to: '/operator', label: 'Operations', icon: Activity, end: true },
 ];
 
 export function AppShell() {
