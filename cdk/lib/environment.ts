@@ -1,5 +1,5 @@
 import { queues } from '../../core/app/declaration.js';
-import type { EnvironmentConfig, EnvironmentName } from '../config.js';
+import { type EnvironmentConfig, type EnvironmentName, engineStartup } from '../config.js';
 
 /** The model name the engine serves, which is also the API's model allowlist. */
 export const servedModelName = (config: EnvironmentConfig): string =>
@@ -15,7 +15,27 @@ export function sharedEnvironment(config: EnvironmentConfig): Record<string, str
     LOG_LEVEL: config.logLevel,
     FILE_RETENTION_DAYS: String(config.fileRetentionDays),
     MODELS: servedModelName(config),
+    ...policyEnvironment(config),
     ...config.settings,
+  };
+}
+
+/** Seconds to launch a GPU instance and place a task on it (an estimate; docs/policy.md). */
+export const launchSeconds = 90;
+
+/**
+ * What core/policy is told about the pools (core/config.ts SLA_*): their bounds, and the time a
+ * new task takes to serve (launch and placement, copying the model files to the volume, reading
+ * them, the engine's start-up). Prices keep their defaults unless `settings` sets them.
+ */
+export function policyEnvironment(config: EnvironmentConfig): Record<string, string> {
+  const startup = engineStartup(config);
+  return {
+    SLA_SPOT_MIN_TASKS: String(config.pools.spot.minWorkers),
+    SLA_SPOT_MAX_TASKS: String(config.pools.spot.maxWorkers),
+    SLA_DEDICATED_MIN_TASKS: String(config.pools.dedicated.minWorkers),
+    SLA_DEDICATED_MAX_TASKS: String(config.pools.dedicated.maxWorkers),
+    SLA_TASK_STARTUP_SECONDS: String(launchSeconds + startup.copySeconds + startup.requiredSeconds),
   };
 }
 

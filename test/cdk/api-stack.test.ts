@@ -7,6 +7,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../cdk/config.js';
 import { HouseFunction } from '../../cdk/lib/constructs/house-function.js';
+import { policyEnvironment } from '../../cdk/lib/environment.js';
 import { gatewayResponses } from '../../cdk/lib/gateway-responses.js';
 import { bindingsOf } from '../../core/app/access.js';
 import {
@@ -77,6 +78,7 @@ describe('functions', () => {
         'LOG_LEVEL',
         'FILE_RETENTION_DAYS',
         'MODELS',
+        ...Object.keys(policyEnvironment(environments.dev)),
         ...(decl.triggers.some((t) => t.kind === 'http') ? ['ALLOWED_ORIGINS'] : []),
         ...bindingsOf(decl.uses).map((b) => b.env),
       ]);

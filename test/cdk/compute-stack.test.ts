@@ -7,7 +7,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { environments } from '../../cdk/config.js';
-import { BacklogScaling, scalingLevels } from '../../cdk/lib/constructs/backlog-scaling.js';
+import { BacklogScaling, desiredLevels, scalingLevels } from '../../cdk/lib/constructs/backlog-scaling.js';
 import { queues, tables, workerUses } from '../../core/app/declaration.js';
 import { configWith, onlyResource, resourcesOf, synth } from './support.js';
 
@@ -397,10 +397,14 @@ describe('services and scaling on the queue backlog', () => {
         Expression?: string;
         MetricStat?: { Metric: { MetricName: string } };
       }[];
-      expect(metrics.find((m) => m.Expression)?.Expression).toBe('IF(visible >= 1, visible + inFlight, 0)');
+      // Never fewer workers than core/policy's desired count (chunksInParallel chunks each).
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+        `IF(visible >= 1, MAX([visible + inFlight, FILL(desired, 0) * ${environments.prod.worker.chunksInParallel}]), 0)`,
+      );
       expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort()).toEqual([
         'ApproximateNumberOfMessagesNotVisible',
         'ApproximateNumberOfMessagesVisible',
+        'DesiredTasks',
       ]);
       const policyId = (alarm?.Properties?.AlarmActions as { Ref: string }[] | undefined)?.[0]?.Ref as string;
       const policy = resourcesOf(compute, 'AWS::ApplicationAutoScaling::ScalingPolicy')[policyId]?.Properties
@@ -428,7 +432,10 @@ describe('services and scaling on the queue backlog', () => {
         TreatMissingData: 'ignore',
       });
       const metrics = alarm?.Properties?.Metrics as { Expression?: string }[];
-      expect(metrics.find((m) => m.Expression)?.Expression).toBe('visible + inFlight');
+      // ... and core/policy wants no more than the pool's minimum.
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+        `visible + inFlight + IF(FILL(desired, 0) > ${environments.prod.pools[pool].minWorkers}, 1, 0)`,
+      );
       const policyId = (alarm?.Properties?.AlarmActions as { Ref: string }[] | undefined)?.[0]?.Ref as string;
       expect(
         resourcesOf(compute, 'AWS::ApplicationAutoScaling::ScalingPolicy')[policyId]?.Properties,
@@ -442,6 +449,108 @@ describe('services and scaling on the queue backlog', () => {
       });
     },
   );
+});
+
+describe("scaling to core/policy's desired tasks (the SLA monitor's DesiredTasks)", () => {
+  type MetricDatum = {
+    Id: string;
+    Expression?: string;
+    MetricStat?: {
+      Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
+    };
+  };
+  const desiredAlarm = (pool: string) => {
+    const found = Object.entries(resourcesOf(compute, 'AWS::CloudWatch::Alarm')).filter(
+      ([, a]) =>
+        (a.Properties?.Metrics as MetricDatum[] | undefined)?.some(
+          (m) =>
+            m.MetricStat?.Metric.MetricName === 'DesiredTasks' &&
+            m.MetricStat.Metric.Dimensions.some((d) => d.Name === 'Pool' && d.Value === pool),
+        ) &&
+        (a.Properties?.Metrics as MetricDatum[]).some(
+          (m) => m.MetricStat?.Metric.MetricName === 'RunningTaskCount',
+        ),
+    );
+    expect(found).toHaveLength(1);
+    return found[0]?.[1] as { Properties: Record<string, unknown> };
+  };
+
+  it.each(['spot', 'dedicated'] as const)(
+    "%s: raises the service to the pool's DesiredTasks whenever fewer tasks run",
+    (pool) => {
+      const alarm = desiredAlarm(pool);
+      expect(alarm.Properties).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      const metrics = alarm.Properties.Metrics as MetricDatum[];
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+        'IF(FILL(desired, 0) > FILL(running, 0), FILL(desired, 0), 0)',
+      );
+      const desired = metrics.find((m) => m.MetricStat?.Metric.MetricName === 'DesiredTasks')?.MetricStat
+        ?.Metric;
+      expect(desired?.Namespace).toBe('openbatch');
+      expect(desired?.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'Function', Value: 'sla-monitor' },
+          { Name: 'Pool', Value: pool },
+        ]),
+      );
+      const running = metrics.find((m) => m.MetricStat?.Metric.MetricName === 'RunningTaskCount')?.MetricStat
+        ?.Metric;
+      expect(running?.Namespace).toBe('ECS/ContainerInsights');
+      const service = onlyResource(
+        compute,
+        'AWS::ECS::Service',
+        (p) => p.ServiceName === `openbatch-prod-${pool}-workers`,
+      );
+      expect(running?.Dimensions).toContainEqual({
+        Name: 'ServiceName',
+        Value: { 'Fn::GetAtt': [service.id, 'Name'] },
+      });
+
+      const policyId = (alarm.Properties.AlarmActions as { Ref: string }[])[0]?.Ref as string;
+      const policy = resourcesOf(compute, 'AWS::ApplicationAutoScaling::ScalingPolicy')[policyId]?.Properties
+        ?.StepScalingPolicyConfiguration as {
+        AdjustmentType: string;
+        StepAdjustments: Record<string, number>[];
+      };
+      expect(policy.AdjustmentType).toBe('ExactCapacity');
+      const max = environments.prod.pools[pool].maxWorkers;
+      // Bounds are relative to the threshold of 1: a desired count d sits at d - 1.
+      expect(policy.StepAdjustments[0]).toEqual({
+        MetricIntervalLowerBound: 0,
+        MetricIntervalUpperBound: 1,
+        ScalingAdjustment: Math.max(1, environments.prod.pools[pool].minWorkers),
+      });
+      expect(policy.StepAdjustments.at(-1)).toEqual({
+        MetricIntervalLowerBound: max - 1,
+        ScalingAdjustment: max,
+      });
+    },
+  );
+});
+
+describe('desiredLevels', () => {
+  it('steps one task at a time up to 20 tasks', () => {
+    expect(desiredLevels(3)).toEqual([
+      { above: 0, workers: 1 },
+      { above: 1, workers: 2 },
+      { above: 2, workers: 3 },
+    ]);
+  });
+
+  it('rounds a desired count up on large pools: never fewer tasks than asked, never more than the maximum', () => {
+    const levels = desiredLevels(50);
+    expect(levels.length).toBeLessThanOrEqual(20);
+    for (let d = 1; d <= 50; d++) {
+      const level = levels.find((l) => d > l.above && d <= l.workers);
+      expect(level?.workers, `desired ${d}`).toBeGreaterThanOrEqual(d);
+    }
+    expect(levels.at(-1)?.workers).toBe(50);
+  });
 });
 
 describe('scalingLevels', () => {

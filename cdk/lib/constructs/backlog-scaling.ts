@@ -5,6 +5,7 @@ import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { emf, emfNamespace } from '../monitoring/catalog.js';
 
 export interface BacklogScalingProps {
   /** The service whose desired count is scaled. */
@@ -20,6 +21,35 @@ export interface BacklogScalingProps {
   readonly chunksPerWorker: number;
   /** Minutes with neither visible nor in-flight messages before scaling to zero. */
   readonly idleMinutes: number;
+  /**
+   * The task count core/policy wants for this pool (the SLA monitor's DesiredTasks metric,
+   * `desiredTasksMetric`): a step policy raises the service to it whenever fewer tasks run, and
+   * the backlog policy never sets fewer. Read with the cluster's Container Insights
+   * RunningTaskCount. @default none: the backlog alone scales the service
+   */
+  readonly desiredTasks?: cloudwatch.IMetric;
+}
+
+/** The SLA monitor's DesiredTasks metric for a pool (cdk/lib/monitoring/catalog.ts), per minute. */
+export function desiredTasksMetric(pool: string): cloudwatch.Metric {
+  const m = emf('DesiredTasks');
+  return new cloudwatch.Metric({
+    namespace: emfNamespace,
+    metricName: m.name,
+    dimensionsMap: { ...m.dimensions, Pool: pool },
+    statistic: m.statistic,
+    period: Duration.minutes(1),
+  });
+}
+
+/**
+ * The task counts the desired-tasks policy steps through: `workers` applies when the policy
+ * wants more than `above` and at most `workers` tasks. One step per count up to 20 steps; above
+ * that the counts are spread evenly up to the maximum, rounding the desired count up.
+ */
+export function desiredLevels(maxWorkers: number): { above: number; workers: number }[] {
+  const counts = scalingLevels(maxWorkers, 1).map((l) => l.workers);
+  return counts.map((workers, i) => ({ above: i === 0 ? 0 : (counts[i - 1] as number), workers }));
 }
 
 /** Application Auto Scaling accepts at most 20 step adjustments per policy. */
@@ -54,6 +84,12 @@ export function scalingLevels(
  *
  * In between (work only in flight) nothing changes: a worker is never stopped while it may
  * hold a chunk. Both policies set an exact capacity, so a repeated alarm action is harmless.
+ *
+ * With `desiredTasks` (core/policy's count, published by the SLA monitor every minute) a third
+ * policy raises the service to that count whenever fewer tasks run (Container Insights'
+ * RunningTaskCount): a pool comes up for an escalated batch's deadline, not only for its queue.
+ * The backlog policy then sets at least that count, and the pool goes idle only when the policy
+ * wants no more than the minimum, so the three never undo each other.
  */
 export class BacklogScaling extends Construct {
   readonly target: appscaling.ScalableTarget;
@@ -63,6 +99,9 @@ export class BacklogScaling extends Construct {
   readonly scaleToZero: appscaling.StepScalingAction;
   readonly workWaitingAlarm: cloudwatch.Alarm;
   readonly idleAlarm: cloudwatch.Alarm;
+  /** Present with `desiredTasks`: raises the count to the policy's. */
+  readonly scaleToDesired?: appscaling.StepScalingAction;
+  readonly desiredAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: BacklogScalingProps) {
     super(scope, id);
@@ -99,12 +138,22 @@ export class BacklogScaling extends Construct {
       period,
     });
     // The backlog while work is waiting, 0 otherwise: only waiting work may change the count.
-    const waitingBacklog = new cloudwatch.MathExpression({
-      expression: 'IF(visible >= 1, visible + inFlight, 0)',
-      usingMetrics: { visible, inFlight },
-      label: 'Backlog while work is waiting',
-      period,
-    });
+    // With the policy's desired count, never less than that count's worth of chunks, so the two
+    // policies never set counts that undo each other.
+    const per = props.chunksPerWorker;
+    const waitingBacklog = props.desiredTasks
+      ? new cloudwatch.MathExpression({
+          expression: `IF(visible >= 1, MAX([visible + inFlight, FILL(desired, 0) * ${per}]), 0)`,
+          usingMetrics: { visible, inFlight, desired: props.desiredTasks },
+          label: 'Backlog while work is waiting (at least the desired tasks)',
+          period,
+        })
+      : new cloudwatch.MathExpression({
+          expression: 'IF(visible >= 1, visible + inFlight, 0)',
+          usingMetrics: { visible, inFlight },
+          label: 'Backlog while work is waiting',
+          period,
+        });
 
     this.scaleOut = new appscaling.StepScalingAction(this, 'ScaleOut', {
       scalingTarget: this.target,
@@ -139,9 +188,18 @@ export class BacklogScaling extends Construct {
       cooldown: Duration.seconds(60),
     });
     this.scaleToZero.addAdjustment({ adjustment: min, upperBound: 0 });
+    // Idle: nothing visible or in flight, and the policy wants no more than the minimum.
+    const idleSignal = props.desiredTasks
+      ? new cloudwatch.MathExpression({
+          expression: `visible + inFlight + IF(FILL(desired, 0) > ${min}, 1, 0)`,
+          usingMetrics: { visible, inFlight, desired: props.desiredTasks },
+          label: 'Backlog, plus 1 while the policy wants more than the minimum',
+          period,
+        })
+      : this.backlog;
     this.idleAlarm = new cloudwatch.Alarm(this, 'Idle', {
       alarmDescription: `Nothing visible or in flight on ${props.service.serviceName}'s queue for ${props.idleMinutes} min: scale to ${min}`,
-      metric: this.backlog,
+      metric: idleSignal,
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: props.idleMinutes,
@@ -150,5 +208,48 @@ export class BacklogScaling extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
     this.idleAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.scaleToZero));
+
+    if (props.desiredTasks) {
+      // The policy's count, while more than the running tasks: from zero before any chunk is
+      // queued for the pool, and up to a deadline's need. Scale-in stays with the backlog policies.
+      const running = new cloudwatch.Metric({
+        namespace: 'ECS/ContainerInsights',
+        metricName: 'RunningTaskCount',
+        dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
+        statistic: 'Maximum',
+        period,
+      });
+      const shortfall = new cloudwatch.MathExpression({
+        expression: 'IF(FILL(desired, 0) > FILL(running, 0), FILL(desired, 0), 0)',
+        usingMetrics: { desired: props.desiredTasks, running },
+        label: 'Desired tasks while fewer run',
+        period,
+      });
+      const scaleToDesired = new appscaling.StepScalingAction(this, 'ScaleToDesired', {
+        scalingTarget: this.target,
+        adjustmentType: appscaling.AdjustmentType.EXACT_CAPACITY,
+        metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
+        cooldown: Duration.seconds(60),
+      });
+      // Step bounds are relative to the alarm threshold of 1 task.
+      const levels = desiredLevels(props.maxWorkers);
+      levels.forEach((level, i) => {
+        scaleToDesired.addAdjustment({
+          adjustment: Math.max(level.workers, min),
+          lowerBound: level.above,
+          ...(i < levels.length - 1 ? { upperBound: level.workers } : {}),
+        });
+      });
+      this.scaleToDesired = scaleToDesired;
+      this.desiredAlarm = new cloudwatch.Alarm(this, 'BelowDesired', {
+        alarmDescription: `Fewer tasks run on ${props.service.serviceName} than core/policy wants (the SLA monitor's DesiredTasks): raise the count to it`,
+        metric: shortfall,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.desiredAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(scaleToDesired));
+    }
   }
 }

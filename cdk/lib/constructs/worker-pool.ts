@@ -24,7 +24,7 @@ import type { DataPlaneRefs } from '../data-plane.js';
 import { servedModelName, sharedEnvironment } from '../environment.js';
 import { acknowledge, acknowledgeFindings, resourceFinding } from '../nag.js';
 import type { ResourceNames } from '../names.js';
-import { BacklogScaling } from './backlog-scaling.js';
+import { BacklogScaling, desiredTasksMetric } from './backlog-scaling.js';
 
 /** The engine listens here inside the task; the worker reaches it through a container link. */
 export const enginePort = 8000;
@@ -421,6 +421,7 @@ export class WorkerPool extends Construct {
       maxWorkers: poolConfig.maxWorkers,
       chunksPerWorker: config.worker.chunksInParallel,
       idleMinutes: config.scaling.idleMinutesBeforeScaleToZero,
+      desiredTasks: desiredTasksMetric(pool),
     });
 
     acknowledge(
