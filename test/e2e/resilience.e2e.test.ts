@@ -25,6 +25,8 @@ beforeAll(async () => {
       ENGINE_CONCURRENCY: '4',
       CHUNKS_IN_PARALLEL: '1',
       COMPLETION_WINDOWS: '24h,3s',
+      // The 3 s window is meant to run out: admitted with a warning, not refused at create.
+      SLA_ADMISSION: 'warn',
     },
     slaEverySeconds: 3600,
   });
