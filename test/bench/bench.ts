@@ -128,6 +128,9 @@ const kept = Object.fromEntries(
     .map(([name, s]) => [name, { date: previous?.date, ...(s as object) }]),
 );
 const merged = { ...report, scenarios: { ...kept, ...results } };
+// Against the same 1 KB requests at a tenth of the count (scale alone), and against the
+// headline 160-byte run (scale and six times the bytes per request).
+relateThroughput(merged.scenarios as Record<string, ScenarioResult>, 'batch-1m-presigned', 'batch-100k-1kb');
 relateThroughput(merged.scenarios as Record<string, ScenarioResult>, 'batch-1m-presigned', 'batch-100k');
 mkdirSync(resolve(root, 'bench'), { recursive: true });
 writeFileSync(resolve(root, 'bench/results.json'), `${JSON.stringify(merged, null, 2)}\n`);
