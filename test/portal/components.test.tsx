@@ -10,7 +10,7 @@ import { StatusBadge } from '../../portal/src/components/ui/status-badge.js';
 import { BatchesTable } from '../../portal/src/features/batches/components/batches-table.js';
 import { CreateBatchForm } from '../../portal/src/features/batches/components/create-batch-form.js';
 import { RecentBatches } from '../../portal/src/features/dashboard/components/recent-batches.js';
-import { batch } from './support/fixtures.js';
+import { batch, extension } from './support/fixtures.js';
 import { fakeFetch, renderWithApp, testConfig } from './support/render.js';
 
 // Lazy routes load modules on first render; on a busy 2-core machine that can take seconds.
@@ -336,6 +336,28 @@ describe('the app, at route level against a fake API', () => {
       output_file_id: 'file-out',
       error_file_id: 'file-err',
       metadata: { project: 'docs' },
+      usage: {
+        input_tokens: 1_200,
+        input_tokens_details: { cached_tokens: 200 },
+        output_tokens: 300,
+        output_tokens_details: { reasoning_tokens: 40 },
+        total_tokens: 1_500,
+      },
+      openbatch: extension({
+        priority: 'normal',
+        sla: { deadline_at: s + 86_000, state: 'met' },
+        pools: { spot: 3, dedicated: 0 },
+        chunks: { total: 1, done: 1, escalated: 0, interruptions: 1 },
+        cost: {
+          estimate: true,
+          currency: 'usd',
+          total: 0.12,
+          by_pool: { spot: 0.12, dedicated: 0 },
+          all_dedicated: 0.32,
+          saving: 0.2,
+          basis: '5 requests/s per task; $0.3 (spot) and $0.8048 (on-demand) per task-hour',
+        },
+      }),
     },
     { total: 3, completed: 2, failed: 1 },
   );
@@ -380,7 +402,7 @@ describe('the app, at route level against a fake API', () => {
     );
   });
 
-  it('shows a batch: counts, chunks, metadata, per-request outcomes and what is unavailable', async () => {
+  it('shows a batch: counts, chunks, metadata, tokens, the cost estimate and per-request outcomes', async () => {
     vi.stubGlobal('fetch', api.fetch);
     sessionStorage.setItem('openbatch.apiKey', 'sk-test');
     const user = userEvent.setup();
@@ -390,7 +412,15 @@ describe('the app, at route level against a fake API', () => {
     expect(screen.getByTestId('count-failed').textContent).toBe('1');
     expect(await screen.findAllByTestId('chunk-row')).toHaveLength(1);
     expect(screen.getByText('docs')).toBeTruthy();
-    expect(screen.getByText('Cost of this batch')).toBeTruthy();
+    // Tokens and the cost estimate, as the API reports them, the cost named an estimate.
+    expect(screen.getByTestId('usage').textContent).toBe(
+      'Input tokens1,200200 cachedOutput tokens30040 reasoningTotal tokens1,500',
+    );
+    const cost = screen.getByTestId('cost-estimate');
+    expect(within(cost).getByText('estimate')).toBeTruthy();
+    expect(screen.getByTestId('cost-saving').textContent).toBe(
+      'All on dedicated, an estimated $0.32: spot saved an estimated $0.20 (63%).',
+    );
     // One failure on spot, told as a failure: the pool figure never counts it as completed.
     expect(screen.getByTestId('pool-spot').textContent).toBe('Spot 3 (100%)1 failed');
     expect(screen.getByTestId('success-rate').textContent).toBe('Success rate 67% of 3 finished requests.');

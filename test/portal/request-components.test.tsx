@@ -175,18 +175,27 @@ describe('UsageSummary and CostEstimateSummary', () => {
     );
   });
 
-  it('names the cost an estimate, splits it by pool and sets it against all-dedicated', () => {
+  it('names the cost an estimate, splits it by pool, sets it against all-dedicated and gives its basis', () => {
     render(
       <CostEstimateSummary
-        cost={{ estimated_usd: 3, by_pool: { spot: 2, dedicated: 1 }, all_dedicated_usd: 12 }}
+        cost={{
+          total: 3,
+          by_pool: { spot: 2, dedicated: 1 },
+          all_dedicated: 12,
+          saving: 9,
+          basis: '5 requests/s per task; $0.3 (spot) and $0.8048 (on-demand) per task-hour',
+        }}
       />,
     );
     const cost = screen.getByTestId('cost-estimate');
     expect(within(cost).getByText('estimate')).toBeTruthy();
     expect(cost.textContent).toContain('$3.00');
-    expect(screen.getByTestId('pool-spot').textContent).toBe('Spot $2.00 (67%)');
+    expect(screen.getByTestId('cost-pool-spot').textContent).toBe('Spot $2.00 (67%)');
     expect(cost.textContent).toContain(
       'All on dedicated, an estimated $12.00: spot saved an estimated $9.00 (75%).',
+    );
+    expect(screen.getByTestId('cost-basis').textContent).toBe(
+      'GPU time only (no start-up, idle time or storage), at 5 requests/s per task; $0.3 (spot) and $0.8048 (on-demand) per task-hour.',
     );
   });
 });

@@ -2,6 +2,24 @@ const nf = new Intl.NumberFormat('en-US');
 
 export const formatNumber = (n: number): string => nf.format(n);
 
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
+/** A token count in a narrow cell: `950`, `12.3K`, `4.5M`. */
+export const formatTokens = (n: number): string => compact.format(n);
+
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 2 });
+const smallUsd = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  maximumSignificantDigits: 2,
+});
+
+/** Dollars, with cents; amounts under a cent keep two significant digits rather than read "$0.00". */
+export function formatUsd(amount: number): string {
+  if (amount !== 0 && Math.abs(amount) < 0.01) return smallUsd.format(amount);
+  return usd.format(amount);
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];

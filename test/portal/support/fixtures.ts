@@ -5,7 +5,7 @@ import { type CostRates, estimateCost } from '../../../core/pricing/cost.js';
  * Fields issue 10 adds to the batch object (retries, usage) that the fixtures do not set one by
  * one. They are spread in, so the fixtures type-check whether or not the API declares them yet.
  */
-const laterFields = { retry_of: null, retries: [] as string[] };
+const laterFields = { retry_of: null, retries: [] as string[], dedup: 'on' as const, reused: 0 };
 const laterBatchFields = {
   usage: {
     input_tokens: 0,
@@ -28,7 +28,8 @@ export const FIXTURE_COST_RATES: CostRates = {
  * cost estimate is the server's own (core/pricing/cost.ts) for the requests each pool ran.
  */
 export function extension(
-  over: Pick<OpenBatchExtension, 'priority' | 'sla' | 'pools' | 'chunks'> & Partial<OpenBatchExtension>,
+  over: Pick<OpenBatchExtension, 'priority' | 'sla' | 'pools' | 'chunks'> &
+    Partial<Pick<OpenBatchExtension, 'cost' | 'retry_of' | 'retries'>>,
 ): OpenBatchExtension {
   return { ...laterFields, cost: estimateCost(over.pools, FIXTURE_COST_RATES), ...over };
 }

@@ -1,4 +1,4 @@
-import { Copy, SearchX } from 'lucide-react';
+import { AlertTriangle, Copy, SearchX } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { ButtonLink } from '../../components/ui/button';
@@ -21,6 +21,8 @@ import { processedLabel, successRateLabel } from '../../features/batches/utils/p
 import { RequestResults } from '../../features/files/components/request-results';
 import { type BatchFileRef, ResultFiles } from '../../features/files/components/result-files';
 import { RequestsPanel } from '../../features/requests/components/requests-panel';
+import { CostEstimateSummary, UsageSummary } from '../../features/usage/components/usage-cost';
+import { costOf, usageOf } from '../../features/usage/utils/cost';
 import { useDocumentTitle } from '../../hooks/use-document-title';
 import { useNow } from '../../hooks/use-now';
 import { ApiError } from '../../lib/api-client';
@@ -82,6 +84,8 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
   const successRate = successRateLabel(b);
   const errors = b.errors?.data ?? [];
   const ended = !isActive(b);
+  const usage = usageOf(b);
+  const cost = costOf(b);
   const files: BatchFileRef[] = [
     { role: 'input', label: 'Input file', id: b.input_file_id, absentNote: '' },
     {
@@ -132,6 +136,19 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
 
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="min-w-0 space-y-6 lg:col-span-2">
+          {b.openbatch?.admission_warning ? (
+            <div
+              role="note"
+              data-testid="admission-warning"
+              className="flex items-start gap-3 rounded-xl border border-warn/40 bg-warn-soft px-4 py-3 text-[13px] text-ink"
+            >
+              <AlertTriangle aria-hidden className="mt-0.5 size-4 shrink-0 text-warn" />
+              <p className="min-w-0 break-words">
+                <span className="font-medium">Admitted with a warning: it may miss its window.</span>{' '}
+                {b.openbatch.admission_warning}
+              </p>
+            </div>
+          ) : null}
           <Card aria-labelledby="progress">
             <CardHeader
               id="progress"
@@ -170,6 +187,23 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
               ) : null}
             </CardBody>
           </Card>
+
+          {usage ? (
+            <Card aria-labelledby="usage">
+              <CardHeader
+                id="usage"
+                title="Tokens"
+                description={
+                  ended
+                    ? 'Used by the requests that ran (OpenAI usage).'
+                    : 'Used so far by the chunks done (OpenAI usage); grows as chunks complete.'
+                }
+              />
+              <CardBody>
+                <UsageSummary usage={usage} />
+              </CardBody>
+            </Card>
+          ) : null}
 
           {errors.length > 0 ? (
             <Card aria-labelledby="errors" className="border-bad/30">
@@ -239,7 +273,12 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
                 <Detail label="Model">{b.model ?? '—'}</Detail>
                 <Detail label="Completion window">{b.completion_window}</Detail>
                 <Detail label="Priority">{b.openbatch?.priority ?? 'normal'}</Detail>
-                <Detail label="Expires">{formatDateTime(b.expires_at)}</Detail>
+                <Detail label="SLA">
+                  <SlaBadge state={b.openbatch?.sla?.state} />
+                </Detail>
+                <Detail label="Deadline">
+                  {formatDateTime(b.openbatch?.sla?.deadline_at ?? b.expires_at)}
+                </Detail>
                 <Detail label="Input file">
                   <span className="font-mono text-xs">{b.input_file_id}</span>
                 </Detail>
@@ -267,12 +306,20 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
             </CardBody>
           </Card>
           <Card aria-labelledby="cost">
-            <CardHeader id="cost" title="Cost" />
+            <CardHeader
+              id="cost"
+              title="Cost"
+              description={ended ? undefined : 'So far: it grows as chunks complete.'}
+            />
             <CardBody>
-              <Unavailable title="Cost of this batch">
-                The API does not report GPU time or prices yet, so the portal shows no cost rather than an
-                estimate it cannot back.
-              </Unavailable>
+              {cost ? (
+                <CostEstimateSummary cost={cost} />
+              ) : (
+                <Unavailable title="Cost of this batch">
+                  This API reports no cost estimate (openbatch.cost), so the portal shows none rather than a
+                  figure it cannot back.
+                </Unavailable>
+              )}
             </CardBody>
           </Card>
         </div>

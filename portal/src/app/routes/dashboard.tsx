@@ -8,7 +8,6 @@ import { PoolSplit } from '../../components/ui/pool-split';
 import { RequestProgress } from '../../components/ui/progress-bar';
 import { Skeleton } from '../../components/ui/spinner';
 import { SlaBadge } from '../../components/ui/status-badge';
-import { Unavailable } from '../../components/ui/unavailable';
 import { useBatches } from '../../features/batches/api/get-batches';
 import {
   OutcomesChart,
@@ -18,6 +17,8 @@ import {
 import { RecentBatches } from '../../features/dashboard/components/recent-batches';
 import { SummaryStats } from '../../features/dashboard/components/summary-stats';
 import { summarize } from '../../features/dashboard/utils/summarize';
+import { UsageCostTotals } from '../../features/usage/components/usage-cost';
+import { sumCost, sumUsage } from '../../features/usage/utils/cost';
 import { useDocumentTitle } from '../../hooks/use-document-title';
 import { useNow } from '../../hooks/use-now';
 import { formatNumber } from '../../lib/format';
@@ -180,13 +181,18 @@ function DashboardRoute() {
               )}
             </CardBody>
           </Card>
-          <Card aria-labelledby="chart-cost">
-            <CardHeader id="chart-cost" title="Cost per batch" description="Estimated GPU cost" />
+          <Card aria-labelledby="usage-cost">
+            <CardHeader
+              id="usage-cost"
+              title="Tokens and cost"
+              description="Batches loaded; the cost is an estimate from the deployment's prices"
+            />
             <CardBody>
-              <Unavailable title="Cost and estimated cost">
-                The API does not report GPU time or prices yet. Cost per batch and the estimated total appear
-                here once it does; the portal never shows invented figures.
-              </Unavailable>
+              <UsageCostTotals
+                usage={sumUsage(q.batches)}
+                cost={sumCost(q.batches)}
+                batches={q.batches.length}
+              />
             </CardBody>
           </Card>
         </div>

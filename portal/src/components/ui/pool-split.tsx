@@ -13,6 +13,8 @@ export function PoolSplit(props: {
   format?: (n: number) => string;
   /** What the shares are of, for screen readers. @default 'requests run' */
   of?: string;
+  /** Prefix of each legend's test id, where two splits share a page. @default 'pool' */
+  testIdPrefix?: string;
 }) {
   const { spot, dedicated } = props;
   const format = props.format ?? formatNumber;
@@ -35,7 +37,7 @@ export function PoolSplit(props: {
           total={total}
           failed={props.failed?.spot}
           format={format}
-          testId="pool-spot"
+          testId={`${props.testIdPrefix ?? 'pool'}-spot`}
         />
         <PoolLegend
           swatch="bg-dedicated"
@@ -44,7 +46,7 @@ export function PoolSplit(props: {
           total={total}
           failed={props.failed?.dedicated}
           format={format}
-          testId="pool-dedicated"
+          testId={`${props.testIdPrefix ?? 'pool'}-dedicated`}
         />
       </div>
     </div>

@@ -29,7 +29,7 @@ import { RequestProgress } from '../../../components/ui/progress-bar';
 import { ScrollArea } from '../../../components/ui/scroll-area';
 import { SlaBadge, StatusBadge } from '../../../components/ui/status-badge';
 import { BATCH_STATUSES, isCancellable, statusLabel } from '../../../lib/batch-status';
-import { formatDateTime, formatNumber, formatRelative } from '../../../lib/format';
+import { formatDateTime, formatNumber, formatRelative, formatTokens, formatUsd } from '../../../lib/format';
 import type { Batch, Priority } from '../../../types/api';
 import {
   createdWithin,
@@ -135,6 +135,13 @@ function columnsFor(nowMs: number) {
       sortFn: 'alphanumeric',
       cell: ({ getValue, row }) => <PoolCell use={getValue()} priority={row.original.openbatch?.priority} />,
     }),
+    helper.accessor((b) => b.usage?.total_tokens ?? -1, {
+      id: 'usage',
+      header: 'Tokens',
+      sortFn: 'basic',
+      sortDescFirst: true,
+      cell: ({ row }) => <UsageCell batch={row.original} />,
+    }),
     helper.accessor((b) => b.openbatch?.sla?.state ?? 'none', {
       id: 'sla',
       header: 'SLA',
@@ -159,6 +166,30 @@ function columnsFor(nowMs: number) {
         isCancellable(row.original) ? <CancelBatchButton batch={row.original} size="sm" compact /> : null,
     }),
   ]);
+}
+
+/**
+ * Tokens used (OpenAI's `usage`) and the estimated cost (`openbatch.cost`), each only where the
+ * API reports it; the cost is marked an estimate.
+ */
+function UsageCell({ batch: b }: { batch: Batch }) {
+  const usage = b.usage;
+  const cost = b.openbatch?.cost;
+  if (!usage && !cost) return <span className="text-xs text-muted">—</span>;
+  return (
+    <div className="text-[13px] whitespace-nowrap tabular-nums" data-testid="batch-usage">
+      {usage ? (
+        <div className="text-ink" title={`${formatNumber(usage.total_tokens)} tokens`}>
+          {formatTokens(usage.total_tokens)} tokens
+        </div>
+      ) : null}
+      {cost ? (
+        <div className="text-xs text-muted" title="Estimated GPU cost, from the deployment's prices">
+          {formatUsd(cost.total)} <span className="italic">est.</span>
+        </div>
+      ) : null}
+    </div>
+  );
 }
 
 /** Pools used, and the priority when it is not the default (the API's priorities, whatever they are). */
@@ -337,7 +368,7 @@ export function BatchesTable(props: { batches: Batch[]; nowMs: number }) {
       </div>
 
       <ScrollArea label="Batches" className="overflow-x-auto">
-        <table className="w-full min-w-[860px] text-left text-sm">
+        <table className="w-full min-w-[960px] text-left text-sm">
           <thead className="border-b border-line bg-surface-2/60 text-xs font-medium text-muted">
             {table.getHeaderGroups().map((group) => (
               <tr key={group.id}>
