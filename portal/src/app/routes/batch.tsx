@@ -18,6 +18,7 @@ import { BatchMetadata } from '../../features/batches/components/batch-metadata'
 import { BatchTimeline } from '../../features/batches/components/batch-timeline';
 import { CancelBatchButton } from '../../features/batches/components/cancel-batch-button';
 import { processedLabel, successRateLabel } from '../../features/batches/utils/progress';
+import { PartialOutputButton } from '../../features/files/components/partial-output-button';
 import { RequestResults } from '../../features/files/components/request-results';
 import { type BatchFileRef, ResultFiles } from '../../features/files/components/result-files';
 import { RequestsPanel } from '../../features/requests/components/requests-panel';
@@ -239,7 +240,12 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
             <CardHeader
               id="files"
               title="Files"
-              description="Download results, or preview their first lines."
+              description={
+                b.status === 'in_progress'
+                  ? "Download results, or preview their first lines. While the batch runs, the output so far is the done chunks' lines (a partial file)."
+                  : 'Download results, or preview their first lines.'
+              }
+              actions={b.status === 'in_progress' ? <PartialOutputButton batchId={b.id} /> : undefined}
             />
             <ResultFiles files={files} />
           </Card>

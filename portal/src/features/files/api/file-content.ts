@@ -72,6 +72,12 @@ export function useFileHead(id: string | null, maxLines: number, maxBytes = 4 * 
 export async function downloadFile(client: ApiClient, id: string, filename: string): Promise<number> {
   const res = await client.raw(`/files/${encodeURIComponent(id)}/content`, { method: 'GET' });
   const blob = await res.blob();
+  saveBlob(blob, filename);
+  return blob.size;
+}
+
+/** Hands a blob to the browser as a download named `filename`. */
+export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   try {
     const a = document.createElement('a');
@@ -84,5 +90,4 @@ export async function downloadFile(client: ApiClient, id: string, filename: stri
   } finally {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
-  return blob.size;
 }
