@@ -200,6 +200,11 @@ export interface EnvironmentConfig {
     readonly volumeIops: number;
     /** Image of the init container that copies the model files from S3 to the instance volume (AWS CLI). */
     readonly modelSyncImage: EcrImageConfig;
+    /**
+     * Image of the collector beside each worker that sends its spans to X-Ray (the AWS Distro for
+     * OpenTelemetry collector). @default `adotCollector`, through the ECR Public pull-through cache
+     */
+    readonly collectorImage?: EcrImageConfig;
   };
   readonly scaling: {
     /** Minutes with neither visible nor in-flight messages before a pool scales to zero. */
@@ -275,6 +280,16 @@ export const modelSyncMemoryMiB = 256;
 const vllm: EcrImageConfig = {
   repository: 'docker-hub/vllm/vllm-openai',
   tag: 'v0.11.0',
+  pullThroughCache: true,
+};
+
+/**
+ * The AWS Distro for OpenTelemetry collector (public.ecr.aws/aws-observability/aws-otel-collector),
+ * through the account's ECR Public pull-through cache: the worker's spans to X-Ray.
+ */
+export const adotCollector: EcrImageConfig = {
+  repository: 'ecr-public/aws-observability/aws-otel-collector',
+  tag: 'v0.42.0',
   pullThroughCache: true,
 };
 
@@ -541,6 +556,7 @@ export function configProblems(c: EnvironmentConfig): string[] {
   if (i.ami && 'ssmParameter' in i.ami && !/^\/[\w./-]+$/.test(i.ami.ssmParameter))
     p.push(`instances.ami.ssmParameter: '${i.ami.ssmParameter}' is not an SSM parameter name`);
   p.push(...ecrImageProblems('instances.modelSyncImage', i.modelSyncImage));
+  if (i.collectorImage) p.push(...ecrImageProblems('instances.collectorImage', i.collectorImage));
   if (!isInt(c.scaling.idleMinutesBeforeScaleToZero, 1) || c.scaling.idleMinutesBeforeScaleToZero > 60)
     p.push('scaling.idleMinutesBeforeScaleToZero: between 1 and 60');
   if (c.alarms.email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarms.email))

@@ -221,8 +221,12 @@ describe('the worker task', () => {
     (pool) => {
       const { worker } = task(compute, pool);
       expect(worker.ResourceRequirements).toBeUndefined();
-      expect(worker.DependsOn).toEqual([{ ContainerName: 'engine', Condition: 'HEALTHY' }]);
-      expect(worker.Links).toEqual(['engine:engine']);
+      // The collector beside it takes its spans (test/cdk/tracing.test.ts).
+      expect(worker.DependsOn).toEqual([
+        { ContainerName: 'engine', Condition: 'HEALTHY' },
+        { ContainerName: 'otel-collector', Condition: 'START' },
+      ]);
+      expect(worker.Links).toEqual(['engine:engine', 'otel-collector:otel-collector']);
       expect(env(worker).ENGINE_URL).toBe('http://engine:8000');
       expect(worker.Essential).toBe(true);
       expect(worker.HealthCheck?.Command).toEqual(['CMD', 'node', 'healthcheck.mjs']);

@@ -70,6 +70,9 @@ const indexed = (actions: string[], name: string) => [
   ...on(actions, `${T(name)}/index/*`),
 ];
 
+/** X-Ray active tracing (every function, and the worker's collector): these actions take no resource. */
+const traceWrites = ['xray:PutTelemetryRecords *', 'xray:PutTraceSegments *'];
+
 const expected: Record<keyof typeof functions, string[]> = {
   authorizer: on(tableRead, T('api-keys')),
   filesApi: [...objectsAll, listFiles, ...indexed(tableWrite, 'files'), ...indexed(tableRead, 'batches')],
@@ -122,13 +125,15 @@ describe('IAM grants per function', () => {
     '%s gets exactly its pinned grants',
     (name) => {
       const prefix = `${name.charAt(0).toUpperCase()}${name.slice(1)}FunctionServiceRoleDefaultPolicy`;
-      expect(grantsOf(api, prefix)).toEqual([...expected[name]].sort());
+      expect(grantsOf(api, prefix)).toEqual([...expected[name], ...traceWrites].sort());
     },
   );
 
-  it('never grants a scan, a table delete, or any action on every resource to a function', () => {
+  it('never grants a scan, a table delete, or any action on every resource but trace writes to a function', () => {
     for (const name of Object.keys(functions)) {
-      const grants = grantsOf(api, `${name.charAt(0).toUpperCase()}${name.slice(1)}Function`);
+      const grants = grantsOf(api, `${name.charAt(0).toUpperCase()}${name.slice(1)}Function`).filter(
+        (g) => !traceWrites.includes(g),
+      );
       expect(
         grants.filter((g) => /dynamodb:Scan|dynamodb:DeleteTable| \*$/.test(g)),
         name,
@@ -159,6 +164,11 @@ describe('IAM grants of the worker task role', () => {
           // Model weights staged in S3, read-only and only the configured model's prefix.
           's3:GetObject s3 openbatch-prod-models/Qwen/Qwen2.5-7B-Instruct/*',
           's3:ListBucket s3 openbatch-prod-models (conditional)',
+          // The collector beside the worker: trace writes and X-Ray's sampling rules.
+          ...traceWrites,
+          'xray:GetSamplingRules *',
+          'xray:GetSamplingStatisticSummaries *',
+          'xray:GetSamplingTargets *',
         ].sort(),
       );
     },

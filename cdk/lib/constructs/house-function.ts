@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionDeclaration } from '../../../core/app/declaration.js';
 import type { DataPlaneRefs, Uses } from '../data-plane.js';
-import { acknowledge, lambdaBasicExecutionPolicy } from '../nag.js';
+import { acknowledge, acknowledgeFindings, lambdaBasicExecutionPolicy } from '../nag.js';
 
 /**
  * The Lambda runtime of every openbatch function. The code targets Node 20 (ES2022) and runs
@@ -63,7 +63,15 @@ export class HouseFunction extends Construct {
       timeout: Duration.seconds(decl.timeoutSeconds),
       memorySize: decl.memoryMb,
       logGroup: this.logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      // X-Ray active tracing: Lambda records each invocation (sampled by X-Ray's rules) and runs
+      // the endpoint the function's spans go to (core/observability/tracing.ts); CDK grants
+      // xray:PutTraceSegments and xray:PutTelemetryRecords.
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        OPENBATCH_TRACING: 'xray',
+        ...props.environment,
+      },
       bundling: {
         format: nodejs.OutputFormat.ESM,
         target: bundleTarget,
@@ -82,6 +90,12 @@ export class HouseFunction extends Construct {
       reason:
         'AWSLambdaBasicExecutionRole only allows writing to CloudWatch Logs, which every function needs; it is the AWS-maintained minimum for that.',
     });
+    acknowledgeFindings(
+      this.function,
+      'AwsSolutions-IAM5',
+      ['Resource::*'],
+      'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords take no resource (CDK adds them for Tracing.ACTIVE).',
+    );
   }
 
   /** Grants what `uses` names and hands the function the variables that name it. */

@@ -14,6 +14,7 @@ import {
   workerUses,
 } from '../../../core/app/declaration.js';
 import {
+  adotCollector,
   type EcrImageConfig,
   type EnvironmentConfig,
   engineStartup,
@@ -35,6 +36,42 @@ export const enginePort = 8000;
  * queue.
  */
 export const stopTimeout = Duration.seconds(120);
+
+/** The collector (ADOT) receives the worker's spans here (OTLP/HTTP) through a container link. */
+export const collectorOtlpPort = 4318;
+
+/** The span attributes X-Ray indexes as annotations (core/observability/tracing.ts ANNOTATION_KEYS). */
+export const tracedAnnotations = ['batch_id', 'tenant', 'chunk'] as const;
+
+/**
+ * The collector's configuration (AOT_CONFIG_CONTENT): spans in over OTLP/HTTP from the worker,
+ * batched, out to X-Ray with the batch id, tenant and chunk as annotations. The port is not
+ * published on the host: only the linked worker reaches it.
+ */
+export function collectorConfig(region: string): string {
+  return [
+    'receivers:',
+    '  otlp:',
+    '    protocols:',
+    '      http:',
+    `        endpoint: 0.0.0.0:${collectorOtlpPort}`,
+    'processors:',
+    '  batch/traces:',
+    '    timeout: 1s',
+    '    send_batch_size: 50',
+    'exporters:',
+    '  awsxray:',
+    `    region: ${region}`,
+    `    indexed_attributes: [${tracedAnnotations.join(', ')}]`,
+    'service:',
+    '  pipelines:',
+    '    traces:',
+    '      receivers: [otlp]',
+    '      processors: [batch/traces]',
+    '      exporters: [awsxray]',
+    '',
+  ].join('\n');
+}
 
 /** Host directory of the instance volume shared by the tasks on an instance, mounted at /models. */
 export const hostModelsDir = '/var/cache/openbatch';
@@ -98,6 +135,8 @@ export class WorkerPool extends Construct {
   readonly modelSync: ecs.ContainerDefinition;
   readonly engine: ecs.ContainerDefinition;
   readonly worker: ecs.ContainerDefinition;
+  /** The ADOT collector beside the worker: its spans to X-Ray. */
+  readonly collector: ecs.ContainerDefinition;
   readonly service: ecs.Ec2Service;
   readonly scaling: BacklogScaling;
 
@@ -349,6 +388,42 @@ export class WorkerPool extends Construct {
       condition: ecs.ContainerDependencyCondition.SUCCESS,
     });
 
+    // Tracing: the collector sends the worker's spans to X-Ray with the task role (the same
+    // actions as AWSXRayDaemonWriteAccess; none of them takes a resource).
+    this.collector = this.taskDefinition.addContainer('otel-collector', {
+      containerName: 'otel-collector',
+      image: ecrImage(
+        this,
+        'CollectorImage',
+        config.instances.collectorImage ?? adotCollector,
+        executionRole,
+      ),
+      // Tracing never stops the work: a failed collector loses spans, not chunks.
+      essential: false,
+      memoryReservationMiB: 64,
+      memoryLimitMiB: 256,
+      environment: { AOT_CONFIG_CONTENT: collectorConfig(cluster.stack.region) },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'otel-collector' }),
+    });
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+          'xray:GetSamplingStatisticSummaries',
+        ],
+        resources: ['*'],
+      }),
+    );
+    acknowledgeFindings(
+      taskRole,
+      'AwsSolutions-IAM5',
+      ['Resource::*'],
+      "X-Ray's write and sampling actions (those of AWSXRayDaemonWriteAccess) take no resource.",
+    );
+
     const ownQueue = refs.queue(props.declaration.queue);
     ownQueue.grantConsumeMessages(taskRole);
     this.worker = this.taskDefinition.addContainer('worker', {
@@ -370,6 +445,9 @@ export class WorkerPool extends Construct {
         // Metrics leave as EMF lines on stdout; CloudWatch Logs extracts them from the log group.
         AWS_EMF_ENVIRONMENT: 'Local',
         AWS_EMF_SERVICE_NAME: names.service(pool),
+        // Spans to the collector beside it (core/observability/tracing.ts).
+        OPENBATCH_TRACING: 'xray',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://otel-collector:${collectorOtlpPort}/v1/traces`,
       },
       // The image's entrypoint is tini, which forwards SIGTERM to the worker (see gpu-worker/Dockerfile).
       stopTimeout,
@@ -389,6 +467,11 @@ export class WorkerPool extends Construct {
       condition: ecs.ContainerDependencyCondition.HEALTHY,
     });
     this.worker.addLink(this.engine, 'engine');
+    this.worker.addLink(this.collector, 'otel-collector');
+    this.worker.addContainerDependencies({
+      container: this.collector,
+      condition: ecs.ContainerDependencyCondition.START,
+    });
 
     this.service = new ecs.Ec2Service(this, 'Service', {
       serviceName: names.service(pool),

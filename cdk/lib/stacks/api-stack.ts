@@ -97,6 +97,8 @@ export class ApiStack extends Stack {
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        // X-Ray active tracing: the stage starts each request's trace and hands it to the function.
+        tracingEnabled: true,
       },
       ...(origins.length > 0
         ? {
