@@ -21,6 +21,13 @@ async function runningBatches(deps: AdmissionDeps, except?: string): Promise<Pol
     .map((b) => toPolicyBatch(b));
 }
 
+/**
+ * The model named in admission's reasons before validation has read one: the deployment's only
+ * model when MODELS lists one, else `any` (one pair of pools serves every model today).
+ */
+const modelLabel = (limits: Pick<Deps['limits'], 'MODELS'>, model?: string): string =>
+  model ?? (limits.MODELS.length === 1 ? (limits.MODELS[0] as string) : 'any');
+
 /** Requests an input of `bytes` is assumed to hold at create, before any line is read. */
 export const estimatedRequests = (bytes: number, bytesPerRequest: number): number =>
   Math.max(1, Math.ceil(bytes / bytesPerRequest));
@@ -45,7 +52,7 @@ export function admitAtCreate(
     deadlineMs: candidate.nowMs + candidate.windowMs,
     remainingRequests: requests,
   };
-  const admission = admit(batch, policyInput(deps, candidate.nowMs, '', [], []));
+  const admission = admit(batch, policyInput(deps, candidate.nowMs, modelLabel(deps.limits), [], []));
   const estimate = `Estimated from the input file's size (${candidate.inputBytes} bytes, about ${requests} requests at ${deps.sla.SLA_ADMISSION_BYTES_PER_REQUEST} bytes each): `;
   if (!admission.accepted) return { accepted: false, reason: estimate + admission.reason };
   return admission.warning ? { accepted: true, warning: estimate + admission.warning } : admission;
@@ -68,7 +75,7 @@ export async function admitValidated(
   const others = await runningBatches(deps, batch.id);
   const admission = admit(
     toPolicyBatch(batch, total),
-    policyInput(deps, nowMs, batch.model ?? '', others, []),
+    policyInput(deps, nowMs, modelLabel(deps.limits, batch.model), others, []),
   );
   if (!admission.accepted) {
     return {
