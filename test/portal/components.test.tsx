@@ -164,6 +164,25 @@ describe('CreateBatchForm', () => {
     );
   });
 
+  it("offers the deployment's completion windows, starting on 24h, and the three priorities", async () => {
+    const user = userEvent.setup();
+    renderWithApp(<CreateBatchForm />, {
+      route: () => ({}),
+      config: { completionWindows: ['1h', '24h', '7d'] },
+    });
+    const window = screen.getByRole('combobox', { name: 'Completion window' }) as HTMLSelectElement;
+    expect([...window.options].map((o) => o.value)).toEqual(['1h', '24h', '7d']);
+    expect(window.value).toBe('24h');
+    const priorities = screen.getAllByRole('radio') as HTMLInputElement[];
+    expect(priorities.map((r) => r.value)).toEqual(['low', 'normal', 'high']);
+    expect(priorities.find((r) => r.checked)?.value).toBe('normal');
+    await user.selectOptions(window, '1h');
+    await user.click(screen.getByRole('radio', { name: /^Low/ }));
+    const summary = screen.getByTestId('create-summary').textContent;
+    expect(summary).toContain('Window1h');
+    expect(summary).toContain('Prioritylow');
+  });
+
   it('shows size and first lines of a valid file and plans one above the direct limit in parts', async () => {
     const user = userEvent.setup();
     renderWithApp(<CreateBatchForm />, { route: () => ({}) });

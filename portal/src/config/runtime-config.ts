@@ -7,7 +7,10 @@ import * as z from 'zod/mini';
 const runtimeConfigSchema = z.object({
   apiBaseUrl: z.string().check(z.url()),
   environment: z.optional(z.string()),
-  /** Completion windows the server accepts; default `24h` (the server's default). */
+  /**
+   * Completion windows the deployment accepts (its COMPLETION_WINDOWS); default the server's
+   * default allowlist. OpenAI's `24h` is always among them, as the server always accepts it.
+   */
   completionWindows: z.optional(z.array(z.string())),
   /**
    * Largest file sent in one `POST /v1/files` (the API's MAX_API_UPLOAD_BYTES); default 4 MiB.
@@ -22,6 +25,22 @@ export interface RuntimeConfig {
   completionWindows: string[];
   directUploadLimitBytes: number;
 }
+
+/**
+ * The server's default allowlist of completion windows (core/sla/windows.ts
+ * DEFAULT_COMPLETION_WINDOWS, which the type below checks): what a deployment accepts when it
+ * sets no COMPLETION_WINDOWS.
+ */
+export const DEFAULT_COMPLETION_WINDOWS = [
+  '1h',
+  '4h',
+  '24h',
+  '72h',
+  '7d',
+] as const satisfies typeof import('../../../core/sla/windows.js').DEFAULT_COMPLETION_WINDOWS;
+
+/** OpenAI's window: every deployment accepts it, and the form starts on it. */
+export const OPENAI_WINDOW = '24h';
 
 /** The API's default MAX_API_UPLOAD_BYTES. */
 export const DEFAULT_DIRECT_UPLOAD_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -41,7 +60,9 @@ export function parseRuntimeConfig(raw: unknown): RuntimeConfig {
   return {
     apiBaseUrl: c.apiBaseUrl.replace(/\/+$/, ''),
     environment: c.environment ?? 'unknown',
-    completionWindows: c.completionWindows?.length ? c.completionWindows : ['24h'],
+    completionWindows: c.completionWindows?.length
+      ? [...new Set([...c.completionWindows, OPENAI_WINDOW])]
+      : [...DEFAULT_COMPLETION_WINDOWS],
     directUploadLimitBytes: c.directUploadLimitBytes ?? DEFAULT_DIRECT_UPLOAD_LIMIT_BYTES,
   };
 }

@@ -31,6 +31,10 @@ export function CardHeader(props: {
   );
 }
 
-export function CardBody(props: { children: ReactNode; className?: string }) {
-  return <div className={clsx('px-5 py-4', props.className)}>{props.children}</div>;
+export function CardBody(props: { children: ReactNode; className?: string; 'data-testid'?: string }) {
+  return (
+    <div className={clsx('px-5 py-4', props.className)} data-testid={props['data-testid']}>
+      {props.children}
+    </div>
+  );
 }

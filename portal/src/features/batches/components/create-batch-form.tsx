@@ -9,6 +9,7 @@ import { FileDropzone } from '../../../components/ui/file-dropzone';
 import { highlightJson } from '../../../components/ui/json-view';
 import { ProgressBar } from '../../../components/ui/progress-bar';
 import { ScrollArea } from '../../../components/ui/scroll-area';
+import { OPENAI_WINDOW } from '../../../config/runtime-config';
 import { errorMessage, type UploadProgress } from '../../../lib/api-client';
 import { useRuntimeConfig } from '../../../lib/api-context';
 import { formatBytes, formatNumber, formatPercent } from '../../../lib/format';
@@ -116,7 +117,9 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
       : '/v1/chat/completions',
   );
   const [completionWindow, setCompletionWindow] = useState(
-    tpl?.completion_window ?? config.completionWindows[0] ?? '24h',
+    tpl?.completion_window ??
+      (config.completionWindows.includes(OPENAI_WINDOW) ? OPENAI_WINDOW : config.completionWindows[0]) ??
+      OPENAI_WINDOW,
   );
   const [priority, setPriority] = useState<Priority>(tpl?.priority ?? 'normal');
   const nextId = useRef(0);
@@ -407,15 +410,24 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
             </div>
             <fieldset className="sm:col-span-2">
               <legend className="text-[13px] font-medium text-ink">Priority</legend>
-              <div className="mt-1.5 grid gap-2 sm:grid-cols-2">
+              <div className="mt-1.5 grid gap-2 sm:grid-cols-3">
                 {(
                   [
                     [
+                      'low',
+                      'Low',
+                      'Spot; escalates to dedicated last, and takes the smallest share of a busy pool.',
+                    ],
+                    [
                       'normal',
                       'Normal',
-                      'Runs on spot capacity; escalates to dedicated when the deadline is at risk.',
+                      'Spot; escalates to dedicated capacity when the deadline is at risk.',
                     ],
-                    ['high', 'High', 'Runs on dedicated (on-demand) capacity from the start. Costs more.'],
+                    [
+                      'high',
+                      'High',
+                      'Spot; escalates earliest and takes the largest share of a busy pool. May cost more.',
+                    ],
                   ] as const
                 ).map(([value, label, hint]) => (
                   <label
@@ -502,7 +514,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
       <aside className="space-y-4 lg:sticky lg:top-20 lg:self-start">
         <Card aria-labelledby="summary">
           <CardHeader id="summary" title="Summary" />
-          <CardBody className="space-y-3 text-[13px]">
+          <CardBody className="space-y-3 text-[13px]" data-testid="create-summary">
             <SummaryRow label="File">
               {usingClone
                 ? 'input of the cloned batch'
