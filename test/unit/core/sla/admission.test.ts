@@ -69,7 +69,7 @@ describe('admitAtCreate (one dedicated task running, 5 requests/s)', () => {
     expect((err as ApiError).message).toContain('more than the 1h left in the completion window');
     expect(d.batches.batches.size).toBe(0);
     expect(d.queue.sent).toEqual([]);
-    expect([...d.files.files.values()].every((f) => !f.in_use_by?.length)).toBe(true);
+    expect([...d.files.files.values()].every((f) => !f.in_use_by?.size)).toBe(true);
   });
 
   it('with warn, creates the batch with openbatch.admission_warning', async () => {
