@@ -122,10 +122,19 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       ? { workerVisibilityTimeoutSeconds: opts.workerVisibilityTimeoutSeconds }
       : {}),
   });
-  const env: Record<string, string> = { ...awsEnv, ...resourceEnv, ...(opts.env ?? {}) };
+  const workers = opts.workers ?? { spot: 1, dedicated: 1 };
+  // core/policy is told the fleet this runtime runs: every worker always running (SLA_* settings).
+  const settings: Record<string, string> = {
+    SLA_SPOT_MIN_TASKS: String(workers.spot),
+    SLA_SPOT_MAX_TASKS: String(workers.spot),
+    SLA_DEDICATED_MIN_TASKS: String(workers.dedicated),
+    SLA_DEDICATED_MAX_TASKS: String(workers.dedicated),
+    ...(opts.env ?? {}),
+  };
+  const env: Record<string, string> = { ...awsEnv, ...resourceEnv, ...settings };
   const inputs = {
     platform: platformEnvironment(awsEnv),
-    settings: opts.env ?? {},
+    settings,
     resources: resourceEnv,
     prefix,
   };
@@ -173,7 +182,6 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // Killed, this process leaves the emulators up until the workers have wound down.
     [emulator.lifeline, dynamoDbLocal?.lifeline],
   );
-  const workers = opts.workers ?? { spot: 1, dedicated: 1 };
   for (const [pool, decl] of Object.entries(workerPools) as [PoolName, (typeof workerPools)[PoolName]][]) {
     fleet.start(pool, workers[pool], resourceEnv[queues[decl.queue].env] ?? '');
   }
