@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -237,6 +238,36 @@ describe('XRayUdpSpanExporter', () => {
 
   it('refuses an endpoint without a port', () => {
     expect(() => new XRayUdpSpanExporter('localhost')).toThrow(/Invalid X-Ray endpoint/);
+  });
+});
+
+describe('the worker exporter (OTLP/HTTP to its collector)', () => {
+  it('posts the spans as OTLP protobuf to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT when flushed', async () => {
+    const received: { url?: string; type?: string; body: Buffer }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ url: req.url, type: req.headers['content-type'], body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    startTracing('worker-spot', {
+      OPENBATCH_TRACING: 'xray',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+    });
+    await inSpan('chunk', { batchId: 'batch_otlp_1', chunk: 2 }, async () => undefined, {
+      traceHeader: header('53995c3f42cd8ad8'),
+    });
+    await flushTraces();
+    server.close();
+    expect(received).toHaveLength(1);
+    expect(received[0]?.url).toBe('/v1/traces');
+    expect(received[0]?.type).toBe('application/x-protobuf');
+    expect(received[0]?.body.includes('batch_otlp_1')).toBe(true);
   });
 });
 
