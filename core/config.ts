@@ -66,6 +66,15 @@ export const limitsSchema = z.object({
     ),
   FILE_RETENTION_DAYS: positiveInt.default(30),
   /**
+   * Exact deduplication per tenant (docs/dedup.md): `on` lets each batch reuse earlier answers
+   * unless it asks otherwise (`openbatch.dedup` at create); `off` turns it off for every batch.
+   */
+  DEDUP: z.enum(['on', 'off']).default('on'),
+  /** Days an answer stays reusable (at most FILE_RETENTION_DAYS: the packs are in the files bucket). */
+  DEDUP_RETENTION_DAYS: positiveInt.default(7),
+  /** Index entries (16 bytes each) a worker holds per tenant: the newest packs up to this many answers. */
+  DEDUP_INDEX_MAX_ENTRIES: positiveInt.default(1_000_000),
+  /**
    * A scheduler invocation validates for at most this long, then saves its place and hands the
    * rest to the next invocation (the Lambda has 15 minutes).
    */

@@ -3,6 +3,7 @@ import type { BatchRecord, ChunkProgress } from './batches/batch-record.js';
 import type { BatchRef } from './chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from './chunks/chunk-record.js';
 import type { ChunkRange } from './chunks/plan-chunks.js';
+import type { PackRecord } from './dedup/answer-index.js';
 import type { BatchStatus } from './openai/schemas.js';
 import type { UploadPartRecord, UploadRecord } from './uploads/upload-record.js';
 
@@ -139,6 +140,16 @@ export interface BatchRepo {
   listActive(): Promise<BatchRecord[]>;
   /** Appends `retryId` to the batch's `retries`. */
   addRetry(ref: BatchRef, retryId: string): Promise<void>;
+}
+
+/** The `dedup` table: a tenant's answer packs (docs/dedup.md). */
+export interface DedupRepo {
+  putPack(record: PackRecord): Promise<void>;
+  /**
+   * The tenant's packs with ids after `after` (all when absent), newest first, read page by
+   * page until at least `maxEntries` entries are in hand.
+   */
+  listPacks(tenant: string, opts: { after?: string; maxEntries: number }): Promise<PackRecord[]>;
 }
 
 export interface ApiKeyRepo {

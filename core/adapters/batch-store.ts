@@ -222,13 +222,15 @@ export class BatchStore implements BatchRepo {
                   (outcome.errorBytes !== undefined ? ', error_bytes = :eb' : '') +
                   (outcome.usage
                     ? ', usage_input = :ui, usage_cached = :uc, usage_output = :uo, usage_reasoning = :ur'
-                    : ''),
+                    : '') +
+                  (outcome.reused ? ', #reused = :r, reused_lines = :rl' : ''),
                 ConditionExpression: '#status = :pending',
                 ExpressionAttributeNames: {
                   '#status': 'status',
                   '#completed': 'completed',
                   '#failed': 'failed',
                   '#pool': 'pool',
+                  ...(outcome.reused ? { '#reused': 'reused' } : {}),
                 },
                 ExpressionAttributeValues: {
                   ':done': 'done',
@@ -241,6 +243,7 @@ export class BatchStore implements BatchRepo {
                   ...(outcome.outputBytes !== undefined ? { ':ob': outcome.outputBytes } : {}),
                   ...(outcome.errorBytes !== undefined ? { ':eb': outcome.errorBytes } : {}),
                   ...usageValues(outcome),
+                  ...(outcome.reused ? { ':r': outcome.reused.count, ':rl': outcome.reused.bitmap } : {}),
                 },
               },
             },
@@ -253,6 +256,7 @@ export class BatchStore implements BatchRepo {
                   (outcome.usage
                     ? ', usage_input :ui, usage_cached :uc, usage_output :uo, usage_reasoning :ur'
                     : '') +
+                  (outcome.reused ? ', #reused :r' : '') +
                   // Its live progress gives way to the final counts above.
                   ' REMOVE #progress',
                 ConditionExpression: '#status = :running',
@@ -262,6 +266,7 @@ export class BatchStore implements BatchRepo {
                   '#failed': 'failed',
                   '#poolRequests': `${outcome.pool}_requests`,
                   '#progress': `progress_${chunk}`,
+                  ...(outcome.reused ? { '#reused': 'reused' } : {}),
                 },
                 ExpressionAttributeValues: {
                   ':c': outcome.completed,
@@ -270,6 +275,7 @@ export class BatchStore implements BatchRepo {
                   ':n': outcome.completed + outcome.failed,
                   ':running': 'in_progress',
                   ...usageValues(outcome),
+                  ...(outcome.reused ? { ':r': outcome.reused.count } : {}),
                 },
               },
             },

@@ -199,6 +199,8 @@ export const keys = {
   /** A validation pass's state between scheduler invocations (under the batch's work prefix). */
   validationState: (tenant: string, batchId: string, segment: number) =>
     `${tenant}/batches/${batchId}/validation/${String(segment).padStart(6, '0')}.bin`,
+  /** A completed chunk's reusable answers (docs/dedup.md): outside any batch's work, expired by the bucket's lifecycle. */
+  answerPack: (tenant: string, pack: string) => `${tenant}/dedup/packs/${pack}.jsonl`,
   checkpoint: (tenant: string, batchId: string, chunk: number, attempt: string) =>
     `${tenant}/batches/${batchId}/checkpoints/${String(chunk).padStart(6, '0')}/${attempt}.jsonl`,
 };

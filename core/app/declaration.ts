@@ -8,7 +8,7 @@
  */
 
 export type BucketName = 'files';
-export type TableName = 'files' | 'batches' | 'chunks' | 'apiKeys' | 'uploads';
+export type TableName = 'files' | 'batches' | 'chunks' | 'apiKeys' | 'uploads' | 'dedup';
 export type QueueName = 'scheduling' | 'spot' | 'dedicated' | 'finalizing';
 export type FunctionName =
   | 'authorizer'
@@ -155,6 +155,14 @@ export const tables: Readonly<Record<TableName, TableDeclaration>> = {
     ],
     ttlAttribute: 'ttl',
   },
+  // Exact deduplication's index (docs/dedup.md): one item per answer pack (a completed chunk's
+  // reusable answers, in the files bucket), `pack` time-ordered; expired packs leave by TTL.
+  dedup: {
+    env: 'DEDUP_TABLE',
+    partitionKey: stringKey('tenant'),
+    sortKey: stringKey('pack'),
+    ttlAttribute: 'ttl',
+  },
 };
 
 export const queues: Readonly<Record<QueueName, QueueDeclaration>> = {
@@ -195,11 +203,12 @@ export const workerPools: Readonly<Record<PoolName, WorkerPoolDeclaration>> = {
 /**
  * What a gpu-worker touches besides consuming its pool's queue: it reads chunk lines and writes
  * result parts and checkpoints (never deletes), completes chunks, hands reclaimed work to the
- * dedicated queue and asks for finalization. The CDK app grants a worker's task role exactly this.
+ * dedicated queue and asks for finalization. For deduplication it reads and writes answer packs
+ * (files bucket) and their index (dedup table). The CDK app grants a worker's task role exactly this.
  */
 export const workerUses: Uses = {
   buckets: { files: 'readWrite' },
-  tables: { batches: 'readWrite', chunks: 'readWrite' },
+  tables: { batches: 'readWrite', chunks: 'readWrite', dedup: 'readWrite' },
   queues: ['dedicated', 'finalizing'],
 };
 

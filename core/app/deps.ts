@@ -2,13 +2,22 @@ import { ApiKeysRepo } from '../adapters/api-keys-repo.js';
 import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
 import { BatchStore } from '../adapters/batch-store.js';
 import { BlobStore } from '../adapters/blob-store.js';
+import { DedupStore } from '../adapters/dedup-store.js';
 import { FilesRepo } from '../adapters/files-repo.js';
 import { UploadsRepo } from '../adapters/uploads-repo.js';
 import { WorkQueue } from '../adapters/work-queue.js';
 import { type Clock, systemClock } from '../clock.js';
 import { awsSchema, type Limits, limitsSchema, readConfig, type SlaSettings, slaSchema } from '../config.js';
 import { createIdSource, type IdSource } from '../ids.js';
-import type { ApiKeyRepo, BatchRepo, BlobStorePort, FileRepo, QueuePort, UploadRepo } from '../ports.js';
+import type {
+  ApiKeyRepo,
+  BatchRepo,
+  BlobStorePort,
+  DedupRepo,
+  FileRepo,
+  QueuePort,
+  UploadRepo,
+} from '../ports.js';
 import { type FunctionName, functions, type Uses, workerUses } from './declaration.js';
 import { resolveResources } from './resources.js';
 
@@ -24,6 +33,8 @@ export interface Deps {
   apiKeys: ApiKeyRepo;
   uploads: UploadRepo;
   queue: QueuePort;
+  /** The answer packs of exact deduplication (the worker's). */
+  dedup: DedupRepo;
 }
 
 /** Who runs: a declared function, or the gpu-worker. */
@@ -65,6 +76,7 @@ export function depsFor(principal: string, uses: Uses, env: NodeJS.ProcessEnv, c
     apiKeys: new ApiKeysRepo(aws.doc, () => resources.table('apiKeys')),
     uploads: new UploadsRepo(aws.doc, () => resources.table('uploads')),
     queue: new WorkQueue(aws.sqs, (q) => resources.queue(q)),
+    dedup: new DedupStore(aws.doc, () => resources.table('dedup')),
   };
 }
 

@@ -1,5 +1,6 @@
 import { toUnixSeconds } from '../clock.js';
 import { slaSchema } from '../config.js';
+import type { DedupMode } from '../dedup/normalise.js';
 import type {
   BatchError,
   BatchObject,
@@ -107,6 +108,10 @@ export interface BatchRecord {
   retry_of?: string;
   /** Batches created to retry this one's requests, oldest first. */
   retries?: string[];
+  /** Exact deduplication (docs/dedup.md), decided at create; absent on batches created before it: off. */
+  dedup?: DedupMode;
+  /** Requests answered by reuse, added by each chunk's completion (exactly once, as the counts). */
+  reused?: number;
 }
 
 export function newBatchRecord(input: {
@@ -123,6 +128,7 @@ export function newBatchRecord(input: {
   priority: BatchPriority | undefined;
   nowMs: number;
   retryOf?: string;
+  dedup?: DedupMode;
 }): BatchRecord {
   return {
     tenant: input.tenant,
@@ -143,6 +149,7 @@ export function newBatchRecord(input: {
     priority: input.priority ?? 'normal',
     active: 'yes',
     ...(input.retryOf ? { retry_of: input.retryOf } : {}),
+    ...(input.dedup ? { dedup: input.dedup } : {}),
   };
 }
 
@@ -233,6 +240,8 @@ function openbatchExtension(r: BatchRecord, rates: CostRates): OpenBatchExtensio
     retries: r.retries ?? [],
     // Estimated from the requests each pool ran (done chunks), so it grows as chunks complete.
     cost: estimateCost({ spot: r.spot_requests ?? 0, dedicated: r.dedicated_requests ?? 0 }, rates),
+    dedup: r.dedup ?? 'off',
+    reused: r.reused ?? 0,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { toUnixSeconds } from '../clock.js';
+import { batchDedupMode } from '../dedup/normalise.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { isExpired } from '../files/files-service.js';
 import {
@@ -77,6 +78,7 @@ export async function createBatch(
     priority,
     nowMs,
     ...(options.retryOf ? { retryOf: options.retryOf } : {}),
+    dedup: batchDedupMode(deps.limits.DEDUP, body.openbatch?.dedup),
   });
   if (admission.warning) record.admission_warning = admission.warning;
   try {

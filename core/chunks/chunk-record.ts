@@ -23,6 +23,9 @@ export interface ChunkRecord extends ChunkRange {
   usage_cached?: number;
   usage_output?: number;
   usage_reasoning?: number;
+  /** Lines answered by reuse (deduplication), set when done: their count and a bitmap from lineStart (base64). */
+  reused?: number;
+  reused_lines?: string;
   /** Results of lines finished before an interruption, skipped by the next attempt. */
   checkpoint_key?: string;
   checkpoint_lines?: number;
@@ -43,6 +46,8 @@ export interface ChunkOutcome {
   errorBytes?: number;
   /** Tokens of the chunk's lines, added to the batch's usage in the same write. */
   usage?: TokenUsage;
+  /** Lines answered by reuse: counted on the chunk and added to the batch's `reused` in the same write. */
+  reused?: { count: number; bitmap: string };
 }
 
 /**

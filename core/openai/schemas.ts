@@ -84,6 +84,13 @@ export const createBatchBodySchema = z.strictObject({
    * normal 2, high 4) and how early it escalates to dedicated capacity (docs/policy.md).
    */
   priority: z.enum(['low', 'normal', 'high']).optional(),
+  /**
+   * Extension beside the contract: `dedup` reuses this tenant's earlier answers to identical
+   * requests (default true; `include_sampling` also for requests that sample; docs/dedup.md).
+   */
+  openbatch: z
+    .strictObject({ dedup: z.union([z.boolean(), z.literal('include_sampling')]).optional() })
+    .optional(),
 });
 export type CreateBatchBody = z.infer<typeof createBatchBodySchema>;
 
@@ -238,6 +245,10 @@ export interface OpenBatchExtension {
   retries: string[];
   /** Estimated GPU cost so far, by pool and against all-dedicated (an estimate, never a bill). */
   cost: CostEstimate;
+  /** Exact deduplication of the batch (docs/dedup.md): `on`, `off` or `include_sampling`. */
+  dedup: 'on' | 'off' | 'include_sampling';
+  /** Requests answered by reusing an earlier identical request's answer (done chunks), not run. */
+  reused: number;
 }
 
 /** One row of `GET /v1/openbatch/batches/{batch_id}/chunks` (extension). */
@@ -338,6 +349,8 @@ export interface BatchRequestView {
   attempts: number;
   http_status: number | null;
   error_code: string | null;
+  /** Answered with an earlier identical request's answer (deduplication), without running. */
+  reused: boolean;
 }
 
 /** `GET /v1/openbatch/batches/{batch_id}/requests/{custom_id}`: the row, its input and its result line. */

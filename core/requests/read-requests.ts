@@ -136,16 +136,24 @@ const resultsOf = async function* (deps: ReadDeps, source: Source, fileSize?: nu
   for await (const l of linesOf(deps, source, fileSize)) yield parse<ResultLine>(l.bytes);
 };
 
-/** A checkpoint's finished lines, by line number (gpu-worker/src/run-chunk.ts writes them). */
-async function checkpointOf(deps: ReadDeps, key: string): Promise<Map<number, ResultLine>> {
+/**
+ * A checkpoint's finished lines, by line number, and those answered by reuse
+ * (gpu-worker/src/run-chunk.ts writes them).
+ */
+async function checkpointOf(
+  deps: ReadDeps,
+  key: string,
+): Promise<{ results: Map<number, ResultLine>; reused: Set<number> }> {
   const text = (await deps.blobs.read(key)).toString('utf8');
-  const out = new Map<number, ResultLine>();
+  const results = new Map<number, ResultLine>();
+  const reused = new Set<number>();
   for (const l of text.split('\n')) {
     if (l.length === 0) continue;
-    const f = JSON.parse(l) as { line: number; result: ResultLine };
-    out.set(f.line, f.result);
+    const f = JSON.parse(l) as { line: number; result: ResultLine; reused?: boolean };
+    results.set(f.line, f.result);
+    if (f.reused) reused.add(f.line);
   }
-  return out;
+  return { results, reused };
 }
 
 export interface ReadChunkOptions {
@@ -195,7 +203,7 @@ export async function* readChunk(
               `Chunk ${chunk.chunk} of ${batch.id}: line ${item.number} has no result line in order (found ${result?.custom_id})`,
             );
         } else finished = 'succeeded';
-      } else result = checkpoint?.get(item.number);
+      } else result = checkpoint?.results.get(item.number);
       yield {
         chunk,
         resolution,
@@ -209,6 +217,7 @@ export async function* readChunk(
           customId: request.custom_id,
           result,
           finished,
+          reused: checkpoint?.reused.has(item.number),
         }),
         result: resolution.kind === 'uniform' ? undefined : result,
       };

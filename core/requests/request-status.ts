@@ -1,5 +1,6 @@
 import type { BatchRecord } from '../batches/batch-record.js';
 import type { ChunkRecord } from '../chunks/chunk-record.js';
+import { lineInBitmap } from '../dedup/line-bitmap.js';
 import type { BatchRequestView, RequestStatus, ResultLine } from '../openai/schemas.js';
 import { isSuccess } from '../results/result-lines.js';
 
@@ -139,6 +140,8 @@ export function requestView(input: {
   result: ResultLine | undefined;
   /** A done line's outcome when its result line was not read (its chunk's output part skipped). */
   finished?: 'succeeded' | 'failed';
+  /** A running chunk's line that its checkpoint says was answered by reuse. */
+  reused?: boolean;
 }): BatchRequestView {
   const finished = input.result ? outcomeOf(input.result) : input.finished;
   const status = requestStatus(input.resolution, finished);
@@ -154,7 +157,28 @@ export function requestView(input: {
     attempts: attemptsOf(input.chunk),
     http_status: httpStatusOf(result),
     error_code: errorCodeOf(status, result),
+    reused: reusedOf(input.chunk, input.resolution, input.line, input.reused),
   };
+}
+
+/**
+ * Whether a line was answered by reuse (deduplication): a done chunk's lines from its record's
+ * bitmap; a running chunk's from its checkpoint; never a line whose result was not delivered.
+ */
+export function reusedOf(
+  chunk: Pick<ChunkRecord, 'lineStart' | 'reused_lines'>,
+  resolution: ChunkResolution,
+  line: number,
+  checkpointed: boolean | undefined,
+): boolean {
+  switch (resolution.kind) {
+    case 'done':
+      return lineInBitmap(chunk.reused_lines, chunk.lineStart, line);
+    case 'running':
+      return checkpointed === true;
+    case 'uniform':
+      return false;
+  }
 }
 
 /** What a retry runs again: every criterion given must hold. */

@@ -6,6 +6,7 @@ import { isTerminal } from '../batches/lifecycle.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import type { ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
+import { dedupRequestOf } from '../dedup/normalise.js';
 import { ApiError, BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { fileExpiresAt } from '../files/files-service.js';
 import type {
@@ -243,6 +244,8 @@ export async function retryBatch(
       metadata: source.batch.metadata ?? null,
       output_expires_after: source.batch.output_expires_after ?? null,
       priority: source.batch.priority,
+      // Deduplication as the source had it (off for a batch created before it existed).
+      openbatch: { dedup: dedupRequestOf(source.batch.dedup ?? 'off') },
     },
     { retryOf: source.batch.id },
   ).catch((err: unknown) => {

@@ -156,6 +156,8 @@ describe('IAM grants of the worker task role', () => {
           ...objects(['AbortMultipartUpload', 'GetObject', 'ListMultipartUploadParts', 'PutObject']),
           ...indexed(tableWrite, 'batches'),
           ...on(tableWrite, T('chunks')),
+          // Deduplication's index of answer packs (docs/dedup.md): query and put, no scan.
+          ...on(tableWrite, T('dedup')),
           ...send('dedicated'),
           ...send('finalizing'),
           // Task scale-in protection while it holds chunks, on its cluster's tasks only.

@@ -9,6 +9,7 @@ import type { ChunkOutcome, ChunkRecord } from '../../core/chunks/chunk-record.j
 import type { ChunkRange } from '../../core/chunks/plan-chunks.js';
 import type { Clock } from '../../core/clock.js';
 import { limitsSchema, slaSchema } from '../../core/config.js';
+import type { PackRecord } from '../../core/dedup/answer-index.js';
 import { createFile } from '../../core/files/files-service.js';
 import { createSequentialIdSource } from '../../core/ids.js';
 import type { BatchStatus, CreateBatchBody, FileObject } from '../../core/openai/schemas.js';
@@ -16,6 +17,7 @@ import type {
   ApiKeyRepo,
   BatchRepo,
   BlobStorePort,
+  DedupRepo,
   FileRecord,
   FileRepo,
   QueuePort,
@@ -135,6 +137,10 @@ export class InMemoryBatchRepo implements BatchRepo {
       b.usage_cached = (b.usage_cached ?? 0) + u.cached;
       b.usage_output = (b.usage_output ?? 0) + u.output;
       b.usage_reasoning = (b.usage_reasoning ?? 0) + u.reasoning;
+    }
+    if (outcome.reused) {
+      Object.assign(c, { reused: outcome.reused.count, reused_lines: outcome.reused.bitmap });
+      b.reused = (b.reused ?? 0) + outcome.reused.count;
     }
     const pool = `${outcome.pool}_requests` as const;
     b[pool] = (b[pool] ?? 0) + outcome.completed + outcome.failed;
@@ -384,6 +390,30 @@ export class InMemoryApiKeys implements ApiKeyRepo {
   }
 }
 
+/** The dedup table in memory: packs by tenant, written once. */
+export class InMemoryDedupRepo implements DedupRepo {
+  readonly packs = new Map<string, PackRecord>();
+  /** listPacks calls, for tests of the index's refresh. */
+  queries = 0;
+  async putPack(record: PackRecord) {
+    this.packs.set(`${record.tenant}#${record.pack}`, clone(record));
+  }
+  async listPacks(tenant: string, opts: { after?: string; maxEntries: number }) {
+    this.queries += 1;
+    const mine = [...this.packs.values()]
+      .filter((p) => p.tenant === tenant && (opts.after === undefined || p.pack > opts.after))
+      .sort((a, b) => b.pack.localeCompare(a.pack));
+    const out: PackRecord[] = [];
+    let entries = 0;
+    for (const p of mine) {
+      if (entries >= opts.maxEntries) break;
+      out.push(clone(p));
+      entries += p.count;
+    }
+    return out;
+  }
+}
+
 export interface FakeDeps extends Deps {
   clock: FakeClock;
   blobs: InMemoryBlobStore;
@@ -392,6 +422,7 @@ export interface FakeDeps extends Deps {
   apiKeys: InMemoryApiKeys;
   uploads: InMemoryUploadRepo;
   queue: RecordingQueue;
+  dedup: InMemoryDedupRepo;
 }
 
 /** A whole set of in-memory deps; `env` overrides limits and SLA settings by variable name. */
@@ -407,6 +438,7 @@ export function fakeDeps(env: Record<string, string> = {}): FakeDeps {
     apiKeys: new InMemoryApiKeys(),
     uploads: new InMemoryUploadRepo(),
     queue: new RecordingQueue(),
+    dedup: new InMemoryDedupRepo(),
   };
 }
 

@@ -36,6 +36,9 @@ describe('readConfig', () => {
       COMPLETION_WINDOWS: ['1h', '4h', '24h', '72h', '7d'],
       MODELS: [],
       FILE_RETENTION_DAYS: 30,
+      DEDUP: 'on',
+      DEDUP_RETENTION_DAYS: 7,
+      DEDUP_INDEX_MAX_ENTRIES: 1_000_000,
       SCHEDULER_SEGMENT_SECONDS: 600,
       SCHEDULER_SEGMENT_LINES: 0,
     });

@@ -112,6 +112,8 @@ describe('toBatchObject', () => {
           saving: 0,
           basis: expect.stringContaining('requests/s per task'),
         },
+        dedup: 'off',
+        reused: 0,
       },
     });
   });

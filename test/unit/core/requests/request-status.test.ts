@@ -186,6 +186,7 @@ describe('pool, attempts, HTTP status and error code', () => {
       attempts: 2,
       http_status: 500,
       error_code: 'server_error',
+      reused: false,
     });
   });
 

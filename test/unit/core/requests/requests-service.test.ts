@@ -107,6 +107,7 @@ describe('listRequests while the batch runs', () => {
       attempts: 1,
       http_status: 500,
       error_code: 'server_error',
+      reused: false,
     });
     // Handed off after the interruption, but not escalated: where it resumes is not known yet.
     expect(page.data[3]).toMatchObject({ attempts: 2, http_status: 200, error_code: null, pool: null });
