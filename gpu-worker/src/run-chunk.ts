@@ -4,6 +4,7 @@ import { keys } from '../../core/adapters/blob-store.js';
 import type { Deps } from '../../core/app/deps.js';
 import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import { allChunksDone } from '../../core/chunks/chunk-record.js';
+import { ChunkDedup } from '../../core/dedup/chunk-dedup.js';
 import { isBlank, splitLines } from '../../core/lines/split-lines.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
 import { errorLine, isSuccess, responseLine } from '../../core/results/result-lines.js';
@@ -13,7 +14,7 @@ import { type Engine, type EngineResponse, isRetryableStatus } from './engine/en
 import { EngineBudget } from './engine-budget.js';
 import type { HandOff } from './reclaim.js';
 
-type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'ids'>;
+type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'ids' | 'dedup' | 'clock' | 'limits'>;
 
 export interface ChunkRunOptions {
   pool: Pool;
@@ -59,6 +60,8 @@ export interface ChunkRunResult {
 interface Finished {
   line: number;
   result: ResultLine;
+  /** Answered by reuse (deduplication), not run. */
+  reused?: true;
 }
 
 class RetryableResponse extends Error {
@@ -88,9 +91,15 @@ export async function runChunk(
   if (opts.pool === 'spot' && chunk.escalated) return { outcome: 'skipped', ...none };
 
   const finished = new Map<number, ResultLine>();
+  // Exact deduplication (docs/dedup.md): earlier answers to identical requests of the tenant.
+  const dedup = ChunkDedup.open(deps, { ...ref, chunk: msg.chunk }, batch.dedup);
   if (chunk.checkpoint_key) {
-    for (const f of await readCheckpoint(deps, chunk.checkpoint_key)) finished.set(f.line, f.result);
+    for (const f of await readCheckpoint(deps, chunk.checkpoint_key)) {
+      finished.set(f.line, f.result);
+      dedup?.resumed(f.line, f.reused === true);
+    }
   }
+  const isReused = (line: number) => dedup?.isReused(line) ?? false;
 
   const interrupt = new AbortController();
   const signal = AbortSignal.any([opts.stop, interrupt.signal]);
@@ -107,7 +116,14 @@ export async function runChunk(
   const tasks: Promise<void>[] = [];
   let ran = 0;
   const source = await deps.blobs.stream(msg.key, { start: msg.byteStart, end: msg.byteEnd });
-  const progress = checkpointPeriodically(deps, msg, finished, order, opts.checkpointEveryMs ?? 15_000);
+  const progress = checkpointPeriodically(
+    deps,
+    msg,
+    finished,
+    order,
+    isReused,
+    opts.checkpointEveryMs ?? 15_000,
+  );
   const live = reportProgressPeriodically(deps, msg, finished, opts.progressEveryMs ?? 3_000);
   try {
     for await (const item of splitLines(source, {
@@ -122,7 +138,7 @@ export async function runChunk(
         url: string;
         body: Record<string, unknown>;
       };
-      tasks.push(
+      const run = () =>
         budget.run(group, lane, async () => {
           if (signal.aborted) return;
           const result = await runRequest(deps, opts, request, signal);
@@ -131,9 +147,12 @@ export async function runChunk(
           ran += 1;
           if (opts.simulateInterruptionAfter !== undefined && ran >= opts.simulateInterruptionAfter)
             interrupt.abort('simulated');
-        }),
-      );
+        });
+      // A request answered before is not run: its earlier answer is this line's result.
+      const reuse = dedup?.reuse(item.number, request);
+      tasks.push(reuse ? reuse.then((r) => (r ? void finished.set(item.number, r) : run())) : run());
     }
+    await dedup?.fetch();
     await Promise.all(tasks);
   } finally {
     await Promise.all([progress.stop(), live.stop()]);
@@ -142,7 +161,7 @@ export async function runChunk(
   if (finished.size < order.length) {
     // A simulated interruption stands for a spot reclaim; a real stop asks where to go.
     const to = interrupt.signal.aborted ? 'dedicated' : await (opts.handOffTo?.() ?? 'dedicated');
-    await handOff(deps, msg, finished, order, to);
+    await handOff(deps, msg, finished, order, isReused, to);
     return {
       outcome: to === 'dedicated' ? 'handed-off' : 'released',
       ran,
@@ -183,8 +202,11 @@ export async function runChunk(
     outputBytes: Buffer.byteLength(outputBody),
     errorBytes: Buffer.byteLength(errorBody),
     usage,
+    reused: dedup?.reusedLines(order, msg.lineStart),
   });
   if (!won) return { outcome: 'duplicate', ran, completed: 0, failed: 0, finalizeRequested: false };
+  // Indexed before the batch can end: a batch created after this one completed finds its answers.
+  await dedup?.record(finished);
 
   // A batch of one chunk is done with it: its only chunk record is the one this worker just
   // moved to done. Otherwise the batch's counter, then the records, decide.
@@ -272,13 +294,21 @@ async function writeCheckpoint(
   msg: ChunkMessage,
   finished: ReadonlyMap<number, ResultLine>,
   order: readonly number[],
+  isReused: (line: number) => boolean,
 ): Promise<{ key: string; lines: number } | undefined> {
   if (finished.size === 0) return undefined;
   const attempt = `a${msg.attempt}-${deps.ids.requestId().slice(4, 16)}`;
   const key = keys.checkpoint(msg.tenant, msg.batchId, msg.chunk, attempt);
   const body = order
     .filter((n) => finished.has(n))
-    .map((n) => `${JSON.stringify({ line: n, result: finished.get(n) as ResultLine } satisfies Finished)}\n`)
+    .map((n) => {
+      const f: Finished = {
+        line: n,
+        result: finished.get(n) as ResultLine,
+        ...(isReused(n) ? { reused: true } : {}),
+      };
+      return `${JSON.stringify(f)}\n`;
+    })
     .join('');
   await deps.blobs.put(key, body);
   return { key, lines: finished.size };
@@ -294,6 +324,7 @@ function checkpointPeriodically(
   msg: ChunkMessage,
   finished: ReadonlyMap<number, ResultLine>,
   order: readonly number[],
+  isReused: (line: number) => boolean,
   everyMs: number,
 ): { stop(): Promise<void> } {
   const ref = { tenant: msg.tenant, batchId: msg.batchId };
@@ -303,7 +334,7 @@ function checkpointPeriodically(
     running = running.then(async () => {
       if (finished.size <= saved) return;
       const size = finished.size;
-      const checkpoint = await writeCheckpoint(deps, msg, finished, order);
+      const checkpoint = await writeCheckpoint(deps, msg, finished, order, isReused);
       if (await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint, false)) saved = size;
     });
     running = running.catch(() => {}); // a missed checkpoint is retried at the next tick
@@ -362,10 +393,11 @@ async function handOff(
   msg: ChunkMessage,
   finished: Map<number, ResultLine>,
   order: number[],
+  isReused: (line: number) => boolean,
   to: HandOff,
 ): Promise<void> {
   const ref = { tenant: msg.tenant, batchId: msg.batchId };
-  const checkpoint = await writeCheckpoint(deps, msg, finished, order);
+  const checkpoint = await writeCheckpoint(deps, msg, finished, order, isReused);
   if (!(await deps.batches.saveCheckpoint(ref, msg.chunk, checkpoint))) return; // completed elsewhere meanwhile
   if (to === 'own-pool') return; // the caller releases the message to its own queue
   // Reclaimed work resumes on capacity that will not be taken away again.
