@@ -1,15 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toFlush } from '../../core/observability/metrics.js';
+import { MetricsRegistry } from '../../core/observability/prometheus.js';
 import type { BatchObject, ChunkView } from '../../core/openai/schemas.js';
 import { portalHandler } from '../../localstack/runtime/static-portal.js';
 import { ensurePortalBuilt } from '../../portal/scripts/ensure-built.js';
 import { a11yViolations } from './support/a11y.js';
 import { type Browser, launchBrowser } from './support/browser.js';
 import { batch, extension } from './support/fixtures.js';
-import { DESKTOP, expectNoSidewaysScroll, PHONE, screenshot } from './support/layout.js';
+import { checkBothWidths, DESKTOP, expectNoSidewaysScroll, PHONE, screenshot } from './support/layout.js';
 
 /**
  * Every page of the built portal, in Chromium, at desktop (1440 px) and phone (390 px) widths:
@@ -47,6 +50,14 @@ function chunks(total: number, size: number, done: (n: number) => Partial<ChunkV
   });
 }
 
+const tokens = (input: number, cached: number, output: number, reasoning: number): BatchObject['usage'] => ({
+  input_tokens: input,
+  input_tokens_details: { cached_tokens: cached },
+  output_tokens: output,
+  output_tokens_details: { reasoning_tokens: reasoning },
+  total_tokens: input + output,
+});
+
 const batches: { batch: BatchObject; chunks: ChunkView[] }[] = [
   {
     batch: batch(
@@ -56,6 +67,7 @@ const batches: { batch: BatchObject; chunks: ChunkView[] }[] = [
         created_at: NOW - 120,
         in_progress_at: NOW - 100,
         metadata: { project: 'nightly-eval', owner: 'search-team' },
+        usage: tokens(9_100, 1_200, 3_300, 0),
         openbatch: extension({
           priority: 'normal',
           sla: { deadline_at: NOW + 86_000, state: 'on_track' },
@@ -88,6 +100,7 @@ const batches: { batch: BatchObject; chunks: ChunkView[] }[] = [
         output_file_id: 'file-out',
         error_file_id: 'file-err',
         metadata: { project: 'greetings' },
+        usage: tokens(1_480, 0, 2_220, 120),
         openbatch: extension({
           priority: 'normal',
           sla: { deadline_at: NOW + 80_000, state: 'met' },
@@ -255,6 +268,22 @@ async function answer(route: Route) {
       body: { model: 'sim-small', messages: [{ role: 'user', content: `Say hello #${request.line}` }] },
       result: JSON.parse(resultLine(request.line, request.status === 'succeeded')),
     });
+  // The running batch's output so far: chunks 0-1 in the first answer, 2-3 after from_chunk=2.
+  if (path === `/openbatch/batches/${RUNNING}/partial_output`) {
+    const from = Number(url.searchParams.get('from_chunk') ?? 0);
+    const lines = (first: number) =>
+      Array.from({ length: 20 }, (_, i) => resultLine(first + i, true)).join('\n');
+    return route.fulfill({
+      status: 200,
+      contentType: 'application/octet-stream',
+      headers: {
+        'openbatch-partial': 'true',
+        'openbatch-chunks-done': '4/10',
+        ...(from === 0 ? { 'openbatch-next-chunk': '2' } : {}),
+      },
+      body: `${from === 0 ? lines(1) : lines(21)}\n`,
+    });
+  }
   const content = /^\/files\/([^/]+)\/content$/.exec(path);
   if (content && files[content[1] ?? ''] !== undefined)
     return route.fulfill({ status: 200, contentType: 'application/jsonl', body: files[content[1] ?? ''] });
@@ -279,6 +308,38 @@ async function answer(route: Route) {
   );
 }
 
+/**
+ * The local runtime's `/metrics`, from its own registry: workers on both pools, an SLA sweep,
+ * API traffic. Each read adds 50 requests run on spot, as a running batch would.
+ */
+const metrics = new MetricsRegistry();
+const worker = (pool: string, ran: number, latenciesMs: number[]) =>
+  toFlush(
+    { Pool: pool },
+    {
+      RequestsRun: ran,
+      RequestsFailed: pool === 'spot' ? 1 : 0,
+      TokensGenerated: ran * 30,
+      EngineLatency: { value: latenciesMs, unit: 'Milliseconds' },
+      EngineRequestsWaiting: { value: 4, gauge: true },
+      EngineRequestsRunning: { value: 16, gauge: true },
+    },
+  );
+for (const f of [
+  worker('spot', 400, [180, 220, 260, 900]),
+  worker('dedicated', 100, [150, 170]),
+  toFlush(
+    { Function: 'sla-monitor', SlaState: 'on_track' },
+    { BatchesBySlaState: { value: 1, gauge: true } },
+  ),
+  toFlush({ Function: 'sla-monitor', SlaState: 'at_risk' }, { BatchesBySlaState: { value: 1, gauge: true } }),
+  toFlush({ Function: 'sla-monitor', Pool: 'spot' }, { DesiredTasks: { value: 3, gauge: true } }),
+  toFlush({ Function: 'sla-monitor', Pool: 'dedicated' }, { DesiredTasks: { value: 1, gauge: true } }),
+  toFlush({ Function: 'sla-monitor', Status: 'in_progress' }, { ActiveBatches: { value: 2, gauge: true } }),
+  toFlush({ Function: 'api', Route: 'GET /v1/batches', Status: '200' }, { ApiRequests: 40 }),
+])
+  metrics.add(f);
+
 let server: Server;
 let base: string;
 let browser: Browser;
@@ -288,10 +349,25 @@ const consoleProblems: string[] = [];
 const encodings = new Map<string, { encoding: string | undefined; bytes: number }>();
 
 const expectNoSideways = (name: string) => expectNoSidewaysScroll(page, name);
+
+/** Opens a page from the sidebar (through the menu on a phone), as a user gets there. */
+async function viaSidebar(label: string) {
+  await page.goto(base);
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  if ((page.viewportSize()?.width ?? 0) < 1024) await page.getByRole('button', { name: 'Open menu' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+}
 const shot = (name: string) => screenshot(page, `layout-${name}`);
 
 /** Each page: where it is, and what shows that it has loaded. */
-const pages: { name: string; path: string; ready: (p: Page) => Promise<unknown>; title: string }[] = [
+const pages: {
+  name: string;
+  path: string;
+  ready: (p: Page) => Promise<unknown>;
+  title: string;
+  /** Reached from the sidebar: the local portal server (core/app/portal-routes.ts) does not serve the path itself yet. */
+  nav?: string;
+}[] = [
   {
     name: 'dashboard',
     path: '/',
@@ -350,6 +426,13 @@ const pages: { name: string; path: string; ready: (p: Page) => Promise<unknown>;
     title: `${EXPIRED} · Expired · openbatch`,
   },
   {
+    name: 'operator',
+    path: '/operator',
+    nav: 'Operations',
+    ready: (p) => p.getByTestId('op-pool-spot').waitFor(),
+    title: 'Operations · openbatch',
+  },
+  {
     name: 'batch-missing',
     path: '/batches/batch_nosuchbatch',
     ready: (p) => p.getByText('No such batch').waitFor(),
@@ -365,6 +448,12 @@ describe('portal layout at desktop and phone widths', () => {
       environment: 'layout-test',
     }));
     server = createServer(async (req, res) => {
+      if (req.url === '/metrics') {
+        metrics.add(worker('spot', 50, [200]));
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(metrics.render());
+        return;
+      }
       if (!(await handle(req, res))) {
         res.writeHead(404);
         res.end();
@@ -416,7 +505,8 @@ describe('portal layout at desktop and phone widths', () => {
       await page.setViewportSize(size);
       const titles = new Set<string>();
       for (const p of pages) {
-        await page.goto(`${base}${p.path}`);
+        if (p.nav) await viaSidebar(p.nav);
+        else await page.goto(`${base}${p.path}`);
         await p.ready(page);
         await page.waitForTimeout(400); // charts and bars animate in
         expect(await page.title(), p.name).toBe(p.title);
@@ -501,6 +591,124 @@ describe('portal layout at desktop and phone widths', () => {
     await expect.poll(theme).toBe('dark');
     await page.emulateMedia({ colorScheme: 'light' });
     await expect.poll(theme).toBe('light');
+  });
+
+  it('shows tokens and the cost estimate on the batch page, in the list and on the dashboard', async () => {
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${base}/batches/${RUNNING}`);
+    await page.getByTestId('usage').waitFor();
+    expect(await page.getByTestId('usage').innerText()).toMatch(
+      /Input tokens\s+9,100\s+1,200 cached\s+Output tokens\s+3,300\s+0 reasoning\s+Total tokens\s+12,400/,
+    );
+    // The server's estimate for 40 requests on spot, named an estimate, against all-dedicated.
+    const cost = page.getByTestId('cost-estimate');
+    expect(await cost.getByText('estimate', { exact: true }).count()).toBe(1);
+    expect(await cost.innerText()).toContain('$0.00067');
+    expect(await page.getByTestId('cost-saving').innerText()).toBe(
+      'All on dedicated, an estimated $0.0018: spot saved an estimated $0.0011 (63%).',
+    );
+    await page.goto(`${base}/batches`);
+    await page.getByTestId('batch-row').first().waitFor();
+    const running = page.getByTestId('batch-row').filter({ hasText: RUNNING }).getByTestId('batch-usage');
+    expect((await running.innerText()).replace(/\s+/g, ' ')).toBe('12.4K tokens $0.00067 est.');
+    await page.goto(base);
+    const totals = page.getByTestId('usage-cost-totals');
+    await totals.waitFor();
+    expect(await totals.getByTestId('usage').innerText()).toMatch(/Total tokens\s+16,100/);
+    expect(await totals.getByTestId('cost-saving').innerText()).toBe(
+      'All on dedicated, an estimated $0.0045: spot saved an estimated $0.0023 (51%).',
+    );
+    await page.getByTestId('usage-cost-totals').scrollIntoViewIfNeeded();
+    await checkBothWidths(page, 'layout-dashboard-usage-cost');
+  });
+
+  it("downloads a running batch's output so far, continued across answers and named as partial", async () => {
+    await page.setViewportSize(PHONE);
+    await page.goto(`${base}/batches/${RUNNING}`);
+    const button = page.getByRole('button', { name: 'Download output so far' });
+    await button.waitFor();
+    await expectNoSideways('running batch with its partial-output button at 390px');
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    expect(download.suggestedFilename()).toBe(`${RUNNING}_output_partial.jsonl`);
+    const body = readFileSync((await download.path()) as string, 'utf8');
+    const ids = body
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { custom_id: string }).custom_id);
+    expect(ids).toEqual(Array.from({ length: 40 }, (_, i) => `hello-${i + 1}`));
+    await page.getByText(`Downloaded ${RUNNING}_output_partial.jsonl`).waitFor();
+    await page.getByText('Partial: 4 of 10 chunks done').waitFor();
+    // Only a running batch offers it.
+    await page.goto(`${base}/batches/${DONE}`);
+    await page.getByTestId('chunk-row').first().waitFor();
+    expect(await page.getByRole('button', { name: 'Download output so far' }).count()).toBe(0);
+  });
+
+  it("follows a running batch's counts as they move within a chunk, on its page and in the list", async () => {
+    await page.setViewportSize(DESKTOP);
+    const running = batches[0]?.batch as BatchObject;
+    const before = running.request_counts;
+    try {
+      await page.goto(`${base}/batches/${RUNNING}`);
+      await page.getByTestId('chunk-row').first().waitFor();
+      expect(await page.getByTestId('count-completed').innerText()).toBe('38');
+      running.request_counts = { total: 100, completed: 45, failed: 3 };
+      await expect.poll(() => page.getByTestId('count-completed').innerText(), { timeout: 8_000 }).toBe('45');
+      expect(await page.getByTestId('count-failed').innerText()).toBe('3');
+      await page.goto(`${base}/batches`);
+      const row = page.getByTestId('batch-row').filter({ hasText: RUNNING });
+      await row.waitFor();
+      expect(await row.innerText()).toContain('48 / 100');
+      running.request_counts = { total: 100, completed: 51, failed: 3 };
+      await expect.poll(() => row.innerText(), { timeout: 8_000 }).toContain('54 / 100');
+    } finally {
+      running.request_counts = before;
+    }
+  });
+
+  it("reads the runtime's /metrics on the operations page, and says where to look where there is none", async () => {
+    await page.setViewportSize(DESKTOP);
+    await viaSidebar('Operations');
+    await page.getByTestId('op-pool-spot').waitFor();
+    const spot = async () => (await page.getByTestId('op-pool-spot').innerText()).replace(/\s+/g, ' ');
+    // Totals and latency from the registry: 400 requests, then 50 more at each read.
+    expect(await spot()).toMatch(/^spot [\d,]+ \d+ — — \d+ ms 900 ms —$/);
+    expect(await page.getByTestId('op-pool-dedicated').innerText()).toMatch(/150 ms/);
+    expect(await page.getByTestId('op-at-risk').innerText()).toBe('1');
+    expect((await page.getByTestId('op-desired').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '))).toEqual(
+      ['spot 3', 'dedicated 1'],
+    );
+    expect((await page.getByTestId('op-engine-queue').first().innerText()).replace(/\s+/g, ' ')).toBe(
+      'spot 4 waiting · 16 running',
+    );
+    await page.getByTestId('op-no-queue-depth').waitFor();
+    // The next reading (5 s on) gives rates: 50 requests on spot between two reads.
+    await expect
+      .poll(() => page.getByTestId('op-requests-rate').innerText(), { timeout: 12_000 })
+      .toMatch(/^\d+(\.\d)? req\/s$/);
+    const rate = Number.parseFloat(await page.getByTestId('op-requests-rate').innerText());
+    expect(rate).toBeGreaterThan(7);
+    expect(rate).toBeLessThan(13);
+    expect(await spot()).toMatch(/ 200 ms$/); // the mean of the latencies observed since the last read
+    await checkBothWidths(page, 'layout-operator-live');
+    // An AWS deployment: API Gateway answers /metrics with a 403 of its own.
+    await page.route(`${base}/metrics`, (r) =>
+      r.fulfill({
+        status: 403,
+        contentType: 'application/json',
+        body: '{"message":"Missing Authentication Token"}',
+      }),
+    );
+    try {
+      await viaSidebar('Operations');
+      const none = page.getByTestId('no-metrics');
+      await none.waitFor();
+      expect(await none.innerText()).toContain('answered HTTP 403');
+      expect(await none.innerText()).toContain('docs/observability.md');
+      await checkBothWidths(page, 'layout-operator-no-metrics');
+    } finally {
+      await page.unroute(`${base}/metrics`);
+    }
   });
 
   it('got its scripts and styles compressed, and logged no warnings', () => {
