@@ -367,6 +367,7 @@ describe('the app, at route level against a fake API', () => {
         sla: { deadline_at: s + 86_000, state: 'met' },
         pools: { spot: 3, dedicated: 0 },
         chunks: { total: 1, done: 1, escalated: 0, interruptions: 1 },
+        reused: 1,
         cost: {
           estimate: true,
           currency: 'usd',
@@ -437,6 +438,11 @@ describe('the app, at route level against a fake API', () => {
     );
     const cost = screen.getByTestId('cost-estimate');
     expect(within(cost).getByText('estimate')).toBeTruthy();
+    // Deduplication: the mode in the details, the reused answers told in words.
+    expect(screen.getByTestId('reused').textContent).toBe(
+      "reused1 request was answered with an earlier identical request's answer (deduplication), without running.",
+    );
+    expect(screen.getByText('Deduplication').nextElementSibling?.textContent).toBe('on');
     expect(screen.getByTestId('cost-saving').textContent).toBe(
       'All on dedicated, an estimated $0.32: spot saved an estimated $0.20 (63%).',
     );

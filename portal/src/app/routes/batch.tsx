@@ -1,6 +1,7 @@
-import { AlertTriangle, Copy, SearchX } from 'lucide-react';
+import { AlertTriangle, Copy, Recycle, SearchX } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
+import { Badge } from '../../components/ui/badge';
 import { ButtonLink } from '../../components/ui/button';
 import { Card, CardBody, CardHeader } from '../../components/ui/card';
 import { CopyButton } from '../../components/ui/copy-button';
@@ -186,6 +187,20 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
                   {successRate}
                 </p>
               ) : null}
+              {b.openbatch?.reused ? (
+                <p
+                  className="mt-2 flex flex-wrap items-center gap-1.5 text-xs text-muted"
+                  data-testid="reused"
+                >
+                  <Badge tone="accent" title="Answered from an earlier identical request, without running">
+                    <Recycle aria-hidden className="size-3" />
+                    reused
+                  </Badge>
+                  {formatNumber(b.openbatch.reused)}{' '}
+                  {b.openbatch.reused === 1 ? 'request was' : 'requests were'} answered with an earlier
+                  identical request&apos;s answer (deduplication), without running.
+                </p>
+              ) : null}
             </CardBody>
           </Card>
 
@@ -279,6 +294,11 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
                 <Detail label="Model">{b.model ?? '—'}</Detail>
                 <Detail label="Completion window">{b.completion_window}</Detail>
                 <Detail label="Priority">{b.openbatch?.priority ?? 'normal'}</Detail>
+                {b.openbatch?.dedup ? (
+                  <Detail label="Deduplication">
+                    {b.openbatch.dedup === 'include_sampling' ? 'on, sampling too' : b.openbatch.dedup}
+                  </Detail>
+                ) : null}
                 <Detail label="SLA">
                   <SlaBadge state={b.openbatch?.sla?.state} />
                 </Detail>

@@ -1,8 +1,7 @@
 /**
  * The per-request API (`GET /v1/openbatch/batches/{batch_id}/requests`, `…/requests/{custom_id}`,
  * `POST …/retry`): its types come from the contract in `core/openai/schemas.ts`, so a change there
- * breaks these components' type check. The components take them as props only; no page shows them
- * yet.
+ * breaks these components' type check.
  */
 import type {
   BatchRequestDetail as ApiRequestDetail,
@@ -14,18 +13,14 @@ import type {
 export type { RequestStatus };
 
 /**
- * Whether a request was answered from an earlier identical one (deduplication, issue 10 point 5),
- * without running; absent until the API reports it.
+ * One row of the per-request list, in input-line order; `reused` marks a request answered from
+ * an earlier identical one (deduplication) without running. An API from before deduplication
+ * leaves it out, which reads as not reused.
  */
-interface Dedup {
-  reused?: boolean;
-}
-
-/** One row of the per-request list, in input-line order. */
-export type BatchRequest = BatchRequestView & Dedup;
+export type BatchRequest = BatchRequestView;
 
 /** One request with its input line (method, url, body) and, once done, its output or error line. */
-export type BatchRequestDetail = ApiRequestDetail & Dedup;
+export type BatchRequestDetail = ApiRequestDetail;
 
 /**
  * What `POST /v1/openbatch/batches/{batch_id}/retry` runs again: every criterion given must hold;

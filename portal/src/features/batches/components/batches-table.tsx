@@ -124,6 +124,11 @@ function columnsFor(nowMs: number) {
               {formatNumber(c.completed + c.failed)} / {formatNumber(c.total)}
               {c.failed > 0 ? <span className="ml-1.5 text-bad">{formatNumber(c.failed)} failed</span> : null}
             </div>
+            {row.original.openbatch?.reused ? (
+              <div className="mt-0.5 text-xs text-muted tabular-nums" data-testid="batch-reused">
+                {formatNumber(row.original.openbatch.reused)} reused
+              </div>
+            ) : null}
           </div>
         );
       },
