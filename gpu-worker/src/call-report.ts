@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { awsCalls } from '../../core/adapters/aws-clients.js';
 
@@ -8,9 +8,11 @@ import { awsCalls } from '../../core/adapters/aws-clients.js';
  */
 export function reportPeriodically(dir: string | undefined, label: string, everyMs = 500): () => void {
   if (!dir) return () => {};
-  const write = () =>
+  const file = join(dir, `${process.pid}.json`);
+  // Written aside and renamed: a reader never sees a half-written report.
+  const write = () => {
     writeFileSync(
-      join(dir, `${process.pid}.json`),
+      `${file}.tmp`,
       JSON.stringify({
         pid: process.pid,
         label,
@@ -18,6 +20,8 @@ export function reportPeriodically(dir: string | undefined, label: string, every
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
       }),
     );
+    renameSync(`${file}.tmp`, file);
+  };
   const timer = setInterval(write, everyMs);
   timer.unref();
   return () => {

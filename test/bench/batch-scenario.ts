@@ -195,15 +195,17 @@ export async function runBatchScenario(s: BatchScenario) {
 
     // Each status poll is one GetItem made for the client: its choice, not a per-request cost.
     const runtimeCalls = awsCalls.total() - callsBefore - polls;
-    const workers = readdirSync(reportDir).map(
-      (f) =>
-        JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as {
-          pid: number;
-          label: string;
-          calls: Record<string, number>;
-          maxRssBytes: number;
-        },
-    );
+    const workers = readdirSync(reportDir)
+      .filter((f) => f.endsWith('.json'))
+      .map(
+        (f) =>
+          JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as {
+            pid: number;
+            label: string;
+            calls: Record<string, number>;
+            maxRssBytes: number;
+          },
+      );
     const workerCalls = workers.reduce(
       (n, w) => n + Object.entries(w.calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0),
       0,

@@ -261,6 +261,7 @@ async function harness(name: string, capacity: number): Promise<Harness> {
 /** Worker AWS calls from the report files, without empty long polls. */
 function workerCalls(reportDir: string): number {
   return readdirSync(reportDir)
+    .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as { calls: Record<string, number> })
     .reduce(
       (n, w) => n + Object.entries(w.calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0),
