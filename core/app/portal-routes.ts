@@ -4,7 +4,7 @@
  * portal stack's viewer-request function) and on the local runtime alike. Anything else is not
  * the portal's: /metrics or /health answer 404, not a page that happens to load.
  */
-export const PORTAL_ROUTE_SOURCE = '^/(batches(/[^/.]+)?/?)?$';
+export const PORTAL_ROUTE_SOURCE = '^/(batches(/[^/.]+)?/?|operator/?)?$';
 
 const portalRoute = new RegExp(PORTAL_ROUTE_SOURCE);
 

@@ -107,10 +107,10 @@ describe('portal stack', () => {
     expect(handler({ request: { uri: '/batches/batch_123' } }).uri).toBe('/index.html');
     expect(handler({ request: { uri: '/assets/index-abc.js' } }).uri).toBe('/assets/index-abc.js');
     expect(handler({ request: { uri: '/config.json' } }).uri).toBe('/config.json');
-    for (const route of ['/', '/batches', '/batches/', '/batches/new'])
+    for (const route of ['/', '/batches', '/batches/', '/batches/new', '/operator'])
       expect(handler({ request: { uri: route } }).uri, route).toBe('/index.html');
     // Not the portal's: left to the bucket, which has no such object, rather than served a page.
-    for (const other of ['/metrics', '/health', '/batches/x/y', '/admin'])
+    for (const other of ['/metrics', '/health', '/batches/x/y', '/admin', '/operator/x'])
       expect(handler({ request: { uri: other } }).uri, other).toBe(other);
   });
 
