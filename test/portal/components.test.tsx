@@ -551,6 +551,54 @@ describe('the app, at route level against a fake API', () => {
     expect(screen.getByTestId('pool-spot').textContent).toBe('Spot 20 (100%)1 failed');
   });
 
+  it("reads the request list again when the batch's counts move, not on a clock of its own", async () => {
+    let done = 1;
+    const running = () =>
+      batch(
+        { id: 'batch_rq', status: 'in_progress', in_progress_at: s - 30, created_at: s - 40 },
+        { total: 3, completed: done, failed: 0 },
+      );
+    const row = (line: number) => ({
+      object: 'batch.request',
+      id: `line_${line}`,
+      custom_id: `r-${line}`,
+      line,
+      status: line <= done ? 'succeeded' : 'running',
+      pool: 'spot',
+      attempts: 1,
+      http_status: line <= done ? 200 : null,
+      error_code: null,
+      reused: false,
+    });
+    const api = fakeFetch((_m, path) => {
+      if (path.startsWith('/batches/batch_rq')) return running();
+      if (path.startsWith('/openbatch/batches/batch_rq/chunks')) return { object: 'list', data: [] };
+      if (path.startsWith('/openbatch/batches/batch_rq/requests'))
+        return {
+          object: 'list',
+          data: [1, 2, 3].map(row),
+          first_id: 'line_1',
+          last_id: 'line_3',
+          has_more: false,
+        };
+      return new Response('{}', { status: 404 });
+    });
+    const reads = (prefix: string) => api.calls.filter((c) => c.path.startsWith(prefix)).length;
+    vi.stubGlobal('fetch', api.fetch);
+    sessionStorage.setItem('openbatch.apiKey', 'sk-test');
+    render(<App config={testConfig} router={createAppRouter({ initialEntries: ['/batches/batch_rq'] })} />);
+    await screen.findByRole('button', { name: /^Succeeded 1/ });
+    expect(reads('/openbatch/batches/batch_rq/requests')).toBe(1);
+    // The batch is read again (auto-refresh, 2 s) with the same counts: the list is not.
+    await waitFor(() => expect(reads('/batches/batch_rq')).toBeGreaterThanOrEqual(2), { timeout: 5_000 });
+    expect(reads('/openbatch/batches/batch_rq/requests')).toBe(1);
+    // The counts move: the list is read again and agrees with them.
+    done = 2;
+    await screen.findByRole('button', { name: /^Succeeded 2/ }, { timeout: 5_000 });
+    await waitFor(() => expect(screen.getByTestId('count-completed').textContent).toBe('2'));
+    expect(reads('/openbatch/batches/batch_rq/requests')).toBe(2);
+  });
+
   it('shows chunks that will never run as "not run" once a batch is cancelled', async () => {
     const cancelled = batch(
       {

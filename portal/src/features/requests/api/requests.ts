@@ -7,12 +7,10 @@ import {
   useQuery,
   useQueryClient,
 } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { toast } from 'sonner';
 import { type ApiClient, ApiError, errorMessage } from '../../../lib/api-client';
 import { useApiClient } from '../../../lib/api-context';
-import { useAutoRefresh } from '../../../lib/auto-refresh';
-import { isActive } from '../../../lib/batch-status';
 import type { Batch, ListPage } from '../../../types/api';
 import type { BatchRequest, BatchRequestDetail, RetryFilter } from '../types';
 
@@ -51,14 +49,25 @@ export const requestsQueryOptions = (client: ApiClient, batchId: string) =>
 export const flattenRequests = (data: InfiniteData<ListPage<BatchRequest> | null> | undefined) =>
   data?.pages.flatMap((p) => p?.data ?? []) ?? [];
 
-/** A batch's requests loaded so far; polls while the batch runs and auto-refresh is on. */
+/**
+ * A batch's requests loaded so far. They follow the page's snapshot of the batch rather than a
+ * clock of their own: whenever the batch's status or counts move (the batch page polls while
+ * it runs), the loaded pages are read again, so the table never runs ahead of or lags behind
+ * the progress card by more than one reading, and a batch whose counts stand still costs no
+ * request reads.
+ */
 export function useBatchRequests(batch: Batch) {
   const client = useApiClient();
-  const { enabled, intervalMs } = useAutoRefresh();
-  const query = useInfiniteQuery({
-    ...requestsQueryOptions(client, batch.id),
-    refetchInterval: enabled && isActive(batch) ? intervalMs : false,
-  });
+  const query = useInfiniteQuery(requestsQueryOptions(client, batch.id));
+  const c = batch.request_counts;
+  const moved = `${batch.status}:${c.total}:${c.completed}:${c.failed}:${batch.openbatch?.reused ?? 0}`;
+  const seen = useRef(moved);
+  const { refetch } = query;
+  useEffect(() => {
+    if (seen.current === moved) return;
+    seen.current = moved;
+    void refetch();
+  }, [moved, refetch]);
   const requests = useMemo(() => flattenRequests(query.data), [query.data]);
   const supported = query.data ? query.data.pages[0] !== null : undefined;
   return { ...query, requests, supported };
