@@ -296,10 +296,139 @@ export async function runBatchScenario(s: BatchScenario) {
   }
 }
 
+/**
+ * The dedup variant (docs/dedup.md): one batch of `requests` deterministic requests (temperature
+ * 0) with deduplication on and an empty index (no hits), then a second batch whose even lines
+ * repeat the first's and odd lines are new (50 % hits). AWS calls per 1,000 requests are counted
+ * for each batch alone (functions and workers, status polls excluded), with the reuse rate.
+ */
+export interface DedupScenario {
+  name: string;
+  requests: number;
+  spotWorkers: number;
+}
+
+export const dedupScenarios: Record<string, DedupScenario> = {
+  'batch-100k-dedup': { name: 'batch-100k-dedup', requests: 100_000, spotWorkers: 2 },
+};
+
+async function writeDedupInput(path: string, n: number, second: boolean): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = 0; i < n; i++) {
+    const content = second && i % 2 === 1 ? `New question ${i}` : `Question ${i}`;
+    const line = `${JSON.stringify({
+      custom_id: `${second ? 'b' : 'a'}-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'bench-model', temperature: 0, messages: [{ role: 'user', content }] },
+    })}\n`;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** Every worker's AWS calls so far (their reports are cumulative), empty receives left out. */
+function workerCallsIn(reportDir: string): number {
+  return readdirSync(reportDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as { calls: Record<string, number> })
+    .reduce(
+      (n, w) => n + Object.entries(w.calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0),
+      0,
+    );
+}
+
+export async function runDedupScenario(s: DedupScenario) {
+  const load = sampleLoad();
+  const work = resolve(root, '.openbatch/bench', s.name);
+  const reportDir = join(work, 'reports');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(reportDir, { recursive: true });
+  const inputs = [join(work, 'first.jsonl'), join(work, 'second.jsonl')] as const;
+  await writeDedupInput(inputs[0], s.requests, false);
+  await writeDedupInput(inputs[1], s.requests, true);
+  const rt = await startLocalRuntime({
+    port: 0,
+    apiKeys: { 'sk-bench': 'bench' },
+    workers: { spot: s.spotWorkers, dedicated: 1 },
+    env: {
+      OPENBATCH_REPORT_DIR: reportDir,
+      OPENBATCH_METRICS: 'off',
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
+      ENGINE_CONCURRENCY: '64',
+      MAX_REQUESTS_PER_BATCH: String(Math.max(s.requests, 50_000)),
+      SLA_ASSUMED_REQUESTS_PER_SECOND: '2000',
+    },
+  });
+  try {
+    const client = sdk(rt.url, 'sk-bench');
+    const files = [];
+    for (const [i, path] of inputs.entries())
+      files.push(await uploadWithCli(path, `${rt.url}/v1`, 'sk-bench', join(work, `state-${i}`)));
+    const runs = [];
+    for (const file of files) {
+      const runtimeBefore = awsCalls.total();
+      const workersBefore = workerCallsIn(reportDir);
+      const started = performance.now();
+      const created = await client.batches.create({
+        input_file_id: file.fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+      let batch = created;
+      let polls = 0;
+      while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+        await new Promise((r) => setTimeout(r, 200));
+        batch = await client.batches.retrieve(created.id);
+        polls += 1;
+      }
+      const wallS = (performance.now() - started) / 1000;
+      if (batch.status !== 'completed' || batch.request_counts?.completed !== s.requests)
+        throw new Error(
+          `${s.name}: batch ended ${batch.status} with ${JSON.stringify(batch.request_counts)}`,
+        );
+      await new Promise((r) => setTimeout(r, 1200)); // the workers' next reports
+      const calls = awsCalls.total() - runtimeBefore - polls + (workerCallsIn(reportDir) - workersBefore);
+      const reused = (batch as unknown as { openbatch: { reused: number } }).openbatch.reused;
+      runs.push({ wallS, calls, polls, reused });
+    }
+    const [first, second] = runs as [(typeof runs)[number], (typeof runs)[number]];
+    const per1000 = (calls: number) => Number(((calls / s.requests) * 1000).toFixed(2));
+    return {
+      scenario: s.name,
+      description: `two batches of ${s.requests.toLocaleString('en-US')} requests (temperature 0) with deduplication on: the first against an empty index, the second repeating every other request of the first`,
+      figures: {
+        'AWS calls per 1,000 requests, dedup on, no hits': per1000(first.calls),
+        'AWS calls per 1,000 requests, dedup on, 50 % hits': per1000(second.calls),
+        'reuse rate, second batch': Number((second.reused / s.requests).toFixed(4)),
+        'reused requests, first batch': first.reused,
+        'wall time, first batch, s': Number(first.wallS.toFixed(2)),
+        'wall time, second batch, s': Number(second.wallS.toFixed(2)),
+      },
+      targets: {
+        'AWS calls per 1,000 requests, dedup on, no hits': { atMost: 10 },
+        'reuse rate, second batch': { atLeast: 0.5 },
+      },
+      loadAverage: load.stop(),
+      requests: s.requests,
+      engine: 'SIMULATED, instant (0 ms latency)',
+      awsCalls: { first, second },
+    };
+  } finally {
+    await rt.close();
+    for (const path of inputs) rmSync(path, { force: true });
+  }
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === resolve(root, 'test/bench/batch-scenario.ts')) {
-  const scenario = scenarios[process.argv[2] ?? ''];
-  if (!scenario)
-    throw new Error(`unknown scenario ${process.argv[2]}; one of ${Object.keys(scenarios).join(', ')}`);
-  const result = await runBatchScenario(scenario);
+  const name = process.argv[2] ?? '';
+  const scenario = scenarios[name];
+  const dedup = dedupScenarios[name];
+  if (!scenario && !dedup)
+    throw new Error(
+      `unknown scenario ${name}; one of ${[...Object.keys(scenarios), ...Object.keys(dedupScenarios)].join(', ')}`,
+    );
+  const result = dedup ? await runDedupScenario(dedup) : await runBatchScenario(scenario as BatchScenario);
   writeFileSync(process.argv[3] as string, JSON.stringify(result));
 }

@@ -9,12 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { scenarios } from './batch-scenario.js';
+import { dedupScenarios, scenarios } from './batch-scenario.js';
 import { saturationScenarios } from './saturation-scenario.js';
 
 const root = process.cwd();
 const scripts: Record<string, string> = {
   ...Object.fromEntries(Object.keys(scenarios).map((n) => [n, 'test/bench/batch-scenario.ts'])),
+  ...Object.fromEntries(Object.keys(dedupScenarios).map((n) => [n, 'test/bench/batch-scenario.ts'])),
   ...Object.fromEntries(
     Object.keys(saturationScenarios).map((n) => [n, 'test/bench/saturation-scenario.ts']),
   ),
