@@ -200,7 +200,7 @@ export const keys = {
   validationState: (tenant: string, batchId: string, segment: number) =>
     `${tenant}/batches/${batchId}/validation/${String(segment).padStart(6, '0')}.bin`,
   /** A completed chunk's reusable answers (docs/dedup.md): outside any batch's work, expired by the bucket's lifecycle. */
-  answerPack: (tenant: string, pack: string) => `${tenant}/dedup/packs/${pack}.jsonl`,
+  answerPack: (tenant: string, chunk: string) => `${tenant}/dedup/packs/${chunk}.jsonl`,
   checkpoint: (tenant: string, batchId: string, chunk: number, attempt: string) =>
     `${tenant}/batches/${batchId}/checkpoints/${String(chunk).padStart(6, '0')}/${attempt}.jsonl`,
 };

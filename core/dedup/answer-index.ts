@@ -34,9 +34,9 @@ export interface AnswerIndexOptions {
   /** Chunks starting within this long of the last refresh share it (default 1 s). */
   refreshEveryMs?: number;
   /**
-   * A refresh re-reads the packs whose ids are this much older than the newest it holds, so a
-   * pack indexed a little after the time in its id (another worker's write in flight) is not
-   * missed (default 10 s).
+   * A refresh reads the packs whose ids are after the start of the last refresh less this much,
+   * so a pack indexed a little after the time in its id (its writer's `PutItem` in flight, or a
+   * clock a little behind) is not missed (default 10 s).
    */
   overlapMs?: number;
 }
@@ -45,21 +45,17 @@ export interface AnswerIndexOptions {
 export const packIdAt = (ms: number, suffix: string): string =>
   `${String(Math.max(0, Math.floor(ms))).padStart(15, '0')}${suffix ? `-${suffix}` : ''}`;
 
-const msOfPack = (pack: string): number => Number(pack.slice(0, 15));
-
 /** One tenant's packs, newest first, within the entry cap. */
 export class TenantAnswers {
   private packs: PackRecord[] = [];
   private readonly known = new Set<string>();
   private entries = 0;
+  /** When the last refresh started; undefined until one succeeded (the next loads everything). */
+  loadedFrom: number | undefined;
   refreshedAt = Number.NEGATIVE_INFINITY;
   refreshing: Promise<void> | undefined;
 
   constructor(private readonly maxEntries: number) {}
-
-  get newest(): string | undefined {
-    return this.packs[0]?.pack;
-  }
 
   get size(): { packs: number; entries: number } {
     return { packs: this.packs.length, entries: this.entries };
@@ -122,12 +118,17 @@ export class AnswerIndex {
     if (t.refreshing) await t.refreshing;
     else if (nowMs - t.refreshedAt >= this.refreshEveryMs) {
       const held = t;
-      const newest = held.newest;
-      const after = newest === undefined ? undefined : packIdAt(msOfPack(newest) - this.overlapMs, '');
+      // Every pack indexed since the last refresh started has an id after that time, less the
+      // time its writer took between its id and its PutItem: the overlap.
+      const after =
+        held.loadedFrom === undefined ? undefined : packIdAt(held.loadedFrom - this.overlapMs, '');
       held.refreshedAt = nowMs;
       held.refreshing = this.repo
         .listPacks(tenant, { after, maxEntries: this.opts.maxEntries })
-        .then((records) => held.add(records))
+        .then((records) => {
+          held.add(records);
+          held.loadedFrom = nowMs;
+        })
         .catch((err: unknown) => {
           held.refreshedAt = Number.NEGATIVE_INFINITY; // tried again by the next chunk
           throw err;

@@ -130,9 +130,13 @@ export class ChunkDedup {
     if (answers.length === 0) return;
     try {
       const pack = encodePack(answers);
+      // One pack per completed chunk: its object is named after the chunk.
+      const key = keys.answerPack(this.ref.tenant, `${this.ref.batchId}-${this.ref.chunk}`);
+      await this.deps.blobs.put(key, pack.body);
+      // The id's time is taken just before the PutItem, after the object is written, so it is
+      // at most one PutItem older than the item's visibility (readers' overlap, answer-index.ts).
       const nowMs = this.deps.clock.now();
       const id = packIdAt(nowMs, `${this.ref.batchId}-${this.ref.chunk}`);
-      const key = keys.answerPack(this.ref.tenant, id);
       const days = Math.min(this.deps.limits.DEDUP_RETENTION_DAYS, this.deps.limits.FILE_RETENTION_DAYS);
       const record: PackRecord = {
         tenant: this.ref.tenant,
@@ -143,7 +147,6 @@ export class ChunkDedup {
         ttl: Math.floor(nowMs / 1000) + days * 86_400,
       };
       // The object first: an index item always names an object that exists.
-      await this.deps.blobs.put(key, pack.body);
       await this.deps.dedup.putPack(record);
       this.index.added(record);
     } catch (err) {
