@@ -175,6 +175,13 @@ export const slaSchema = z.object({
    */
   SLA_SPOT_PRICE_PER_TASK_HOUR: z.coerce.number().min(0).default(0.3),
   SLA_ON_DEMAND_PRICE_PER_TASK_HOUR: z.coerce.number().min(0).default(0.8048),
+  /**
+   * After its sweep, the SLA monitor waits for the running batches whose window ends within this
+   * many seconds and expires each at its second, so a batch expires at its window rather than at
+   * the next sweep. Set it to the monitor's period (the CDK app and the local runtime do); 0
+   * leaves expiry to the next sweep.
+   */
+  SLA_EXPIRY_LOOKAHEAD_SECONDS: z.coerce.number().int().min(0).max(240).default(0),
 });
 export type SlaSettings = z.infer<typeof slaSchema>;
 

@@ -1,4 +1,5 @@
 import { queues } from '../../core/app/declaration.js';
+import { expiryLookaheadSeconds, slaMonitorPeriodSeconds } from '../../core/sla/schedule.js';
 import { type EnvironmentConfig, type EnvironmentName, engineStartup } from '../config.js';
 
 /** The model name the engine serves, which is also the API's model allowlist. */
@@ -26,7 +27,8 @@ export const launchSeconds = 90;
 /**
  * What core/policy is told about the pools (core/config.ts SLA_*): their bounds, and the time a
  * new task takes to serve (launch and placement, copying the model files to the volume, reading
- * them, the engine's start-up). Prices keep their defaults unless `settings` sets them.
+ * them, the engine's start-up); and how far ahead the SLA monitor expires batches on time (its
+ * period). Prices keep their defaults unless `settings` sets them.
  */
 export function policyEnvironment(config: EnvironmentConfig): Record<string, string> {
   const startup = engineStartup(config);
@@ -36,6 +38,7 @@ export function policyEnvironment(config: EnvironmentConfig): Record<string, str
     SLA_DEDICATED_MIN_TASKS: String(config.pools.dedicated.minWorkers),
     SLA_DEDICATED_MAX_TASKS: String(config.pools.dedicated.maxWorkers),
     SLA_TASK_STARTUP_SECONDS: String(launchSeconds + startup.copySeconds + startup.requiredSeconds),
+    SLA_EXPIRY_LOOKAHEAD_SECONDS: String(expiryLookaheadSeconds(slaMonitorPeriodSeconds())),
   };
 }
 

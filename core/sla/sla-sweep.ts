@@ -11,6 +11,11 @@ import { configuredCapacity, policyInput, toPolicyBatch } from './policy-inputs.
 
 type SweepDeps = Pick<Deps, 'batches' | 'queue' | 'clock' | 'sla' | 'limits'>;
 
+/** A running batch whose window ends before the next sweep: `expiresAt` in unix seconds. */
+export interface DueBatch extends BatchRef {
+  expiresAt: number;
+}
+
 /** A running batch the sweep hands to the policy, with its chunk records if it read them. */
 interface Running {
   batch: BatchRecord;
@@ -33,6 +38,11 @@ export interface SweepReport {
   /** Tasks each pool should run (core/policy `desiredTasks`), published as the DesiredTasks metric. */
   desiredTasks: Record<Pool, number>;
   finalizeRequested: string[];
+  /**
+   * Running batches whose window ends within SLA_EXPIRY_LOOKAHEAD_SECONDS, soonest first: the
+   * monitor expires each at its second (`expireOnTime`).
+   */
+  dueSoon: DueBatch[];
   /** Batches whose chunk records were read (the rest were judged from their counters). */
   chunkReads: number;
 }
@@ -57,6 +67,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     atRisk: [],
     desiredTasks: { spot: 0, dedicated: 0 },
     finalizeRequested: [],
+    dueSoon: [],
     chunkReads: 0,
   };
   const now = deps.clock.now();
@@ -104,7 +115,10 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
       }
     }
     running.push({ batch, chunks });
+    if (batch.expires_at - nowS <= deps.sla.SLA_EXPIRY_LOOKAHEAD_SECONDS)
+      report.dueSoon.push({ tenant: batch.tenant, batchId: batch.id, expiresAt: batch.expires_at });
   }
+  report.dueSoon.sort((a, b) => a.expiresAt - b.expiresAt);
   await applyPolicy(deps, running, now, report);
   return report;
 }
@@ -254,4 +268,29 @@ async function applyRoute(deps: SweepDeps, r: Running, route: Route, report: Swe
   if (batch.route_pool !== route.pool) fields.route_pool = route.pool;
   if (atRisk !== route.atRisk) fields.at_risk = route.atRisk;
   if (Object.keys(fields).length > 0) await deps.batches.update(ref, fields);
+}
+
+/**
+ * Expires each batch of `due` at its window's second: waits (`sleep`) until the clock reaches it,
+ * then moves the batch from in_progress to finalizing (end_reason expired) and asks the finalizer
+ * to write what it has, exactly as the sweep does for a batch past its window. A batch that ended
+ * meanwhile is left alone (the transition is conditional). Returns the batches it expired.
+ */
+export async function expireOnTime(
+  deps: Pick<Deps, 'batches' | 'queue' | 'clock'>,
+  due: readonly DueBatch[],
+  sleep: (ms: number) => Promise<void>,
+): Promise<string[]> {
+  const expired: string[] = [];
+  for (const d of [...due].sort((a, b) => a.expiresAt - b.expiresAt)) {
+    const waitMs = d.expiresAt * 1000 - deps.clock.now();
+    if (waitMs > 0) await sleep(waitMs);
+    const ref = { tenant: d.tenant, batchId: d.batchId };
+    const nowS = Math.max(d.expiresAt, toUnixSeconds(deps.clock.now()));
+    if (await deps.batches.transition(ref, 'finalizing', nowS, { end_reason: 'expired' }, ['in_progress'])) {
+      await deps.queue.send('finalizing', ref);
+      expired.push(d.batchId);
+    }
+  }
+  return expired;
 }

@@ -3,7 +3,7 @@ import { getDeps } from '../../core/app/deps.js';
 import { log } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
 import { slaStatesAfterSweep } from '../../core/sla/sla-states.js';
-import { slaSweep } from '../../core/sla/sla-sweep.js';
+import { expireOnTime, slaSweep } from '../../core/sla/sla-sweep.js';
 import { withInvocation } from '../shared/invocation.js';
 import { measuredDeps } from '../shared/measured-deps.js';
 
@@ -58,4 +58,12 @@ async function sweep(): Promise<void> {
       ValidationStalled: report.stalled.length,
     },
   );
+  // Batches whose window ends before the next sweep expire at their second, not up to a period late.
+  if (report.dueSoon.length > 0) {
+    const expired = await expireOnTime(deps, report.dueSoon, sleep);
+    if (expired.length > 0) log.info('batches expired at their window', { expired });
+    await emitMetrics({ Function: 'sla-monitor' }, { BatchesExpired: expired.length });
+  }
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -12,6 +12,7 @@ import {
 } from '../../core/app/declaration.js';
 import { limitsSchema, readConfig } from '../../core/config.js';
 import { log } from '../../core/observability/log.js';
+import { expiryLookaheadSeconds, slaMonitorPeriodSeconds } from '../../core/sla/schedule.js';
 import { bootstrapResources } from './bootstrap.js';
 import { dynamoDbLocalInstalled, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Emulator, startEmulator } from './emulator.js';
@@ -129,6 +130,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     SLA_SPOT_MAX_TASKS: String(workers.spot),
     SLA_DEDICATED_MIN_TASKS: String(workers.dedicated),
     SLA_DEDICATED_MAX_TASKS: String(workers.dedicated),
+    // Batches expire at their window's second, whatever the sweep period (a long one turns it off).
+    SLA_EXPIRY_LOOKAHEAD_SECONDS: String(
+      expiryLookaheadSeconds(opts.slaEverySeconds ?? slaMonitorPeriodSeconds()),
+    ),
     ...(opts.env ?? {}),
   };
   const env: Record<string, string> = { ...awsEnv, ...resourceEnv, ...settings };

@@ -57,6 +57,7 @@ describe('readConfig', () => {
       SLA_TASK_STARTUP_SECONDS: 180,
       SLA_SPOT_PRICE_PER_TASK_HOUR: 0.3,
       SLA_ON_DEMAND_PRICE_PER_TASK_HOUR: 0.8048,
+      SLA_EXPIRY_LOOKAHEAD_SECONDS: 0,
     });
     expect(readConfig(awsSchema, {})).toEqual({ AWS_REGION: 'us-east-1' });
   });
