@@ -35,7 +35,8 @@ interface Waiter {
  *   (its batch's mode, sampling); otherwise a promise of the earlier answer as this line's
  *   result, or of undefined when there is none (the caller runs it). Answers are fetched by
  *   `fetch()`, called once every line was read: one ranged GET per pack holding hits.
- * - `resumed(line, reused)` for a line an earlier attempt finished (its checkpoint).
+ * - `resumed(line, reused)` and `remember(line, bytes)` for a line an earlier attempt finished
+ *   (its checkpoint): counted as reused or not, and recorded with the chunk's answers.
  * - `reusedLines(order)` for the completion: how many lines were reused and which.
  * - `record(finished)` once the chunk's completion won: its new 2xx answers as one answer pack
  *   (one S3 PUT, one DynamoDB PutItem). Nothing is recorded when the chunk has none.
@@ -95,6 +96,16 @@ export class ChunkDedup {
     if (reused) this.reused.add(line);
   }
 
+  /**
+   * A line an earlier attempt finished (read from the input again, `bytes`): not looked up, but
+   * its answer is recorded with the chunk's others if the batch may reuse it.
+   */
+  remember(line: number, bytes: Buffer): void {
+    const request = JSON.parse(bytes.toString('utf8')) as Request;
+    if (dedupApplies(this.mode, request.url, request.body))
+      this.hashes.set(line, requestHash(this.ref.tenant, request.url, request.body));
+  }
+
   isReused(line: number): boolean {
     return this.reused.has(line);
   }
@@ -119,7 +130,7 @@ export class ChunkDedup {
     return mine.length > 0 ? { count: mine.length, bitmap: encodeLineBitmap(mine, lineStart) } : undefined;
   }
 
-  /** Records the chunk's new answers (2xx, not reused) as one answer pack. */
+  /** Records the chunk's new answers (2xx, not reused; this attempt's and its checkpoint's) as one answer pack. */
   async record(finished: ReadonlyMap<number, ResultLine>): Promise<void> {
     const answers: PackAnswer[] = [];
     for (const [line, hash] of this.hashes) {

@@ -132,7 +132,10 @@ export async function runChunk(
     })) {
       if ('tooLong' in item || isBlank(item.bytes)) continue; // the scheduler rejected too-long lines already
       order.push(item.number);
-      if (finished.has(item.number)) continue;
+      if (finished.has(item.number)) {
+        dedup?.remember(item.number, item.bytes);
+        continue;
+      }
       const request = JSON.parse(item.bytes.toString('utf8')) as {
         custom_id: string;
         url: string;

@@ -201,6 +201,9 @@ describe('dedup in runChunk', () => {
     expect(second).toMatchObject({ outcome: 'completed', completed: 6 });
     expect(seen.sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
     expect(await deps.batches.get(ref)).toMatchObject({ reused: 2 });
+    // The completing attempt records every new answer, the checkpointed one (n1) too.
+    const newest = [...deps.dedup.packs.values()].sort((a, b) => b.pack.localeCompare(a.pack))[0];
+    expect(newest?.count).toBe(4);
     const rows = await listRequests(deps, ref, { limit: 10 });
     expect(rows.data.filter((r) => r.reused).map((r) => r.custom_id)).toEqual(['a', 'b']);
   });
