@@ -75,6 +75,9 @@ async function pickFile(name: string, content: string) {
 describe('portal in a real browser', () => {
   beforeAll(async () => {
     ensurePortalBuilt();
+    // The operations page reads the runtime's /metrics: its processes emit metrics (vitest's
+    // environment turns them off; the runtime passes OPENBATCH_METRICS through).
+    process.env.OPENBATCH_METRICS = 'on';
     rt = await startLocalRuntime({
       port: 0,
       apiKeys: { [API_KEY]: 'tenant-portal' },
@@ -98,6 +101,7 @@ describe('portal in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await rt?.close();
+    process.env.OPENBATCH_METRICS = 'off';
   });
 
   it('asks for an API key, refuses a wrong one and accepts the right one', async () => {
@@ -172,6 +176,20 @@ describe('portal in a real browser', () => {
     expect(total).toBe(40);
     expect(ok + failed).toBe(40);
     await page.getByTestId('timeline-completed').getByText(/\d{4}/).waitFor();
+
+    // Tokens and the cost estimate, as the API reports them (the simulated engine reports usage).
+    const reported = await api<{
+      usage: { total_tokens: number; input_tokens: number };
+      openbatch: { cost: { total: number; all_dedicated: number } };
+    }>(`/batches/${batchId}`);
+    expect(reported.usage.total_tokens).toBeGreaterThan(0);
+    expect((await page.getByTestId('usage').innerText()).replace(/\s+/g, ' ')).toContain(
+      `Total tokens ${reported.usage.total_tokens.toLocaleString('en-US')}`,
+    );
+    const cost = page.getByTestId('cost-estimate');
+    expect(await cost.getByText('estimate', { exact: true }).count()).toBe(1);
+    expect(reported.openbatch.cost.all_dedicated).toBeGreaterThan(0);
+    expect(await page.getByTestId('cost-saving').innerText()).toMatch(/^All on dedicated, an estimated \$/);
 
     // Chunks and pools (the openbatch extension): 40 lines in chunks of 10.
     await expect.poll(() => page.getByTestId('chunk-row').count()).toBe(4);
@@ -264,7 +282,7 @@ describe('portal in a real browser', () => {
   it('summarises everything on the dashboard, on wide and narrow screens', async () => {
     await page.goto(rt.url);
     await page.getByRole('heading', { name: 'Recent batches' }).waitFor();
-    await page.getByText('Cost and estimated cost').waitFor();
+    await page.getByTestId('usage-cost-totals').getByTestId('cost-estimate').waitFor();
     expect(Number(await page.getByTestId('sla-met').innerText())).toBe(1);
     await page.waitForTimeout(300); // charts animate in
     await shot('09-dashboard');
@@ -340,5 +358,67 @@ describe('portal in a real browser', () => {
       .waitFor({ timeout: 60_000 });
     expect(Number(await page.getByTestId('count-total').innerText())).toBe(counts.failed);
     await shot('14-retry-batch');
+  });
+
+  it("downloads a running batch's output so far, in input order and named as partial", async () => {
+    const running = await createBatchViaApi(jsonl(3_000, 'part'), { purpose: 'partial-output' });
+    try {
+      await page.goto(`${rt.url}/batches/${running.id}`);
+      const button = page.getByRole('button', { name: 'Download output so far' });
+      await button.waitFor({ timeout: 30_000 });
+      // Asked as soon as a chunk is done, so the batch is still running when it answers.
+      await expect
+        .poll(
+          async () =>
+            (await api<{ openbatch: { chunks: { done: number } } }>(`/batches/${running.id}`)).openbatch
+              .chunks.done,
+          { timeout: 30_000, interval: 200 },
+        )
+        .toBeGreaterThan(0);
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 60_000 }),
+        button.click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`${running.id}_output_partial.jsonl`);
+      const lines = readFileSync(await download.path(), 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.length).toBeLessThan(3_000);
+      const ids = lines.map((l) =>
+        Number((JSON.parse(l) as { custom_id: string }).custom_id.slice('part-'.length)),
+      );
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      await page.getByText(/^Partial: \d+ of 300 chunks done/).waitFor();
+      await shot('14-batch-partial-output');
+    } finally {
+      await fetch(`${rt.url}/v1/batches/${running.id}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+    }
+  });
+
+  it("shows the runtime's own /metrics on the operations page", async () => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(rt.url);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operations' }).click();
+    await page.getByTestId('op-pool-spot').waitFor();
+    expect(await page.getByTestId('no-metrics').count()).toBe(0);
+    // The batches above ran: the workers' counters and engine latency are there, per pool.
+    const cells = async (pool: string) =>
+      (await page.getByTestId(`op-pool-${pool}`).locator('td').allInnerTexts()).map((t) => t.trim());
+    const [spot, dedicated] = [await cells('spot'), await cells('dedicated')];
+    const run = (c: string[]) => Number((c[0] ?? '').replace(/,/g, '')) || 0;
+    expect(run(spot) + run(dedicated)).toBeGreaterThanOrEqual(40);
+    expect([spot[4], dedicated[4]].some((p50) => /^\d+ ms$/.test(p50 ?? ''))).toBe(true);
+    await page
+      .getByRole('button', { name: 'Show every family' })
+      .or(page.getByText('Show every family'))
+      .click();
+    await page.getByText('openbatch_api_requests_total').waitFor();
+    await shot('15-operations');
   });
 });

@@ -112,7 +112,7 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
         crumbs={crumbs}
         title={
           <span className="flex flex-wrap items-center gap-3">
-            <span className="font-mono text-xl" data-testid="batch-id">
+            <span className="min-w-0 font-mono text-xl break-all" data-testid="batch-id">
               {b.id}
             </span>
             <StatusBadge status={b.status} />
