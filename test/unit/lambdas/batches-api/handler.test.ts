@@ -170,6 +170,8 @@ describe('POST /v1/batches', () => {
           saving: 0,
           basis: expect.stringContaining('requests/s per task'),
         },
+        dedup: 'on',
+        reused: 0,
       },
     });
     expect(decodeTime(batch.id.slice('batch_'.length).toUpperCase())).toBe(NOW_MS);
@@ -230,6 +232,7 @@ describe('POST /v1/batches', () => {
       metadata: null,
       priority: 'normal',
       active: 'yes',
+      dedup: 'on',
     });
   });
 
