@@ -183,6 +183,72 @@ describe('CreateBatchForm', () => {
     expect(summary).toContain('Prioritylow');
   });
 
+  it("clones a batch's settings, deduplication included, and sends openbatch.dedup only when not the default", async () => {
+    const user = userEvent.setup();
+    const template = {
+      id: 'batch_src',
+      endpoint: '/v1/embeddings',
+      completion_window: '24h',
+      metadata: null,
+      input_file_id: 'file-src',
+      priority: 'high' as const,
+      dedup: 'off' as const,
+    };
+    const route = (method: string, path: string) =>
+      method === 'POST' && path === '/batches' ? batch({ id: 'batch_new', status: 'validating' }) : {};
+    const view = renderWithApp(
+      <Routes>
+        <Route path="/new" element={<CreateBatchForm template={template} />} />
+        <Route path="/batches/:id" element={<p>batch page</p>} />
+      </Routes>,
+      { route, path: '/new' },
+    );
+    const dedup = screen.getByRole('combobox', { name: 'Deduplication' }) as HTMLSelectElement;
+    expect(dedup.value).toBe('off');
+    await user.click(screen.getByRole('button', { name: 'Create batch' }));
+    await screen.findByText('batch page');
+    expect(view.calls.at(-1)?.body).toEqual({
+      input_file_id: 'file-src',
+      endpoint: '/v1/embeddings',
+      completion_window: '24h',
+      priority: 'high',
+      openbatch: { dedup: false },
+    });
+  });
+
+  it('sends no openbatch extension when deduplication stays on (the default)', async () => {
+    const user = userEvent.setup();
+    const route = (method: string, path: string) =>
+      method === 'POST' && path === '/batches' ? batch({ id: 'batch_new', status: 'validating' }) : {};
+    const view = renderWithApp(
+      <Routes>
+        <Route
+          path="/new"
+          element={
+            <CreateBatchForm
+              template={{
+                id: 'batch_src',
+                endpoint: '/v1/embeddings',
+                completion_window: '24h',
+                metadata: null,
+                input_file_id: 'file-src',
+                priority: 'normal',
+                dedup: 'on',
+              }}
+            />
+          }
+        />
+        <Route path="/batches/:id" element={<p>batch page</p>} />
+      </Routes>,
+      { route, path: '/new' },
+    );
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Deduplication' }), 'include_sampling');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Deduplication' }), 'on');
+    await user.click(screen.getByRole('button', { name: 'Create batch' }));
+    await screen.findByText('batch page');
+    expect(view.calls.at(-1)?.body).not.toHaveProperty('openbatch');
+  });
+
   it('shows size and first lines of a valid file and plans one above the direct limit in parts', async () => {
     const user = userEvent.setup();
     renderWithApp(<CreateBatchForm />, { route: () => ({}) });

@@ -11,6 +11,7 @@ import type {
   BatchRequestView,
   BatchStatus,
   ChunkView,
+  CreateBatchBody,
   FileObject,
   ListPage,
   OpenBatchExtension,
@@ -60,10 +61,15 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
+/** A batch's deduplication mode, as the batch object reports it. */
+export type DedupMode = OpenBatchExtension['dedup'];
+
 export interface CreateBatchInput {
   input_file_id: string;
   endpoint: Endpoint;
   completion_window: string;
   metadata?: Record<string, string> | null;
   priority?: Priority;
+  /** Extension: `dedup` false runs every request; `include_sampling` reuses sampling requests too. */
+  openbatch?: NonNullable<CreateBatchBody['openbatch']>;
 }

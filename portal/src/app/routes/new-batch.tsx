@@ -48,6 +48,7 @@ function CloneForm({ from }: { from: string }) {
     metadata: b.metadata,
     input_file_id: b.input_file_id,
     priority: b.openbatch?.priority ?? 'normal',
+    dedup: b.openbatch?.dedup ?? 'on',
   };
   return <CreateBatchForm key={b.id} template={template} />;
 }

@@ -13,7 +13,7 @@ import { OPENAI_WINDOW } from '../../../config/runtime-config';
 import { errorMessage, type UploadProgress } from '../../../lib/api-client';
 import { useRuntimeConfig } from '../../../lib/api-context';
 import { formatBytes, formatNumber, formatPercent } from '../../../lib/format';
-import { type Batch, ENDPOINTS, type Endpoint, type Priority } from '../../../types/api';
+import { type Batch, type DedupMode, ENDPOINTS, type Endpoint, type Priority } from '../../../types/api';
 import { useSubmitBatch } from '../api/create-batch';
 import {
   isAbortError,
@@ -39,7 +39,15 @@ export type BatchTemplate = Pick<
   'id' | 'endpoint' | 'completion_window' | 'metadata' | 'input_file_id'
 > & {
   priority: Priority;
+  dedup: DedupMode;
 };
+
+/** Deduplication choices, and what each sends as `openbatch.dedup` (nothing: the default, on). */
+const DEDUP_CHOICES: { value: DedupMode; label: string; send?: false | 'include_sampling' }[] = [
+  { value: 'on', label: 'On: reuse earlier answers to identical requests, except requests that sample' },
+  { value: 'include_sampling', label: 'On, also for requests that sample', send: 'include_sampling' },
+  { value: 'off', label: 'Off: run every request', send: false },
+];
 
 function detectEndpoint(lines: string[]): Endpoint | null {
   for (const l of lines) {
@@ -107,7 +115,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
   const navigate = useNavigate();
   const submit = useSubmitBatch();
   const tpl = props.template ?? null;
-  const ids = { endpoint: useId(), window: useId(), meta: useId() };
+  const ids = { endpoint: useId(), window: useId(), meta: useId(), dedup: useId() };
 
   const [file, setFile] = useState<File | null>(null);
   const [reuseInput, setReuseInput] = useState<boolean>(tpl !== null);
@@ -122,6 +130,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
       OPENAI_WINDOW,
   );
   const [priority, setPriority] = useState<Priority>(tpl?.priority ?? 'normal');
+  const [dedup, setDedup] = useState<DedupMode>(tpl?.dedup ?? 'on');
   const nextId = useRef(0);
   const row = (key = '', value = ''): MetaRow => ({ id: nextId.current++, key, value });
   const [meta, setMeta] = useState<MetaRow[]>(() => {
@@ -210,6 +219,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
     const metadata = Object.fromEntries(
       meta.filter((r) => r.key.trim()).map((r) => [r.key.trim(), r.value] as const),
     );
+    const dedupSend = DEDUP_CHOICES.find((c) => c.value === dedup)?.send;
     abort.current = new AbortController();
     setPhase(usingClone ? 'creating' : 'uploading');
     setProgress(null);
@@ -223,6 +233,7 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
           completion_window: completionWindow,
           ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
           priority,
+          ...(dedupSend === undefined ? {} : { openbatch: { dedup: dedupSend } }),
         },
         onProgress: (p) => {
           schedule({ progress: p });
@@ -453,6 +464,27 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
                 ))}
               </div>
             </fieldset>
+            <div className="sm:col-span-2">
+              <label htmlFor={ids.dedup} className="block text-[13px] font-medium text-ink">
+                Deduplication
+              </label>
+              <select
+                id={ids.dedup}
+                value={dedup}
+                onChange={(e) => setDedup(e.target.value as DedupMode)}
+                className="mt-1.5 h-9 w-full rounded-lg border border-line bg-surface px-2.5 text-sm text-ink"
+              >
+                {DEDUP_CHOICES.map((c) => (
+                  <option key={c.value} value={c.value}>
+                    {c.label}
+                  </option>
+                ))}
+              </select>
+              <p className="mt-1 text-xs text-muted">
+                A request answered before for this API key&apos;s tenant gets that answer again without
+                running. A deployment with deduplication off runs every request.
+              </p>
+            </div>
             <fieldset className="sm:col-span-2" aria-describedby={ids.meta}>
               <legend className="text-[13px] font-medium text-ink">Metadata</legend>
               <p id={ids.meta} className="text-xs text-muted">
@@ -528,6 +560,9 @@ export function CreateBatchForm(props: { template?: BatchTemplate | null }) {
             </SummaryRow>
             <SummaryRow label="Window">{completionWindow}</SummaryRow>
             <SummaryRow label="Priority">{priority}</SummaryRow>
+            <SummaryRow label="Deduplication">
+              {dedup === 'include_sampling' ? 'on, sampling too' : dedup}
+            </SummaryRow>
             {uploadActive ? (
               <div className="space-y-1.5 pt-1" data-testid="upload-progress">
                 <div className="flex justify-between text-xs text-muted">
