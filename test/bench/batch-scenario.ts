@@ -328,16 +328,25 @@ async function writeDedupInput(path: string, n: number, second: boolean): Promis
   await once(out, 'finish');
 }
 
-/** Every worker's AWS calls so far (their reports are cumulative), empty receives left out. */
-function workerCallsIn(reportDir: string): number {
-  return readdirSync(reportDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as { calls: Record<string, number> })
-    .reduce(
-      (n, w) => n + Object.entries(w.calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0),
-      0,
-    );
+/** Every worker's AWS calls so far by command (their reports are cumulative), empty receives left out. */
+function workerCallsIn(reportDir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of readdirSync(reportDir).filter((f) => f.endsWith('.json'))) {
+    const w = JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as { calls: Record<string, number> };
+    for (const [k, v] of Object.entries(w.calls)) if (!k.endsWith('(empty)')) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
 }
+
+/** Calls made, empty long polls left out (as awsCalls.total counts them). */
+const sum = (calls: Record<string, number>) =>
+  Object.entries(calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0);
+const minus = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v !== 0),
+  );
 
 export async function runDedupScenario(s: DedupScenario) {
   const load = sampleLoad();
@@ -368,7 +377,7 @@ export async function runDedupScenario(s: DedupScenario) {
       files.push(await uploadWithCli(path, `${rt.url}/v1`, 'sk-bench', join(work, `state-${i}`)));
     const runs = [];
     for (const file of files) {
-      const runtimeBefore = awsCalls.total();
+      const runtimeBefore = awsCalls.snapshot();
       const workersBefore = workerCallsIn(reportDir);
       const started = performance.now();
       const created = await client.batches.create({
@@ -389,9 +398,12 @@ export async function runDedupScenario(s: DedupScenario) {
           `${s.name}: batch ended ${batch.status} with ${JSON.stringify(batch.request_counts)}`,
         );
       await new Promise((r) => setTimeout(r, 1200)); // the workers' next reports
-      const calls = awsCalls.total() - runtimeBefore - polls + (workerCallsIn(reportDir) - workersBefore);
+      // Per command: the workers' own, and the runtime's (functions, event sources) with the polls.
+      const workers = minus(workerCallsIn(reportDir), workersBefore);
+      const runtime = minus(awsCalls.snapshot(), runtimeBefore);
+      const calls = sum(runtime) - polls + sum(workers);
       const reused = (batch as unknown as { openbatch: { reused: number } }).openbatch.reused;
-      runs.push({ wallS, calls, polls, reused });
+      runs.push({ wallS, calls, polls, reused, workers, runtime });
     }
     const [first, second] = runs as [(typeof runs)[number], (typeof runs)[number]];
     const per1000 = (calls: number) => Number(((calls / s.requests) * 1000).toFixed(2));
