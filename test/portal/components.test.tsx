@@ -434,6 +434,7 @@ describe('the app, at route level against a fake API', () => {
         pools: { spot: 3, dedicated: 0 },
         chunks: { total: 1, done: 1, escalated: 0, interruptions: 1 },
         reused: 1,
+        admission_warning: '3 requests need 0.2 task-hours; 0.1 are free before the deadline',
         cost: {
           estimate: true,
           currency: 'usd',
@@ -504,6 +505,10 @@ describe('the app, at route level against a fake API', () => {
     );
     const cost = screen.getByTestId('cost-estimate');
     expect(within(cost).getByText('estimate')).toBeTruthy();
+    // Admitted with a warning (SLA_ADMISSION=warn): said above the progress, with the reason.
+    expect(screen.getByTestId('admission-warning').textContent).toBe(
+      'Admitted with a warning: it may miss its window. 3 requests need 0.2 task-hours; 0.1 are free before the deadline',
+    );
     // Deduplication: the mode in the details, the reused answers told in words.
     expect(screen.getByTestId('reused').textContent).toBe(
       "reused1 request was answered with an earlier identical request's answer (deduplication), without running.",

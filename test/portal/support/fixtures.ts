@@ -29,7 +29,9 @@ export const FIXTURE_COST_RATES: CostRates = {
  */
 export function extension(
   over: Pick<OpenBatchExtension, 'priority' | 'sla' | 'pools' | 'chunks'> &
-    Partial<Pick<OpenBatchExtension, 'cost' | 'retry_of' | 'retries' | 'dedup' | 'reused'>>,
+    Partial<
+      Pick<OpenBatchExtension, 'cost' | 'retry_of' | 'retries' | 'dedup' | 'reused' | 'admission_warning'>
+    >,
 ): OpenBatchExtension {
   return { ...laterFields, cost: estimateCost(over.pools, FIXTURE_COST_RATES), ...over };
 }
