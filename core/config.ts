@@ -128,9 +128,16 @@ export const workerSchema = z.object({
 export type WorkerSettings = z.infer<typeof workerSchema>;
 
 export const slaSchema = z.object({
-  /** A batch is at risk when its remaining work would need more than this share of the time left. */
+  /**
+   * The rule before core/policy (core/sla/policy.ts `isAtRisk`): at risk when the remaining work
+   * would need more than this share of the time left. The system now decides with core/policy;
+   * kept so that existing deployment settings stay valid.
+   */
   SLA_RISK_RATIO: z.coerce.number().positive().max(1).default(0.5),
-  /** Assumed per-worker throughput until a batch has its own measurement. */
+  /**
+   * Requests per second one task completes, as core/policy assumes it (nothing is measured yet):
+   * admission, escalation and the desired task counts all rest on it. Keep it on the low side.
+   */
   SLA_ASSUMED_REQUESTS_PER_SECOND: z.coerce.number().positive().default(5),
   /**
    * A batch validating with no progress for this long lost its scheduling message (a crash
