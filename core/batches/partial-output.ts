@@ -1,6 +1,8 @@
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
+import { ConflictError } from '../errors.js';
 import { fileContent } from '../files/files-service.js';
 import { getBatchRecord } from './batches-service.js';
 import { isTerminal } from './lifecycle.js';
@@ -9,6 +11,9 @@ import { isTerminal } from './lifecycle.js';
 export const partialOutputQuerySchema = z
   .object({ from_chunk: z.coerce.number().int().min(0).max(1_000_000).default(0) })
   .strict();
+
+/** Parts read at once: a page of many small chunks pays a few GETs' latency, not one per chunk. */
+const PARTS_AT_ONCE = 8;
 
 type PartialDeps = Pick<Deps, 'batches' | 'files' | 'blobs' | 'limits' | 'clock'>;
 
@@ -34,25 +39,42 @@ export async function partialOutput(deps: PartialDeps, ref: BatchRef, fromChunk 
   }
   const chunks = batch.chunk_count ? await deps.batches.listChunks(ref) : [];
   const done = chunks.filter((c) => c.status === 'done' && c.output_key && c.chunk >= fromChunk);
+  // The parts that fit in one answer, by the sizes the workers recorded; read side by side.
+  const chosen: typeof done = [];
+  let planned = 0;
+  for (const c of done) {
+    const size = c.output_bytes ?? 0;
+    if (chosen.length > 0 && planned + size > deps.limits.MAX_INLINE_CONTENT_BYTES) break;
+    chosen.push(c);
+    planned += size;
+  }
+  const read = pLimit(PARTS_AT_ONCE);
+  const parts = await Promise.all(
+    chosen.map((c) =>
+      read(() =>
+        deps.blobs.read(c.output_key as string).catch((err: unknown) => {
+          // The finalizer removes the parts once it has written the output file.
+          if ((err as Error).name === 'NoSuchKey') return undefined;
+          throw err;
+        }),
+      ),
+    ),
+  );
   const pieces: Buffer[] = [];
   let bytes = 0;
-  let nextChunk: number | undefined;
-  for (const c of done) {
-    // A part's size is on its chunk record (workers write it); an older record is read to see.
-    const known = c.output_bytes;
-    if (known !== undefined && pieces.length > 0 && bytes + known > deps.limits.MAX_INLINE_CONTENT_BYTES) {
-      nextChunk = c.chunk;
-      break;
-    }
-    const part = await deps.blobs.read(c.output_key as string).catch((err: unknown) => {
-      // The finalizer removes the parts once the output file is written: the rest comes from there.
-      if ((err as Error).name === 'NoSuchKey') return undefined;
-      throw err;
-    });
+  let nextChunk = done[chosen.length]?.chunk;
+  for (const [i, part] of parts.entries()) {
+    const c = chosen[i] as (typeof done)[number];
     if (!part) {
+      // Nothing to give but a pointer back to where we are: the batch is being finalized.
+      if (pieces.length === 0)
+        throw new ConflictError(
+          `Batch ${ref.batchId} is being finalized: its output file is complete once the batch is.`,
+        );
       nextChunk = c.chunk;
       break;
     }
+    // A part whose size was not recorded (an older worker) may not fit after all.
     if (pieces.length > 0 && bytes + part.length > deps.limits.MAX_INLINE_CONTENT_BYTES) {
       nextChunk = c.chunk;
       break;

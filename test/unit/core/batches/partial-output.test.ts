@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { finalizeBatch } from '../../../../core/batches/finalize-batch.js';
 import { partialOutput } from '../../../../core/batches/partial-output.js';
 import type { ChunkMessage } from '../../../../core/chunks/chunk-message.js';
-import { NotFoundError } from '../../../../core/errors.js';
+import { ConflictError, NotFoundError } from '../../../../core/errors.js';
 import type { Engine } from '../../../../gpu-worker/src/engine/engine.js';
 import { runChunk } from '../../../../gpu-worker/src/run-chunk.js';
 import { type FakeDeps, fakeDeps, scheduledBatch } from '../../../support/fakes.js';
@@ -60,6 +60,34 @@ describe('partialOutput', () => {
       next = more.nextChunk;
     }
     expect(all).toEqual(Array.from({ length: 6 }, (_, i) => `req-${i}`));
+  });
+
+  it('answers 409 rather than a cursor back to itself when the finalizer has removed the parts', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '2', CHUNK_TAIL_MIN_LINES: '0' });
+    const { ref, msgs } = await scheduledBatch(deps, 4);
+    for (const m of msgs) await run(deps, m);
+    for (const key of [...deps.blobs.objects.keys()])
+      if (key.includes('/parts/')) deps.blobs.objects.delete(key);
+    await expect(partialOutput(deps, ref)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('reads the parts of one answer side by side', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '2', CHUNK_TAIL_MIN_LINES: '0' });
+    const { ref, msgs } = await scheduledBatch(deps, 20);
+    for (const m of msgs) await run(deps, m);
+    const read = deps.blobs.read.bind(deps.blobs);
+    let inFlight = 0;
+    let most = 0;
+    deps.blobs.read = async (key) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight -= 1;
+      return read(key);
+    };
+    const got = await partialOutput(deps, ref);
+    expect(got.partial && ids(got.body)).toEqual(Array.from({ length: 20 }, (_, i) => `req-${i}`));
+    expect(most).toBeGreaterThan(1);
   });
 
   it('serves the output file once the batch has ended, and 404 for an unknown batch', async () => {
