@@ -402,8 +402,9 @@ describe('services and scaling on the queue backlog', () => {
         MetricStat?: { Metric: { MetricName: string } };
       }[];
       // Never fewer workers than core/policy's desired count (chunksInParallel chunks each).
+      const per = environments.prod.worker.chunksInParallel;
       expect(metrics.find((m) => m.Expression)?.Expression).toBe(
-        `IF(visible >= 1, MAX([visible + inFlight, FILL(desired, 0) * ${environments.prod.worker.chunksInParallel}]), 0)`,
+        `IF(visible >= 1, IF(visible + inFlight >= FILL(desired, 0) * ${per}, visible + inFlight, FILL(desired, 0) * ${per}), 0)`,
       );
       expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort()).toEqual([
         'ApproximateNumberOfMessagesNotVisible',

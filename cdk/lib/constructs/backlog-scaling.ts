@@ -143,7 +143,8 @@ export class BacklogScaling extends Construct {
     const per = props.chunksPerWorker;
     const waitingBacklog = props.desiredTasks
       ? new cloudwatch.MathExpression({
-          expression: `IF(visible >= 1, MAX([visible + inFlight, FILL(desired, 0) * ${per}]), 0)`,
+          // The larger of the two, with IF rather than MAX([...]) over expressions.
+          expression: `IF(visible >= 1, IF(visible + inFlight >= FILL(desired, 0) * ${per}, visible + inFlight, FILL(desired, 0) * ${per}), 0)`,
           usingMetrics: { visible, inFlight, desired: props.desiredTasks },
           label: 'Backlog while work is waiting (at least the desired tasks)',
           period,
