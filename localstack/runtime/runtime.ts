@@ -193,11 +193,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   let url = '';
   // The portal sends files above the API's direct-upload limit through pre-signed parts.
-  const directUploadLimitBytes = readConfig(limitsSchema, opts.env ?? {}).MAX_API_UPLOAD_BYTES;
+  // and its create form offers the completion windows the deployment allows.
+  const limits = readConfig(limitsSchema, opts.env ?? {});
   const portal = portalHandler(resolve(root, 'portal/dist'), () => ({
     apiBaseUrl: `${url}/v1`,
     environment: 'local',
-    directUploadLimitBytes,
+    directUploadLimitBytes: limits.MAX_API_UPLOAD_BYTES,
+    completionWindows: limits.COMPLETION_WINDOWS,
   }));
   const gateway: Server = createGateway({
     functions: fns,

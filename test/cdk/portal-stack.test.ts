@@ -157,6 +157,8 @@ describe('portal stack', () => {
       environment: 'dev',
       // The API's direct-upload limit: above it the portal sends pre-signed parts.
       directUploadLimitBytes: 4 * 1024 * 1024,
+      // The windows the create form offers: the deployment's allowlist (24h always among them).
+      completionWindows: expect.arrayContaining(['24h']),
     });
     expect(dev.stacks.portal?.runtimeConfig.environment).toBe('dev');
   });

@@ -77,7 +77,12 @@ export class PortalStack extends Stack {
   readonly distribution: cloudfront.Distribution;
   readonly deployment: s3deploy.BucketDeployment;
   /** The runtime configuration the portal fetches from /config.json. */
-  readonly runtimeConfig: { apiBaseUrl: string; environment: string; directUploadLimitBytes: number };
+  readonly runtimeConfig: {
+    apiBaseUrl: string;
+    environment: string;
+    directUploadLimitBytes: number;
+    completionWindows: string[];
+  };
 
   constructor(scope: Construct, id: string, props: PortalStackProps) {
     super(scope, id, props);
@@ -176,11 +181,14 @@ export class PortalStack extends Stack {
     });
 
     const host = config.domain?.name ?? this.distribution.distributionDomainName;
-    // The portal sends files above the API's direct-upload limit through pre-signed parts.
+    // The portal sends files above the API's direct-upload limit through pre-signed parts, and
+    // its create form offers the completion windows the deployment allows.
+    const limits = readConfig(limitsSchema, config.settings ?? {});
     this.runtimeConfig = {
       apiBaseUrl: `https://${host}/v1`,
       environment: config.name,
-      directUploadLimitBytes: readConfig(limitsSchema, config.settings ?? {}).MAX_API_UPLOAD_BYTES,
+      directUploadLimitBytes: limits.MAX_API_UPLOAD_BYTES,
+      completionWindows: limits.COMPLETION_WINDOWS,
     };
     const portalSource = props.portalDist ? s3deploy.Source.asset(props.portalDist) : undefined;
     this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
