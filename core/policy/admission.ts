@@ -11,7 +11,8 @@ export type Admission =
  * (every task the pool may run, at the dedicated rate, after start-up) could still finish it and
  * every running batch with an earlier deadline inside their windows, even if Spot gave nothing.
  * Otherwise it is refused with the reason, or, with `settings.admission` 'warn', accepted with
- * that reason as a warning.
+ * that reason as a warning. A deployment with no dedicated capacity at all accepts every batch
+ * with a warning: nothing can be guaranteed, and refusing everything would leave it useless.
  */
 export function admit(candidate: PolicyBatch, input: PolicyInput): Admission {
   const { settings } = input;
@@ -34,8 +35,14 @@ export function admit(candidate: PolicyBatch, input: PolicyInput): Admission {
   let reason: string | undefined;
   const alone = pressureOf([candidate]).get(candidate.id) ?? Number.POSITIVE_INFINITY;
   if (maxTasks <= 0) {
-    reason = `The deployment has no dedicated capacity for model ${input.model}, so no completion window can be guaranteed.`;
-  } else if (windowS <= 0) {
+    // A Spot-only deployment can guarantee nothing, but refusing every batch would make it
+    // useless: the batch runs on Spot, and says so.
+    return {
+      accepted: true,
+      warning: `The deployment has no dedicated capacity for model ${input.model}: the batch runs on Spot only, and no completion window can be guaranteed.`,
+    };
+  }
+  if (windowS <= 0) {
     reason = 'The completion window has already ended.';
   } else if (alone > 1) {
     const needS = alone * windowS;

@@ -53,7 +53,7 @@ describe('admit', () => {
           dedicated: { running: 0, pending: 0, min: 0, max: 0 },
         },
       },
-      false,
+      true, // with a warning: Spot only, nothing guaranteed (below)
     ],
     ['deadline already passed', batch('n', 10, -1), {}, false],
     [
@@ -71,6 +71,17 @@ describe('admit', () => {
     ['nothing to do', batch('n', 0, HOUR), {}, true],
   ])('%s', (_, candidate, over, accepted) => {
     expect(admit(candidate, input(over)).accepted).toBe(accepted);
+  });
+
+  it('accepts every batch of a Spot-only deployment with a warning, even when it refuses the rest', () => {
+    const spotOnly = {
+      capacity: {
+        spot: { running: 0, pending: 0, min: 0, max: 20 },
+        dedicated: { running: 0, pending: 0, min: 0, max: 0 },
+      },
+    };
+    const got = admit(batch('n', 10, HOUR), input(spotOnly));
+    expect(got).toEqual({ accepted: true, warning: expect.stringMatching(/Spot only/) });
   });
 
   it('says why, with the figures', () => {

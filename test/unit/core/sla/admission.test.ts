@@ -48,7 +48,7 @@ describe('admitAtCreate (one dedicated task running, 5 requests/s)', () => {
       2048,
       24 * H_MS,
       { SLA_DEDICATED_MAX_TASKS: '0', SLA_DEDICATED_MIN_TASKS: '0' },
-      'refused',
+      'warned',
     ],
   ])('%s', (_, bytes, windowMs, env, outcome) => {
     const admission = at(bytes, windowMs, env);
