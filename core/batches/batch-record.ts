@@ -239,7 +239,10 @@ function openbatchExtension(r: BatchRecord, rates: CostRates): OpenBatchExtensio
     retry_of: r.retry_of ?? null,
     retries: r.retries ?? [],
     // Estimated from the requests each pool ran (done chunks), so it grows as chunks complete.
-    cost: estimateCost({ spot: r.spot_requests ?? 0, dedicated: r.dedicated_requests ?? 0 }, rates),
+    cost: estimateCost(
+      { spot: r.spot_requests ?? 0, dedicated: r.dedicated_requests ?? 0, reused: r.reused ?? 0 },
+      rates,
+    ),
     dedup: r.dedup ?? 'off',
     reused: r.reused ?? 0,
   };

@@ -18,6 +18,8 @@ export interface CostEstimate {
   /** The same requests all on on-demand (dedicated) capacity, and the difference. */
   all_dedicated: number;
   saving: number;
+  /** What the answers reused from earlier requests (deduplication) would have cost to run. */
+  saved_by_reuse: number;
   basis: string;
 }
 
@@ -42,11 +44,22 @@ const micro = (usd: number) => Math.round(usd * 1e6) / 1e6;
  * per task-hour. Pure; start-up, idle time and storage are not in it, which is why it is named
  * an estimate wherever it is shown.
  */
-export function estimateCost(ran: { spot: number; dedicated: number }, rates: CostRates): CostEstimate {
+export function estimateCost(
+  done: { spot: number; dedicated: number; reused?: number },
+  rates: CostRates,
+): CostEstimate {
   const hours = (requests: number) => requests / rates.requestsPerSecondPerTask / 3600;
-  const spot = hours(ran.spot) * rates.spotPerTaskHour;
-  const dedicated = hours(ran.dedicated) * rates.onDemandPerTaskHour;
-  const allDedicated = hours(ran.spot + ran.dedicated) * rates.onDemandPerTaskHour;
+  // Each pool's count holds the lines its chunks wrote, reused answers among them (which took
+  // no GPU time); they are spread over the pools in proportion, as the count is not kept per pool.
+  const written = done.spot + done.dedicated;
+  const reused = Math.min(done.reused ?? 0, written);
+  const ranShare = written > 0 ? (written - reused) / written : 1;
+  const spot = hours(done.spot * ranShare) * rates.spotPerTaskHour;
+  const dedicated = hours(done.dedicated * ranShare) * rates.onDemandPerTaskHour;
+  const allDedicated = hours(written * ranShare) * rates.onDemandPerTaskHour;
+  const savedByReuse =
+    hours(done.spot * (1 - ranShare)) * rates.spotPerTaskHour +
+    hours(done.dedicated * (1 - ranShare)) * rates.onDemandPerTaskHour;
   return {
     estimate: true,
     currency: 'usd',
@@ -54,6 +67,7 @@ export function estimateCost(ran: { spot: number; dedicated: number }, rates: Co
     by_pool: { spot: micro(spot), dedicated: micro(dedicated) },
     all_dedicated: micro(allDedicated),
     saving: micro(allDedicated - spot - dedicated),
+    saved_by_reuse: micro(savedByReuse),
     basis: `${rates.requestsPerSecondPerTask} requests/s per task; $${rates.spotPerTaskHour} (spot) and $${rates.onDemandPerTaskHour} (on-demand) per task-hour`,
   };
 }

@@ -110,6 +110,7 @@ describe('toBatchObject', () => {
           by_pool: { spot: 0, dedicated: 0 },
           all_dedicated: 0,
           saving: 0,
+          saved_by_reuse: 0,
           basis: expect.stringContaining('requests/s per task'),
         },
         dedup: 'off',

@@ -36,6 +36,15 @@ describe('estimateCost', () => {
     expect(c.basis).toContain('2 requests/s per task');
   });
 
+  it('prices only the requests that ran: reused answers are the saving by reuse, spread over the pools', () => {
+    // 7,200 written on spot, half of them reused: half a task-hour ran.
+    const c = estimateCost({ spot: 7_200, dedicated: 0, reused: 3_600 }, rates);
+    expect(c).toMatchObject({ total: 0.15, by_pool: { spot: 0.15, dedicated: 0 }, all_dedicated: 0.4 });
+    expect(c.saved_by_reuse).toBeCloseTo(0.15);
+    const all = estimateCost({ spot: 100, dedicated: 100, reused: 500 }, rates);
+    expect(all).toMatchObject({ total: 0, all_dedicated: 0 });
+  });
+
   it('shows a negative saving when spot costs more than on-demand (price inversion), not a made-up one', () => {
     const c = estimateCost({ spot: 7_200, dedicated: 0 }, { ...rates, spotPerTaskHour: 1 });
     expect(c.saving).toBeCloseTo(-0.2);

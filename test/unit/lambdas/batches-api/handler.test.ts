@@ -168,6 +168,7 @@ describe('POST /v1/batches', () => {
           by_pool: { spot: 0, dedicated: 0 },
           all_dedicated: 0,
           saving: 0,
+          saved_by_reuse: 0,
           basis: expect.stringContaining('requests/s per task'),
         },
         dedup: 'on',
