@@ -19,7 +19,7 @@ export interface CostEstimate {
   all_dedicated: number;
   saving: number;
   /** What the answers reused from earlier requests (deduplication) would have cost to run. */
-  saved_by_reuse: number;
+  saved_by_reuse?: number;
   basis: string;
 }
 

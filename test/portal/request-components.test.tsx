@@ -197,6 +197,24 @@ describe('UsageSummary and CostEstimateSummary', () => {
     expect(screen.getByTestId('cost-basis').textContent).toBe(
       'GPU time only (no start-up, idle time or storage), at 5 requests/s per task; $0.3 (spot) and $0.8048 (on-demand) per task-hour.',
     );
+    expect(screen.queryByTestId('cost-reuse')).toBeNull();
+  });
+
+  it('says what reused answers saved, when some were reused', () => {
+    render(
+      <CostEstimateSummary
+        cost={{
+          total: 1,
+          by_pool: { spot: 1, dedicated: 0 },
+          all_dedicated: 4,
+          saving: 3,
+          saved_by_reuse: 0.5,
+        }}
+      />,
+    );
+    expect(screen.getByTestId('cost-reuse').textContent).toBe(
+      'Answers reused from earlier requests saved an estimated $0.50 more.',
+    );
   });
 });
 

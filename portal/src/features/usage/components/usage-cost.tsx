@@ -32,7 +32,9 @@ export function UsageSummary({ usage }: { usage: BatchUsage }) {
 export function CostEstimateSummary({
   cost,
 }: {
-  cost: Pick<CostEstimate, 'total' | 'by_pool' | 'all_dedicated' | 'saving'> & { basis?: string };
+  cost: Pick<CostEstimate, 'total' | 'by_pool' | 'all_dedicated' | 'saving' | 'saved_by_reuse'> & {
+    basis?: string;
+  };
 }) {
   const saving = costSaving(cost);
   return (
@@ -66,6 +68,12 @@ export function CostEstimateSummary({
             : `: spot cost an estimated ${formatUsd(-saving.usd)} more (${-saving.percent}%).`
           : '.'}
       </p>
+      {cost.saved_by_reuse ? (
+        <p className="text-[13px] text-muted" data-testid="cost-reuse">
+          Answers reused from earlier requests saved an estimated{' '}
+          <span className="font-medium text-ink">{formatUsd(cost.saved_by_reuse)}</span> more.
+        </p>
+      ) : null}
       {cost.basis ? (
         <p className="text-xs break-words text-muted" data-testid="cost-basis">
           GPU time only (no start-up, idle time or storage), at {cost.basis}.
