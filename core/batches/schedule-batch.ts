@@ -129,10 +129,13 @@ export async function scheduleBatch(
 
   const plan = planner.result();
   if (!plan.ok) return fail(plan.errors);
-  // The exact request count is known now: admission again (core/sla/admission.ts).
-  const admission = await admitValidated(deps, batch, plan.total, deps.clock.now());
+  // The exact request count is known now: admission again (core/sla/admission.ts), beside the
+  // chunk records' write (records of a batch refused here run nothing and expire with it).
+  const [admission] = await Promise.all([
+    admitValidated(deps, batch, plan.total, deps.clock.now()),
+    deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400),
+  ]);
   if (!admission.ok) return fail(admission.errors);
-  await deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400);
   const running = await deps.batches.transition(
     ref,
     'in_progress',

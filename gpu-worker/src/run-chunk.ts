@@ -84,11 +84,29 @@ export async function runChunk(
 ): Promise<ChunkRunResult> {
   const ref = { tenant: msg.tenant, batchId: msg.batchId };
   const none = { ran: 0, completed: 0, failed: 0, finalizeRequested: false };
+  // The chunk's lines are asked for while its record is read: one round trip fewer before the
+  // first request. A chunk that turns out not to run closes the response unread.
+  const opening = deps.blobs.stream(msg.key, { start: msg.byteStart, end: msg.byteEnd });
+  opening.catch(() => {}); // awaited below; a failure surfaces there
+  const unread = () =>
+    void opening.then(
+      (s) => (s as { destroy?: () => void }).destroy?.(),
+      () => {},
+    );
   const { batch, chunk } = await deps.batches.getBatchAndChunk(ref, msg.chunk);
-  if (batch?.status !== 'in_progress' || !chunk) return { outcome: 'skipped', ...none };
-  if (chunk.status === 'done') return { outcome: 'duplicate', ...none };
-  // An escalated chunk has a copy on the dedicated queue; spot leaves it to that copy.
-  if (opts.pool === 'spot' && chunk.escalated) return { outcome: 'skipped', ...none };
+  const skip =
+    batch?.status !== 'in_progress' || !chunk
+      ? 'skipped'
+      : chunk.status === 'done'
+        ? 'duplicate'
+        : // An escalated chunk has a copy on the dedicated queue; spot leaves it to that copy.
+          opts.pool === 'spot' && chunk.escalated
+          ? 'skipped'
+          : undefined;
+  if (skip || !batch || !chunk) {
+    unread();
+    return { outcome: skip ?? 'skipped', ...none };
+  }
 
   const finished = new Map<number, ResultLine>();
   // Exact deduplication (docs/dedup.md): earlier answers to identical requests of the tenant.
@@ -115,7 +133,7 @@ export async function runChunk(
   const order: number[] = [];
   const tasks: Promise<void>[] = [];
   let ran = 0;
-  const source = await deps.blobs.stream(msg.key, { start: msg.byteStart, end: msg.byteEnd });
+  const source = await opening;
   const progress = checkpointPeriodically(
     deps,
     msg,

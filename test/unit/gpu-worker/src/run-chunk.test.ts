@@ -79,6 +79,24 @@ describe('runChunk (in-memory ports)', () => {
     expect(sent).toEqual(['3', '0', '1', '2', '4', '5']);
   });
 
+  it('asks for the chunk’s lines while it reads the chunk record, one round trip before the first request', async () => {
+    const deps = fakeDeps();
+    const { msgs } = await scheduled(deps, 3);
+    const calls: string[] = [];
+    const stream = deps.blobs.stream.bind(deps.blobs);
+    deps.blobs.stream = async (...a) => {
+      calls.push('stream');
+      return stream(...a);
+    };
+    const read = deps.batches.getBatchAndChunk.bind(deps.batches);
+    deps.batches.getBatchAndChunk = async (...a) => {
+      calls.push('record');
+      return read(...a);
+    };
+    await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() });
+    expect(calls.slice(0, 2)).toEqual(['stream', 'record']);
+  });
+
   it('answers a duplicate delivery of a done chunk without running anything', async () => {
     const deps = fakeDeps();
     const { msgs } = await scheduled(deps, 3);
