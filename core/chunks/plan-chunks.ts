@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Limits } from '../config.js';
 import { isBlank, type SplitItem, splitLines } from '../lines/split-lines.js';
 import { validateLine } from '../lines/validate-line.js';
@@ -136,7 +136,8 @@ export class ChunkPlanner {
       this.report(verdict.error);
       return;
     }
-    const digest = createHash('md5').update(verdict.customId).digest('binary');
+    // One-shot md5 (crypto.hash): the same 16 bytes as a Hash object, without making one per line.
+    const digest = hash('md5', verdict.customId, 'binary');
     if (this.seen.has(digest)) {
       this.report({
         code: 'invalid_request',
