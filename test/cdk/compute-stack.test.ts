@@ -472,7 +472,7 @@ describe("scaling to core/policy's desired tasks (the SLA monitor's DesiredTasks
             m.MetricStat?.Metric.MetricName === 'DesiredTasks' &&
             m.MetricStat.Metric.Dimensions.some((d) => d.Name === 'Pool' && d.Value === pool),
         ) &&
-        (a.Properties?.Metrics as MetricDatum[]).some(
+        ((a.Properties?.Metrics ?? []) as MetricDatum[]).some(
           (m) => m.MetricStat?.Metric.MetricName === 'RunningTaskCount',
         ),
     );
