@@ -222,7 +222,7 @@ describe('bytes round-trip exactly', () => {
 
 describe('paths that are not the API or the portal', () => {
   it('answers unknown paths and malformed escapes with 404 in OpenAI’s shape, and 405 with Allow', async () => {
-    for (const path of ['/metrics', '/health', '/%ZZ', '/batches/x/y']) {
+    for (const path of ['/internal/status', '/health', '/%ZZ', '/batches/x/y']) {
       const res = await fetch(`${rt.url}${path}`);
       expect(res.status, path).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe('unknown_url');
