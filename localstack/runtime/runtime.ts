@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { type AwsClients, createAwsClients } from '../../core/adapters/aws-clients.js';
+import { type AwsClients, CallCounter, createAwsClients } from '../../core/adapters/aws-clients.js';
 import {
+  deadLetterSuffix,
   type FunctionName,
   type PoolName,
   physicalName,
+  type QueueName,
   queues,
   workerPools,
 } from '../../core/app/declaration.js';
@@ -19,7 +21,9 @@ import { type Emulator, startEmulator } from './emulator.js';
 import { functionEnvironment, platformEnvironment, workerEnvironment } from './environments.js';
 import { type FunctionSet, startFunctions } from './functions.js';
 import { createGateway, send } from './gateway.js';
+import { localMetrics } from './local-metrics.js';
 import { openDataDir } from './persistence.js';
+import { watchQueueDepths } from './queue-gauges.js';
 import { startQueueTrigger, startScheduleTrigger } from './queue-trigger.js';
 import { portalHandler } from './static-portal.js';
 import { openLog, WorkerFleet } from './worker-processes.js';
@@ -173,6 +177,22 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       }
     }
   }
+
+  // Queue depths for the local GET /metrics (on AWS, SQS publishes them itself), from a client
+  // whose calls are not counted among openbatch's.
+  const stopWatching = watchQueueDepths(
+    createAwsClients(awsEnv, new CallCounter()).sqs,
+    (Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]).flatMap(([name, q]) => {
+      const url = resourceEnv[q.env];
+      const dlq = resourceEnv[q.env.replace(/_URL$/, '_DLQ_URL')];
+      return [
+        ...(url ? [{ name, url }] : []),
+        ...(dlq ? [{ name: `${name}${deadLetterSuffix}`, url: dlq }] : []),
+      ];
+    }),
+    (flush) => localMetrics.add(flush),
+  );
+  stops.push(async () => stopWatching());
 
   const fleet = new WorkerFleet(
     root,

@@ -152,7 +152,9 @@ beforeAll(async () => {
     metrics = await (await fetch(`${main.url}/metrics`)).text();
     if (
       /openbatch_bytes_written_total\{function="finalizer"\}/.test(metrics) &&
-      /openbatch_engine_kv_cache_usage_percent\{pool="spot"\}/.test(metrics)
+      /openbatch_engine_kv_cache_usage_percent\{pool="spot"\}/.test(metrics) &&
+      // The failed batch's validation flush too: it may reach the runtime after the good one's.
+      sample('openbatch_lines_validated_total', { function: 'scheduler' }) === LINES + 2
     )
       break;
     await new Promise((r) => setTimeout(r, 100));
@@ -249,6 +251,17 @@ describe('a full run through npm start', () => {
     const finalized = json.filter((l) => l.msg === 'finalizer handled' && l.batchId === batch.id);
     expect(finalized.map((l) => l.outcome)).toContain('finalized');
     expect(finalized[0]).toMatchObject({ function: expect.stringMatching(/finalizer/), tenant: 'local' });
+  });
+
+  it('shows every queue and dead-letter queue’s depth, as SQS publishes it on AWS', () => {
+    for (const queue of ['scheduling', 'spot', 'dedicated', 'finalizing']) {
+      for (const name of [queue, `${queue}-dlq`]) {
+        expect(sample('openbatch_queue_depth', { queue: name }), name).toBeGreaterThanOrEqual(0);
+        expect(sample('openbatch_queue_in_flight', { queue: name }), name).toBeGreaterThanOrEqual(0);
+      }
+    }
+    // The batch ended: nothing waits on its worker queue or went to a dead-letter queue.
+    expect(sample('openbatch_queue_depth', { queue: 'spot-dlq' })).toBe(0);
   });
 
   it('serves the metrics of every stage at GET /metrics, in Prometheus text format', async () => {

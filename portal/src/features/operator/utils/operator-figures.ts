@@ -18,7 +18,7 @@ export const SERIES = {
   batchesBySlaState: 'openbatch_batches_by_sla_state',
   activeBatches: 'openbatch_active_batches',
   desiredTasks: 'openbatch_desired_tasks',
-  /** SQS queue depth by queue: shown when the runtime reports it (it does not yet). */
+  /** SQS queue depth by queue (the local runtime reads it every 5 s; SQS publishes it on AWS). */
   queueDepth: 'openbatch_queue_depth',
 } as const;
 
