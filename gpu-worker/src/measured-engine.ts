@@ -1,3 +1,4 @@
+import { usageOfBody } from '../../core/results/usage.js';
 import type { Engine, EngineResponse } from './engine/engine.js';
 
 /** What the engine did since the last `take()`. */
@@ -24,12 +25,6 @@ const empty = (): EngineFigures => ({
   retries: 0,
   errors: new Map(),
 });
-
-function generatedTokens(body: unknown): number {
-  const usage = (body as { usage?: Record<string, unknown> } | null)?.usage;
-  const n = usage?.completion_tokens ?? usage?.output_tokens;
-  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
-}
 
 /**
  * An engine that measures every call it passes on: latency, generated tokens, errors by code
@@ -65,7 +60,7 @@ export class MeasuredEngine implements Engine {
     }
     this.sample(now() - started);
     if (res.status >= 400) this.count(String(res.status));
-    else this.figures.tokens += generatedTokens(res.body);
+    else this.figures.tokens += usageOfBody(res.body).output;
     return res;
   }
 
