@@ -19,6 +19,7 @@ import {
 import { costRatesOf } from '../../core/pricing/cost.js';
 import { getRequest, listRequests, retryBatch } from '../../core/requests/requests-service.js';
 import {
+  download,
   type HttpEvent,
   type HttpResult,
   httpApi,
@@ -127,15 +128,7 @@ export const handler = httpApi([
             }
           : {}),
       };
-      if (!out.partial && 'redirect' in out)
-        return { statusCode: 302, headers: { ...headers, location: out.redirect }, body: '' };
-      const body = out.partial ? out.body : 'inline' in out ? out.inline : Buffer.alloc(0);
-      return {
-        statusCode: 200,
-        headers: { ...headers, 'content-type': 'application/octet-stream' },
-        body: body.toString('base64'),
-        isBase64Encoded: true,
-      };
+      return download(out.partial ? { inline: out.body } : out, headers);
     },
   },
   {

@@ -10,6 +10,7 @@ import {
 } from '../../core/files/files-service.js';
 import { listFilesQuerySchema } from '../../core/openai/schemas.js';
 import {
+  download,
   type HttpEvent,
   type HttpResult,
   httpApi,
@@ -64,20 +65,7 @@ export const handler = httpApi([
     handler: async (event: HttpEvent): Promise<HttpResult> => {
       const content = await fileContent(getDeps('filesApi'), tenantOf(event), pathId(event, 'file_id'));
       // RFC 6266: a plain ASCII name, and the exact name percent-encoded for non-ASCII ones.
-      const disposition = attachment(content.filename);
-      if ('redirect' in content)
-        return {
-          statusCode: 302,
-          headers: { location: content.redirect, 'content-disposition': disposition },
-          body: '',
-        };
-      // Base64, so the bytes arrive exactly as uploaded, UTF-8 or not (BINARY_MEDIA_TYPES).
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'application/octet-stream', 'content-disposition': disposition },
-        body: content.inline.toString('base64'),
-        isBase64Encoded: true,
-      };
+      return download(content, { 'content-disposition': attachment(content.filename) });
     },
   },
 ]);

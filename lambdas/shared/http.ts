@@ -20,6 +20,24 @@ export const json = (statusCode: number, body: unknown): HttpResult => ({
   body: JSON.stringify(body),
 });
 
+/**
+ * A download: a 302 to a pre-signed URL for a large object, or its bytes in base64, so they
+ * arrive exactly as stored, UTF-8 or not (BINARY_MEDIA_TYPES). `headers` go on either answer.
+ */
+export function download(
+  content: { inline: Buffer } | { redirect: string },
+  headers: Record<string, string>,
+): HttpResult {
+  if ('redirect' in content)
+    return { statusCode: 302, headers: { ...headers, location: content.redirect }, body: '' };
+  return {
+    statusCode: 200,
+    headers: { ...headers, 'content-type': 'application/octet-stream' },
+    body: content.inline.toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
 /** The tenant the authorizer resolved from the API key; every query is scoped by it. */
 export function tenantOf(event: HttpEvent): string {
   const tenant = event.requestContext?.authorizer?.tenant;
