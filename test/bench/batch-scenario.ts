@@ -20,6 +20,7 @@ import { awsCalls } from '../../core/adapters/aws-clients.js';
 import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { sdk } from '../support/sdk.js';
 import { sampleLoad, since, snapshot } from './proc-stats.js';
+import { callsMade, readWorkerReports } from './worker-reports.js';
 
 export interface BatchScenario {
   name: string;
@@ -195,21 +196,8 @@ export async function runBatchScenario(s: BatchScenario) {
 
     // Each status poll is one GetItem made for the client: its choice, not a per-request cost.
     const runtimeCalls = awsCalls.total() - callsBefore - polls;
-    const workers = readdirSync(reportDir)
-      .filter((f) => f.endsWith('.json'))
-      .map(
-        (f) =>
-          JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as {
-            pid: number;
-            label: string;
-            calls: Record<string, number>;
-            maxRssBytes: number;
-          },
-      );
-    const workerCalls = workers.reduce(
-      (n, w) => n + Object.entries(w.calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0),
-      0,
-    );
+    const workers = readWorkerReports(reportDir);
+    const workerCalls = workers.reduce((n, w) => n + callsMade(w.calls), 0);
     const total = runtimeCalls + workerCalls;
     const mb = (b: number | undefined) => (b === undefined ? undefined : Math.round(b / 1024 / 1024));
     const workerCpu = Object.entries(cpuSeconds)
@@ -331,16 +319,11 @@ async function writeDedupInput(path: string, n: number, second: boolean): Promis
 /** Every worker's AWS calls so far by command (their reports are cumulative), empty receives left out. */
 function workerCallsIn(reportDir: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const f of readdirSync(reportDir).filter((f) => f.endsWith('.json'))) {
-    const w = JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as { calls: Record<string, number> };
+  for (const w of readWorkerReports(reportDir))
     for (const [k, v] of Object.entries(w.calls)) if (!k.endsWith('(empty)')) out[k] = (out[k] ?? 0) + v;
-  }
   return out;
 }
 
-/** Calls made, empty long polls left out (as awsCalls.total counts them). */
-const sum = (calls: Record<string, number>) =>
-  Object.entries(calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0);
 const minus = (after: Record<string, number>, before: Record<string, number>) =>
   Object.fromEntries(
     Object.entries(after)
@@ -401,7 +384,7 @@ export async function runDedupScenario(s: DedupScenario) {
       // Per command: the workers' own, and the runtime's (functions, event sources) with the polls.
       const workers = minus(workerCallsIn(reportDir), workersBefore);
       const runtime = minus(awsCalls.snapshot(), runtimeBefore);
-      const calls = sum(runtime) - polls + sum(workers);
+      const calls = callsMade(runtime) - polls + callsMade(workers);
       const reused = (batch as unknown as { openbatch: { reused: number } }).openbatch.reused;
       runs.push({ wallS, calls, polls, reused, workers, runtime });
     }

@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type OpenAI from 'openai';
@@ -26,6 +26,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/r
 import { type FakeEngineStats, preciseNow } from '../support/fake-engine-server.js';
 import { sdk } from '../support/sdk.js';
 import { type CpuSnapshot, sampleLoad, since, snapshot } from './proc-stats.js';
+import { callsMade, readWorkerReports } from './worker-reports.js';
 
 const root = process.cwd();
 const LATENCY_MS = Number(process.env.BENCH_ENGINE_LATENCY_MS ?? 200);
@@ -260,13 +261,7 @@ async function harness(name: string, capacity: number): Promise<Harness> {
 
 /** Worker AWS calls from the report files, without empty long polls. */
 function workerCalls(reportDir: string): number {
-  return readdirSync(reportDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(reportDir, f), 'utf8')) as { calls: Record<string, number> })
-    .reduce(
-      (n, w) => n + Object.entries(w.calls).reduce((a, [k, v]) => a + (k.endsWith('(empty)') ? 0 : v), 0),
-      0,
-    );
+  return readWorkerReports(reportDir).reduce((n, w) => n + callsMade(w.calls), 0);
 }
 
 const add = (into: Record<string, number>, more: Record<string, number>) => {
