@@ -532,6 +532,15 @@ describe('the app, at route level against a fake API', () => {
     vi.stubGlobal('fetch', api.fetch);
     sessionStorage.setItem('openbatch.apiKey', 'sk-test');
     const warn = vi.spyOn(console, 'warn');
+    const expected: Record<string, string> = {
+      '/': 'Dashboard · openbatch',
+      '/batches': 'Batches · openbatch',
+      '/batches/new': 'New batch · openbatch',
+      '/batches/new?from=batch_done': 'Clone batch_done · openbatch',
+      '/batches/batch_done': 'batch_done · Completed · openbatch',
+      '/batches/batch_gone': 'batch_gone · Not found · openbatch',
+      '/nowhere': 'Page not found · openbatch',
+    };
     const titles = new Map<string, string>();
     for (const [path, heading] of [
       ['/', 'Dashboard'],
@@ -546,18 +555,13 @@ describe('the app, at route level against a fake API', () => {
       await screen.findByRole('heading', { level: heading === 'Page not found' ? 3 : 1, name: heading });
       if (path === '/batches/batch_done') await screen.findByTestId('batch-status');
       if (path === '/batches/batch_gone') await screen.findByText('No such batch');
+      // The title is set by an effect once the page's data is in: wait for it to settle (under
+      // load it can lag the heading), then record what it settled on.
+      await vi.waitFor(() => expect(document.title).toBe(expected[path]));
       titles.set(path, document.title);
       view.unmount();
     }
-    expect(Object.fromEntries(titles)).toEqual({
-      '/': 'Dashboard · openbatch',
-      '/batches': 'Batches · openbatch',
-      '/batches/new': 'New batch · openbatch',
-      '/batches/new?from=batch_done': 'Clone batch_done · openbatch',
-      '/batches/batch_done': 'batch_done · Completed · openbatch',
-      '/batches/batch_gone': 'batch_gone · Not found · openbatch',
-      '/nowhere': 'Page not found · openbatch',
-    });
+    expect(Object.fromEntries(titles)).toEqual(expected);
     expect(new Set(titles.values()).size).toBe(titles.size);
     expect(warn.mock.calls.flat().join('\n')).not.toMatch(/HydrateFallback/);
     warn.mockRestore();

@@ -3,6 +3,7 @@ import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { Badge } from '../../../components/ui/badge';
 import { ErrorState } from '../../../components/ui/error-state';
 import { JsonView } from '../../../components/ui/json-view';
+import { ScrollArea } from '../../../components/ui/scroll-area';
 import { Spinner } from '../../../components/ui/spinner';
 import type { BatchRequestDetail } from '../types';
 import { RequestStatusBadge } from './request-status-badge';
@@ -61,7 +62,8 @@ export function RequestDrawer(props: {
             <X aria-hidden className="size-4" />
           </button>
         </div>
-        <div className="flex-1 space-y-5 overflow-y-auto px-5 py-4">
+        {/* Focusable, so a keyboard can scroll a long input or result. */}
+        <ScrollArea label="Request details" className="flex-1 space-y-5 overflow-y-auto px-5 py-4">
           {props.error ? (
             <ErrorState error={props.error} title="Could not load the request" />
           ) : !r ? (
@@ -117,7 +119,7 @@ export function RequestDrawer(props: {
               </section>
             </>
           )}
-        </div>
+        </ScrollArea>
       </div>
     </dialog>
   );
