@@ -17,12 +17,13 @@ beforeAll(async () => {
   rt = await startLocalRuntime({
     port: 0,
     apiKeys: { [KEY]: 'tenant-requests' },
-    // 20 ms a request, 4 at a time: a 2,000-line batch outlives a 3 s completion window.
+    // 100 ms a request, 4 at a time in each of the two workers: a 2,000-line batch needs about 25 s,
+    // so it outlives a 3 s completion window however slow the machine's HTTP calls around it are.
     env: {
       CHUNK_MAX_LINES: '25',
       SIM_ENGINE_FAILURE_RATE: '0.3',
       ENGINE_MAX_RETRIES: '0',
-      SIM_ENGINE_LATENCY_MS: '20',
+      SIM_ENGINE_LATENCY_MS: '100',
       ENGINE_CONCURRENCY: '4',
       COMPLETION_WINDOWS: '24h,3s',
       // The 3 s window is meant to run out: admitted with a warning, not refused at create.

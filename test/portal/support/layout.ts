@@ -58,6 +58,12 @@ export async function checkBothWidths(page: Page, name: string, settle = 300) {
   for (const size of [DESKTOP, PHONE]) {
     await page.setViewportSize(size);
     await page.waitForTimeout(settle); // responsive charts and bars re-lay out
+    // Charts re-measure on a ResizeObserver callback, which a loaded machine can deliver late:
+    // wait up to 5 s for the page to fit before calling an overflow lasting.
+    await expect
+      .poll(async () => (await horizontalOverflow(page)).scrollWidth <= size.width, { timeout: 5_000 })
+      .toBe(true)
+      .catch(() => undefined);
     await expectNoSidewaysScroll(page, `${name} at ${size.width}px`);
     await screenshot(page, size === DESKTOP ? name : `${name}-${size.width}`);
   }
