@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCatalog } from './models/catalog.js';
 import { DEFAULT_COMPLETION_WINDOWS, windowAllowlist } from './sla/windows.js';
 
 /**
@@ -54,7 +55,7 @@ export const limitsSchema = z.object({
         return z.NEVER;
       }
     }),
-  /** Comma-separated model allowlist; empty means any model the engine serves. */
+  /** Comma-separated model allowlist, the catalog's shorthand (MODEL_CATALOG wins when both are set). */
   MODELS: z
     .string()
     .default('')
@@ -64,6 +65,22 @@ export const limitsSchema = z.object({
         .map((m) => m.trim())
         .filter(Boolean),
     ),
+  /**
+   * The model catalog (core/models/catalog.ts), JSON: the models batches may name and the pool
+   * group that runs each. Unset: MODELS on the default pool group, else the simulated models.
+   */
+  MODEL_CATALOG: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return undefined;
+      try {
+        return parseCatalog(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   FILE_RETENTION_DAYS: positiveInt.default(30),
   /**
    * Exact deduplication per tenant (docs/dedup.md): `on` lets each batch reuse earlier answers
@@ -95,6 +112,8 @@ export type AwsSettings = z.infer<typeof awsSchema>;
 
 export const workerSchema = z.object({
   POOL: z.enum(['spot', 'dedicated']),
+  /** The pool group (core/models/catalog.ts) whose queue this worker consumes. */
+  POOL_GROUP: z.string().min(1).default('default'),
   QUEUE_URL: z.string().min(1),
   ENGINE_URL: z.string().url().optional(),
   ENGINE_API_KEY: z.string().optional(),

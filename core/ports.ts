@@ -1,9 +1,9 @@
-import type { QueueName } from './app/declaration.js';
 import type { BatchRecord, ChunkProgress } from './batches/batch-record.js';
 import type { BatchRef } from './chunks/chunk-message.js';
 import type { ChunkOutcome, ChunkRecord } from './chunks/chunk-record.js';
 import type { ChunkRange } from './chunks/plan-chunks.js';
 import type { PackRecord } from './dedup/answer-index.js';
+import type { QueueTarget } from './models/catalog.js';
 import type { BatchStatus } from './openai/schemas.js';
 import type { UploadPartRecord, UploadRecord } from './uploads/upload-record.js';
 
@@ -93,8 +93,9 @@ export interface UploadRepo {
 
 /** Sends JSON messages to the declared queues, by logical name. */
 export interface QueuePort {
-  send(queue: QueueName, body: unknown): Promise<void>;
-  sendAll(queue: QueueName, bodies: readonly unknown[]): Promise<void>;
+  /** `queue`: a declared queue, or a pool queue of a pool group (`spot@<group>`, core/models/catalog.ts). */
+  send(queue: QueueTarget, body: unknown): Promise<void>;
+  sendAll(queue: QueueTarget, bodies: readonly unknown[]): Promise<void>;
 }
 
 /** The batches and chunks tables. Every write that decides something is conditional. */

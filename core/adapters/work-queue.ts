@@ -1,22 +1,22 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueName } from '../app/declaration.js';
+import type { QueueTarget } from '../models/catalog.js';
 import type { QueuePort } from '../ports.js';
 
 /** Sends JSON messages, ten to a call, to queues named by their logical names. */
 export class WorkQueue implements QueuePort {
   constructor(
     private readonly sqs: SQSClient,
-    /** Resolves a logical queue name to its URL (throws for a queue the principal did not declare). */
-    private readonly urlOf: (queue: QueueName) => string,
+    /** Resolves a logical queue or pool queue to its URL (throws for a queue the principal did not declare). */
+    private readonly urlOf: (queue: QueueTarget) => string,
   ) {}
 
-  async send(queue: QueueName, body: unknown): Promise<void> {
+  async send(queue: QueueTarget, body: unknown): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({ QueueUrl: this.urlOf(queue), MessageBody: JSON.stringify(body) }),
     );
   }
 
-  async sendAll(queue: QueueName, bodies: readonly unknown[]): Promise<void> {
+  async sendAll(queue: QueueTarget, bodies: readonly unknown[]): Promise<void> {
     const queueUrl = this.urlOf(queue);
     for (let i = 0; i < bodies.length; i += 10) {
       let entries = bodies

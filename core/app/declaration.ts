@@ -18,6 +18,7 @@ export type FunctionName =
   | 'finalizer'
   | 'slaMonitor'
   | 'uploadsApi'
+  | 'modelsApi'
   | 'housekeeping';
 export type PoolName = 'spot' | 'dedicated';
 
@@ -195,6 +196,19 @@ export const queues: Readonly<Record<QueueName, QueueDeclaration>> = {
   },
 };
 
+/**
+ * The spot and dedicated queues of every pool group but the default (core/models/catalog.ts),
+ * JSON `{"<group>": {"spot": url, "dedicated": url}}`: set for a principal that declares the
+ * `spot` or `dedicated` queue (and allowed to send to those of every group), alongside the
+ * default group's SPOT_QUEUE_URL and DEDICATED_QUEUE_URL. A worker gets neither: its
+ * DEDICATED_QUEUE_URL is its own group's.
+ */
+export const POOL_QUEUE_URLS = 'POOL_QUEUE_URLS';
+
+/** Whether `uses` sends to a pool's queues (and so to every pool group's). */
+export const sendsToPoolQueues = (uses: Uses): boolean =>
+  (uses.queues ?? []).some((q) => q === 'spot' || q === 'dedicated');
+
 export const workerPools: Readonly<Record<PoolName, WorkerPoolDeclaration>> = {
   spot: { queue: 'spot', capacity: 'spot' },
   dedicated: { queue: 'dedicated', capacity: 'on-demand' },
@@ -308,6 +322,18 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
       buckets: { files: 'readWriteDelete' },
       tables: { uploads: 'readWrite', files: 'readWrite' },
     },
+  },
+  modelsApi: {
+    entry: 'lambdas/models-api/handler.ts',
+    description: "OpenAI Models API: the deployment's model catalog",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    triggers: [
+      { kind: 'http', method: 'GET', path: '/v1/models' },
+      { kind: 'http', method: 'GET', path: '/v1/models/{model}' },
+    ],
+    // The catalog is a setting (MODEL_CATALOG): nothing to read but the environment.
+    uses: {},
   },
   housekeeping: {
     entry: 'lambdas/housekeeping/handler.ts',

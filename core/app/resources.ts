@@ -1,6 +1,12 @@
 import { ConfigError } from '../config.js';
+import {
+  type PoolQueueUrls,
+  parsePoolQueue,
+  poolQueueUrlsSchema,
+  type QueueTarget,
+} from '../models/catalog.js';
 import { type Binding, bindingsOf } from './access.js';
-import type { BucketName, QueueName, TableName, Uses } from './declaration.js';
+import { type BucketName, POOL_QUEUE_URLS, type TableName, type Uses } from './declaration.js';
 
 /**
  * A function touched a resource its declaration does not name. On AWS it would have no
@@ -15,7 +21,8 @@ export interface Resources {
   readonly principal: string;
   bucket(logical: BucketName): string;
   table(logical: TableName): string;
-  queue(logical: QueueName): string;
+  /** A declared queue's URL, or (`spot@<group>`) a pool group's pool queue from POOL_QUEUE_URLS. */
+  queue(target: QueueTarget): string;
 }
 
 /**
@@ -41,12 +48,34 @@ export function resolveResources(principal: string, uses: Uses, env: NodeJS.Proc
     }
     return name;
   };
+  let groups: PoolQueueUrls | undefined;
+  const poolGroupQueue = (pool: 'spot' | 'dedicated', group: string): string => {
+    lookup('queue', pool); // only a principal that sends to a pool's queues sends to any group's
+    groups ??= parsePoolQueueUrls(env[POOL_QUEUE_URLS]);
+    const url = groups[group]?.[pool];
+    if (!url)
+      throw new WiringError(
+        `${principal} sends to the ${pool} queue of pool group '${group}', which ${POOL_QUEUE_URLS} does not name`,
+      );
+    return url;
+  };
   return {
     principal,
     bucket: (b) => lookup('bucket', b),
     table: (t) => lookup('table', t),
-    queue: (q) => lookup('queue', q),
+    queue: (q) => {
+      const pq = parsePoolQueue(q);
+      return pq ? poolGroupQueue(pq.pool, pq.group) : lookup('queue', q);
+    },
   };
+}
+
+/** POOL_QUEUE_URLS's JSON ({} when unset: no pool group besides the default). */
+export function parsePoolQueueUrls(text: string | undefined): PoolQueueUrls {
+  if (!text) return {};
+  const parsed = poolQueueUrlsSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new ConfigError(`${POOL_QUEUE_URLS}: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 const key = (kind: string, logical: string) => `${kind}:${logical}`;

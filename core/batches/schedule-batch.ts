@@ -4,7 +4,8 @@ import type { BatchRef, ChunkMessage } from '../chunks/chunk-message.js';
 import { ChunkPlanner, type ChunkRange, freshPlannerState } from '../chunks/plan-chunks.js';
 import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.js';
 import { toUnixSeconds } from '../clock.js';
-import { splitLines } from '../lines/split-lines.js';
+import { splitLineBatches } from '../lines/split-lines.js';
+import { catalogOf, modelIds, poolQueueOf } from '../models/catalog.js';
 import type { BatchError } from '../openai/schemas.js';
 import { admitValidated } from '../sla/admission.js';
 import { routeForChunks } from '../sla/routing.js';
@@ -89,7 +90,11 @@ export async function scheduleBatch(
   if (!input)
     return fail(fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`));
 
-  const planner = new ChunkPlanner({ endpoint: batch.endpoint, limits: deps.limits }, from);
+  // The catalog's models are the allowlist: any other model fails its line with model_not_found.
+  const planner = new ChunkPlanner(
+    { endpoint: batch.endpoint, limits: { ...deps.limits, MODELS: modelIds(catalogOf(deps.limits)) } },
+    from,
+  );
   const started = deps.clock.now();
   const segmentMs = Math.min(
     deps.limits.SCHEDULER_SEGMENT_SECONDS * 1000,
@@ -98,19 +103,21 @@ export async function scheduleBatch(
   const maxLines = deps.limits.SCHEDULER_SEGMENT_LINES || Number.POSITIVE_INFINITY;
   let lines = 0;
   let resumeAt: { byte: number; line: number } | undefined;
-  for await (const item of splitLines(input, {
+  reading: for await (const items of splitLineBatches(input, {
     startOffset: from.byte,
     firstLineNumber: from.line,
     maxLineBytes: deps.limits.MAX_LINE_BYTES,
   })) {
-    planner.add(item);
-    if (planner.done) break;
-    lines += 1;
-    const atEnd = item.end >= batch.input_bytes;
-    // The clock is read every 1,000 lines: cheap, and a segment overshoots by a few ms at most.
-    if (!atEnd && (lines >= maxLines || (lines % 1000 === 0 && deps.clock.now() - started >= segmentMs))) {
-      resumeAt = { byte: item.end, line: item.number + 1 };
-      break;
+    for (const item of items) {
+      planner.add(item);
+      if (planner.done) break reading;
+      lines += 1;
+      const atEnd = item.end >= batch.input_bytes;
+      // The clock is read every 1,000 lines: cheap, and a segment overshoots by a few ms at most.
+      if (!atEnd && (lines >= maxLines || (lines % 1000 === 0 && deps.clock.now() - started >= segmentMs))) {
+        resumeAt = { byte: item.end, line: item.number + 1 };
+        break reading;
+      }
     }
   }
 
@@ -163,7 +170,7 @@ async function enqueue(
 ): Promise<void> {
   const route = routeForChunks(deps, batch, deps.clock.now());
   await deps.queue.sendAll(
-    route.pool,
+    poolQueueOf(catalogOf(deps.limits), batch.model, route.pool),
     chunks.map((c) => chunkMessage(batch, c)),
   );
   await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true, ...route.fields });

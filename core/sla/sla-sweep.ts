@@ -5,6 +5,7 @@ import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
 import { toUnixSeconds } from '../clock.js';
+import { catalogOf, DEFAULT_POOL_GROUP, poolGroupOf, poolGroups, poolQueueOf } from '../models/catalog.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import { decide, type Pool, pools, type Route } from '../policy/index.js';
 import { configuredCapacity, policyInput, toPolicyBatch } from './policy-inputs.js';
@@ -35,8 +36,13 @@ export interface SweepReport {
   deescalated: string[];
   /** Running batches the policy judged at risk of missing their window. */
   atRisk: string[];
-  /** Tasks each pool should run (core/policy `desiredTasks`), published as the DesiredTasks metric. */
+  /** Tasks each pool of the default pool group should run (core/policy `desiredTasks`). */
   desiredTasks: Record<Pool, number>;
+  /**
+   * Tasks each pool of every pool group in the catalog should run (the default group's are
+   * `desiredTasks`), published as the DesiredTasks metric per pool and group.
+   */
+  groupDesiredTasks: Record<string, Record<Pool, number>>;
   finalizeRequested: string[];
   /**
    * Running batches whose window ends within SLA_EXPIRY_LOOKAHEAD_SECONDS, soonest first: the
@@ -66,6 +72,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     deescalated: [],
     atRisk: [],
     desiredTasks: { spot: 0, dedicated: 0 },
+    groupDesiredTasks: {},
     finalizeRequested: [],
     dueSoon: [],
     chunkReads: 0,
@@ -179,9 +186,9 @@ async function unstick(
 /**
  * Runs the policy over the running batches, one decision per model (remaining requests from the
  * counters, the escalation stored on each batch, configured capacity and prices, interruptions
- * from the counters), applies each route and adds up the desired tasks. One spot and one
- * dedicated pool serve every model today, so the pools' counts are the models' sums, within the
- * pools' bounds.
+ * from the counters), applies each route and adds up the desired tasks per pool group (the
+ * catalog's, core/models/catalog.ts): a group's pools serve only its models, so each group's
+ * counts are its models' sums, within the pools' bounds.
  */
 async function applyPolicy(
   deps: SweepDeps,
@@ -195,7 +202,9 @@ async function applyPolicy(
     byModel.set(model, [...(byModel.get(model) ?? []), r]);
   }
   if (byModel.size === 0) byModel.set('', []);
-  const desired: Record<Pool, number> = { spot: 0, dedicated: 0 };
+  const catalog = catalogOf(deps.limits);
+  const desired: Record<string, Record<Pool, number>> = {};
+  for (const g of [DEFAULT_POOL_GROUP, ...poolGroups(catalog)]) desired[g] = { spot: 0, dedicated: 0 };
   for (const [model, group] of byModel) {
     const records = group.map((r) => r.batch);
     const decision = decide(
@@ -207,16 +216,25 @@ async function applyPolicy(
         records,
       ),
     );
-    for (const pool of pools) desired[pool] += decision.desiredTasks[pool];
+    const poolGroup = poolGroupOf(catalog, model || undefined);
+    const tasks = desired[poolGroup] ?? { spot: 0, dedicated: 0 };
+    for (const pool of pools) tasks[pool] += decision.desiredTasks[pool];
+    desired[poolGroup] = tasks;
     const byId = new Map(group.map((r) => [r.batch.id, r]));
     for (const route of decision.routes) {
       const r = byId.get(route.batchId);
       if (r) await applyRoute(deps, r, route, report);
     }
   }
+  // Every group's pools have the SLA_* bounds (cdk/lib/environment.ts sets them per deployment).
   const capacity = configuredCapacity(deps.sla);
-  for (const pool of pools)
-    report.desiredTasks[pool] = Math.max(capacity[pool].min, Math.min(capacity[pool].max, desired[pool]));
+  for (const [g, tasks] of Object.entries(desired)) {
+    const bounded = { spot: 0, dedicated: 0 };
+    for (const pool of pools)
+      bounded[pool] = Math.max(capacity[pool].min, Math.min(capacity[pool].max, tasks[pool]));
+    report.groupDesiredTasks[g] = bounded;
+  }
+  report.desiredTasks = report.groupDesiredTasks[DEFAULT_POOL_GROUP] ?? { spot: 0, dedicated: 0 };
 }
 
 /** The pool a batch's chunk messages went to before this sweep (batches escalated before routes were stored: dedicated). */
@@ -244,7 +262,7 @@ async function applyRoute(deps: SweepDeps, r: Running, route: Route, report: Swe
     const toEscalate = chunks.filter((c) => c.status !== 'done' && !c.escalated);
     if (toEscalate.length > 0) {
       await deps.queue.sendAll(
-        'dedicated',
+        poolQueueOf(catalogOf(deps.limits), batch.model, 'dedicated'),
         toEscalate.map((c) => chunkMessage(batch, c)),
       );
       await deps.batches.markEscalated(

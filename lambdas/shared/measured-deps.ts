@@ -44,7 +44,8 @@ async function* countingLines(source: AsyncIterable<Uint8Array>, counts: FlowCou
   if (last !== NEWLINE) counts.linesRead += 1; // a last line without a newline
 }
 
-const pools = new Set(['spot', 'dedicated']);
+/** Chunk messages go to a pool queue: `spot`, `dedicated`, or another pool group's (`spot@<group>`). */
+const isPoolQueue = (name: string) => /^(spot|dedicated)(@|$)/.test(name);
 
 /** `deps` whose blob store, queue and batch table count what the flow does with them. */
 export function measuredDeps<D extends Partial<Pick<Deps, 'blobs' | 'queue' | 'batches'>>>(
@@ -72,11 +73,11 @@ export function measuredDeps<D extends Partial<Pick<Deps, 'blobs' | 'queue' | 'b
     out.queue = intercept(queue, {
       send: async (name, body) => {
         await queue.send(name, body);
-        if (pools.has(name)) counts.chunksSent += 1;
+        if (isPoolQueue(name)) counts.chunksSent += 1;
       },
       sendAll: async (name, bodies) => {
         await queue.sendAll(name, bodies);
-        if (pools.has(name)) counts.chunksSent += bodies.length;
+        if (isPoolQueue(name)) counts.chunksSent += bodies.length;
       },
     });
   if (batches)

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { getDeps } from '../../core/app/deps.js';
+import { DEFAULT_POOL_GROUP } from '../../core/models/catalog.js';
 import { log } from '../../core/observability/log.js';
 import { emitMetrics } from '../../core/observability/metrics.js';
 import { slaStatesAfterSweep } from '../../core/sla/sla-states.js';
@@ -39,12 +40,22 @@ async function sweep(): Promise<void> {
       { BatchesBySlaState: { value: states[state], gauge: true } },
     );
   }
-  // The policy's desired task count per pool, which each pool's scaling reads (cdk/lib/constructs/backlog-scaling.ts).
-  for (const pool of ['spot', 'dedicated'] as const) {
-    await emitMetrics(
-      { Function: 'sla-monitor', Pool: pool },
-      { DesiredTasks: { value: report.desiredTasks[pool], gauge: true } },
-    );
+  // The policy's desired task count per pool, which each pool's scaling reads
+  // (cdk/lib/constructs/backlog-scaling.ts): the default group's under {Pool} as before pool
+  // groups, every other group's under {Pool, PoolGroup}.
+  for (const [group, tasks] of Object.entries(report.groupDesiredTasks)) {
+    for (const pool of ['spot', 'dedicated'] as const) {
+      if (group === DEFAULT_POOL_GROUP)
+        await emitMetrics(
+          { Function: 'sla-monitor', Pool: pool },
+          { DesiredTasks: { value: tasks[pool], gauge: true } },
+        );
+      else
+        await emitMetrics(
+          { Function: 'sla-monitor', Pool: pool, PoolGroup: group },
+          { DesiredTasks: { value: tasks[pool], gauge: true } },
+        );
+    }
   }
   await emitMetrics(
     { Function: 'sla-monitor' },

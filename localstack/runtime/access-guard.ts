@@ -7,7 +7,8 @@ import {
   queueActions,
   type ResourceKind,
 } from '../../core/app/access.js';
-import type { Uses } from '../../core/app/declaration.js';
+import { POOL_QUEUE_URLS, type Uses } from '../../core/app/declaration.js';
+import { parsePoolQueueUrls } from '../../core/app/resources.js';
 
 /** One IAM permission: an action on one resource (table name, bucket name or queue URL). */
 export interface Permission {
@@ -37,6 +38,13 @@ export function permissionsOf(
     const resource = env[b.env];
     if (!resource) continue;
     for (const action of actionsOf(b)) out.push({ action, kind: b.kind, resource });
+  }
+  // Sending to a pool's queue is sending to it in every pool group (POOL_QUEUE_URLS names them).
+  const groups = parsePoolQueueUrls(env[POOL_QUEUE_URLS]);
+  for (const q of uses.queues ?? []) {
+    if (q !== 'spot' && q !== 'dedicated') continue;
+    for (const urls of Object.values(groups))
+      for (const action of queueActions.send) out.push({ action, kind: 'queue', resource: urls[q] });
   }
   if (consumes)
     for (const action of queueActions.consume) out.push({ action, kind: 'queue', resource: consumes });

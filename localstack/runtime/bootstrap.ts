@@ -20,12 +20,14 @@ import {
   buckets,
   deadLetterSuffix,
   type KeyAttribute,
+  POOL_QUEUE_URLS,
   physicalName,
   type QueueName,
   queues,
   type TableDeclaration,
   tables,
 } from '../../core/app/declaration.js';
+import { DEFAULT_POOL_GROUP, type PoolQueueUrls, poolQueueLogical } from '../../core/models/catalog.js';
 
 export interface BootstrapOptions {
   prefix: string;
@@ -33,7 +35,12 @@ export interface BootstrapOptions {
   apiKeys: Record<string, string>;
   /** Overrides the worker queues' visibility timeout (tests use a short one to see redelivery quickly). */
   workerVisibilityTimeoutSeconds?: number;
+  /** The catalog's pool groups: each but the default gets its own spot and dedicated queues. */
+  poolGroups?: readonly string[];
 }
+
+/** The variable of a queue's dead-letter queue's URL (`SPOT_DLQ_URL`). */
+export const dlqEnv = (queueEnv: string): string => `${queueEnv.replace(/_URL$/, '')}_DLQ_URL`;
 
 /**
  * Creates, in the emulator, the buckets, tables and queues that the CDK app creates on AWS,
@@ -82,8 +89,8 @@ export async function bootstrapResources(
       env[decl.env] = name;
     }),
   );
-  for (const [logical, decl] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
-    const name = physicalName(opts.prefix, logical);
+  const queueWithDlq = async (name: string, logical: QueueName) => {
+    const decl = queues[logical];
     const dlqUrl = await ensureQueue(aws, `${name}${deadLetterSuffix}`, {
       MessageRetentionPeriod: '1209600',
     });
@@ -95,7 +102,7 @@ export async function bootstrapResources(
       isWorkerQueue && opts.workerVisibilityTimeoutSeconds
         ? opts.workerVisibilityTimeoutSeconds
         : decl.visibilityTimeoutSeconds;
-    env[decl.env] = await ensureQueue(aws, name, {
+    const url = await ensureQueue(aws, name, {
       VisibilityTimeout: String(visibility),
       MessageRetentionPeriod: String(decl.retentionSeconds),
       RedrivePolicy: JSON.stringify({
@@ -103,8 +110,26 @@ export async function bootstrapResources(
         maxReceiveCount: decl.maxReceiveCount,
       }),
     });
-    env[`${decl.env.replace(/_URL$/, '')}_DLQ_URL`] = dlqUrl;
+    return { url, dlqUrl };
+  };
+  for (const logical of Object.keys(queues) as QueueName[]) {
+    const { url, dlqUrl } = await queueWithDlq(physicalName(opts.prefix, logical), logical);
+    env[queues[logical].env] = url;
+    env[dlqEnv(queues[logical].env)] = dlqUrl;
   }
+  // Each pool group besides the default has a spot and a dedicated queue of its own, as the
+  // compute stack makes them: same settings as the default group's, `<prefix>-<group>-spot`.
+  const groups: PoolQueueUrls = {};
+  for (const group of opts.poolGroups ?? []) {
+    if (group === DEFAULT_POOL_GROUP) continue;
+    const spot = await queueWithDlq(physicalName(opts.prefix, poolQueueLogical('spot', group)), 'spot');
+    const dedicated = await queueWithDlq(
+      physicalName(opts.prefix, poolQueueLogical('dedicated', group)),
+      'dedicated',
+    );
+    groups[group] = { spot: spot.url, dedicated: dedicated.url };
+  }
+  if (Object.keys(groups).length > 0) env[POOL_QUEUE_URLS] = JSON.stringify(groups);
   const keys = new ApiKeysRepo(aws.doc, env[tables.apiKeys.env] ?? '');
   for (const [key, tenant] of Object.entries(opts.apiKeys)) await keys.register(key, tenant);
   return env;

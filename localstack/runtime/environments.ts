@@ -1,7 +1,9 @@
 import {
   type FunctionName,
   functions,
+  POOL_QUEUE_URLS,
   physicalName,
+  sendsToPoolQueues,
   type Uses,
   workerUses,
 } from '../../core/app/declaration.js';
@@ -36,8 +38,12 @@ export interface EnvironmentInputs {
   allowedOrigins?: string;
 }
 
-const onlyDeclared = (uses: Uses, resources: Record<string, string>) =>
-  resourceEnvironment(uses, (b) => resources[b.env] ?? '');
+const onlyDeclared = (uses: Uses, resources: Record<string, string>) => ({
+  ...resourceEnvironment(uses, (b) => resources[b.env] ?? ''),
+  ...(sendsToPoolQueues(uses) && resources[POOL_QUEUE_URLS]
+    ? { [POOL_QUEUE_URLS]: resources[POOL_QUEUE_URLS] }
+    : {}),
+});
 
 /**
  * A function's environment, as the CDK app builds it (cdk/lib/stacks/api-stack.ts): the shared
@@ -56,7 +62,15 @@ export function functionEnvironment(name: FunctionName, inputs: EnvironmentInput
   };
 }
 
-/** A worker task's environment, as the compute stack builds it: settings, its pool, its uses. */
+/**
+ * A worker task's environment, as the compute stack builds it: settings, its uses. A worker
+ * hands reclaimed work to its own pool group's dedicated queue, so it gets no POOL_QUEUE_URLS;
+ * the fleet adds its pool, group, queue and that dedicated queue per worker (runtime.ts).
+ */
 export function workerEnvironment(inputs: EnvironmentInputs): Record<string, string> {
-  return { ...inputs.platform, ...inputs.settings, ...onlyDeclared(workerUses, inputs.resources) };
+  return {
+    ...inputs.platform,
+    ...inputs.settings,
+    ...resourceEnvironment(workerUses, (b) => inputs.resources[b.env] ?? ''),
+  };
 }

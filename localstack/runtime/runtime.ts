@@ -6,16 +6,25 @@ import { type AwsClients, CallCounter, createAwsClients } from '../../core/adapt
 import {
   deadLetterSuffix,
   type FunctionName,
+  POOL_QUEUE_URLS,
   type PoolName,
   physicalName,
   type QueueName,
   queues,
   workerPools,
 } from '../../core/app/declaration.js';
+import { parsePoolQueueUrls } from '../../core/app/resources.js';
 import { limitsSchema, readConfig } from '../../core/config.js';
+import {
+  catalogOf,
+  DEFAULT_POOL_GROUP,
+  engineUrlOf,
+  poolGroups,
+  poolQueueLogical,
+} from '../../core/models/catalog.js';
 import { log } from '../../core/observability/log.js';
 import { expiryLookaheadSeconds, slaMonitorPeriodSeconds } from '../../core/sla/schedule.js';
-import { bootstrapResources } from './bootstrap.js';
+import { bootstrapResources, dlqEnv } from './bootstrap.js';
 import { dynamoDbLocalInstalled, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Emulator, startEmulator } from './emulator.js';
 import { functionEnvironment, platformEnvironment, workerEnvironment } from './environments.js';
@@ -120,9 +129,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   Object.assign(process.env, awsEnv);
   const aws = createAwsClients(awsEnv);
   const prefix = opts.prefix ?? 'openbatch-local';
+  // The model catalog (MODEL_CATALOG, else MODELS, else the simulated models): one set of queues
+  // and workers per pool group.
+  const limits = readConfig(limitsSchema, opts.env ?? {});
+  const catalog = catalogOf(limits);
+  const groups = poolGroups(catalog);
   const resourceEnv = await bootstrapResources(aws, {
     prefix,
     apiKeys,
+    poolGroups: groups,
     ...(opts.workerVisibilityTimeoutSeconds
       ? { workerVisibilityTimeoutSeconds: opts.workerVisibilityTimeoutSeconds }
       : {}),
@@ -178,18 +193,27 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     }
   }
 
+  const poolQueueUrls = parsePoolQueueUrls(resourceEnv[POOL_QUEUE_URLS]);
   // Queue depths for the local GET /metrics (on AWS, SQS publishes them itself), from a client
   // whose calls are not counted among openbatch's.
   const stopWatching = watchQueueDepths(
     createAwsClients(awsEnv, new CallCounter()).sqs,
-    (Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]).flatMap(([name, q]) => {
-      const url = resourceEnv[q.env];
-      const dlq = resourceEnv[q.env.replace(/_URL$/, '_DLQ_URL')];
-      return [
-        ...(url ? [{ name, url }] : []),
-        ...(dlq ? [{ name: `${name}${deadLetterSuffix}`, url: dlq }] : []),
-      ];
-    }),
+    [
+      ...(Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]).flatMap(([name, q]) => {
+        const url = resourceEnv[q.env];
+        const dlq = resourceEnv[dlqEnv(q.env)];
+        return [
+          ...(url ? [{ name, url }] : []),
+          ...(dlq ? [{ name: `${name}${deadLetterSuffix}`, url: dlq }] : []),
+        ];
+      }),
+      ...Object.entries(poolQueueUrls).flatMap(([group, urls]) =>
+        (['spot', 'dedicated'] as const).map((pool) => ({
+          name: poolQueueLogical(pool, group),
+          url: urls[pool],
+        })),
+      ),
+    ],
     (flush) => localMetrics.add(flush),
   );
   stops.push(async () => stopWatching());
@@ -207,14 +231,31 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // Killed, this process leaves the emulators up until the workers have wound down.
     [emulator.lifeline, dynamoDbLocal?.lifeline],
   );
-  for (const [pool, decl] of Object.entries(workerPools) as [PoolName, (typeof workerPools)[PoolName]][]) {
-    fleet.start(pool, workers[pool], resourceEnv[queues[decl.queue].env] ?? '');
+  // Per pool group: its workers consume its queues, hand reclaimed work to its dedicated queue
+  // and call its engine (the catalog's engine_url, else ENGINE_URL, else the simulated engine).
+  for (const group of groups) {
+    const urls =
+      group === DEFAULT_POOL_GROUP
+        ? {
+            spot: resourceEnv[queues.spot.env] ?? '',
+            dedicated: resourceEnv[queues.dedicated.env] ?? '',
+          }
+        : poolQueueUrls[group];
+    if (!urls) throw new Error(`no queues for pool group '${group}'`);
+    const engineUrl = engineUrlOf(catalog, group);
+    const groupEnv = {
+      POOL_GROUP: group,
+      [queues.dedicated.env]: urls.dedicated,
+      ...(engineUrl ? { ENGINE_URL: engineUrl } : {}),
+    };
+    for (const [pool, decl] of Object.entries(workerPools) as [PoolName, (typeof workerPools)[PoolName]][]) {
+      fleet.start(pool, workers[pool], urls[decl.queue === 'spot' ? 'spot' : 'dedicated'], groupEnv);
+    }
   }
 
   let url = '';
   // The portal sends files above the API's direct-upload limit through pre-signed parts.
   // and its create form offers the completion windows the deployment allows.
-  const limits = readConfig(limitsSchema, opts.env ?? {});
   const portal = portalHandler(resolve(root, 'portal/dist'), () => ({
     apiBaseUrl: `${url}/v1`,
     environment: 'local',

@@ -9,6 +9,8 @@ import { isMetricsMessage, localMetrics } from './local-metrics.js';
 
 export interface WorkerProcess {
   pool: PoolName;
+  /** Its pool group (core/models/catalog.ts). */
+  group: string;
   index: number;
   /** The live child (replaced when it exits and is restarted, as an ECS service would). */
   child: ChildProcess;
@@ -28,15 +30,21 @@ export class WorkerFleet {
     private readonly lifelines: (Writable | undefined)[] = [],
   ) {}
 
-  start(pool: PoolName, count: number, queueUrl: string): void {
+  /** Starts `count` workers of `pool` on `queueUrl`; `env` adds what differs per pool group. */
+  start(pool: PoolName, count: number, queueUrl: string, env: Record<string, string> = {}): void {
     for (let i = 0; i < count; i++) {
-      const w: WorkerProcess = { pool, index: i, child: this.spawn(pool, queueUrl) };
+      const w: WorkerProcess = {
+        pool,
+        group: env.POOL_GROUP ?? 'default',
+        index: i,
+        child: this.spawn(pool, queueUrl, env),
+      };
       this.workers.push(w);
-      this.watch(w, queueUrl);
+      this.watch(w, queueUrl, env);
     }
   }
 
-  private spawn(pool: PoolName, queueUrl: string): ChildProcess {
+  private spawn(pool: PoolName, queueUrl: string, env: Record<string, string>): ChildProcess {
     // OPENBATCH_WORKER_NODE_ARGS passes flags such as --cpu-prof, which NODE_OPTIONS refuses.
     const nodeArgs = (this.env.OPENBATCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
@@ -55,7 +63,7 @@ export class WorkerFleet {
       ],
       {
         cwd: this.root,
-        env: { ...this.env, POOL: pool, QUEUE_URL: queueUrl },
+        env: { ...this.env, ...env, POOL: pool, QUEUE_URL: queueUrl },
         // The log file itself, not a pipe through this process: a worker still writes its logs
         // while it winds down after this process is gone. The IPC channel is how it sees that
         // (worker-guard.ts): it closes when this process exits, however it exits.
@@ -74,18 +82,25 @@ export class WorkerFleet {
     return child;
   }
 
-  private watch(w: WorkerProcess, queueUrl: string, failures = 0): void {
+  private watch(w: WorkerProcess, queueUrl: string, env: Record<string, string>, failures = 0): void {
     const startedAt = Date.now();
     w.child.once('exit', (code, signal) => {
       if (this.stopping) return;
       // A worker that dies at start-up is restarted with backoff, as ECS throttles failing tasks.
       const crashed = Date.now() - startedAt < 5_000;
       const delay = crashed ? Math.min(30_000, 500 * 2 ** failures) : 0;
-      log.warn('worker exited; restarting', { pool: w.pool, index: w.index, code, signal, delayMs: delay });
+      log.warn('worker exited; restarting', {
+        pool: w.pool,
+        group: w.group,
+        index: w.index,
+        code,
+        signal,
+        delayMs: delay,
+      });
       setTimeout(() => {
         if (this.stopping) return;
-        w.child = this.spawn(w.pool, queueUrl);
-        this.watch(w, queueUrl, crashed ? failures + 1 : 0);
+        w.child = this.spawn(w.pool, queueUrl, env);
+        this.watch(w, queueUrl, env, crashed ? failures + 1 : 0);
       }, delay);
     });
   }

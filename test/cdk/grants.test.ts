@@ -75,6 +75,8 @@ const traceWrites = ['xray:PutTelemetryRecords *', 'xray:PutTraceSegments *'];
 
 const expected: Record<keyof typeof functions, string[]> = {
   authorizer: on(tableRead, T('api-keys')),
+  // The catalog is in its environment: no data-plane grant at all.
+  modelsApi: [],
   filesApi: [...objectsAll, listFiles, ...indexed(tableWrite, 'files'), ...indexed(tableRead, 'batches')],
   batchesApi: [
     // Reads inputs, parts, checkpoints and result files (per-request view); writes a retry's input.

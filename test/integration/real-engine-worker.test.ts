@@ -5,6 +5,13 @@ import { finalizeBatch } from '../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../core/batches/schedule-batch.js';
 import { parseChunkMessage } from '../../core/chunks/chunk-message.js';
 import { createFile } from '../../core/files/files-service.js';
+import {
+  type Catalog,
+  engineUrlOf,
+  parseCatalog,
+  poolGroupOf,
+  poolQueueOf,
+} from '../../core/models/catalog.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
 import { HttpEngine } from '../../gpu-worker/src/engine/http-engine.js';
 import { runChunk } from '../../gpu-worker/src/run-chunk.js';
@@ -18,8 +25,17 @@ import { startTestAws, type TestAws } from '../support/test-aws.js';
  */
 let t: TestAws;
 let model: RealModelServer;
+let catalog: Catalog;
 beforeAll(async () => {
-  [t, model] = await Promise.all([startTestAws(), startRealModelServer()]);
+  model = await startRealModelServer();
+  // The catalog names the real model and its engine, as a deployment's would: validation accepts
+  // the model through it, and the worker's engine URL comes from it.
+  const MODEL_CATALOG = JSON.stringify({
+    pools: { default: { engine_url: model.baseURL } },
+    models: [{ id: model.modelId }],
+  });
+  catalog = parseCatalog(MODEL_CATALOG);
+  t = await startTestAws({ MODEL_CATALOG });
 });
 afterAll(async () => {
   await model?.close();
@@ -42,7 +58,9 @@ async function runBatch(endpoint: '/v1/chat/completions' | '/v1/completions', li
   });
   const ref = { tenant, batchId: batch.id };
   expect(await scheduleBatch(t.depsOf('scheduler'), ref)).toBe('scheduled');
-  const engine = new HttpEngine(model.baseURL, { timeoutMs: 30_000 });
+  const group = poolGroupOf(catalog, model.modelId);
+  const engine = new HttpEngine(engineUrlOf(catalog, group) ?? '', { timeoutMs: 30_000 });
+  expect(poolQueueOf(catalog, model.modelId, 'spot')).toBe('spot');
   const queueUrl = t.env.SPOT_QUEUE_URL as string;
   const received = await t.aws.sqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),

@@ -1,4 +1,3 @@
-import type { QueueName } from '../../core/app/declaration.js';
 import type { Deps } from '../../core/app/deps.js';
 import type { BatchRecord, ChunkProgress } from '../../core/batches/batch-record.js';
 import { createBatch } from '../../core/batches/batches-service.js';
@@ -12,6 +11,7 @@ import { limitsSchema, slaSchema } from '../../core/config.js';
 import type { PackRecord } from '../../core/dedup/answer-index.js';
 import { createFile } from '../../core/files/files-service.js';
 import { createSequentialIdSource } from '../../core/ids.js';
+import type { QueueTarget } from '../../core/models/catalog.js';
 import type { BatchStatus, CreateBatchBody, FileObject } from '../../core/openai/schemas.js';
 import type {
   ApiKeyRepo,
@@ -331,15 +331,15 @@ export class InMemoryBlobStore implements BlobStorePort {
 }
 
 export class RecordingQueue implements QueuePort {
-  readonly sent: { queue: QueueName; body: unknown }[] = [];
-  async send(queue: QueueName, body: unknown) {
+  readonly sent: { queue: QueueTarget; body: unknown }[] = [];
+  async send(queue: QueueTarget, body: unknown) {
     this.sent.push({ queue, body: clone(body) });
   }
-  async sendAll(queue: QueueName, bodies: readonly unknown[]) {
+  async sendAll(queue: QueueTarget, bodies: readonly unknown[]) {
     for (const b of bodies) await this.send(queue, b);
   }
   /** Takes (and removes) what was sent to `queue`. */
-  take<T = unknown>(queue: QueueName): T[] {
+  take<T = unknown>(queue: QueueTarget): T[] {
     const mine = this.sent.filter((m) => m.queue === queue);
     for (const m of mine) this.sent.splice(this.sent.indexOf(m), 1);
     return mine.map((m) => m.body as T);
