@@ -80,4 +80,21 @@ describe('the local IAM check', () => {
       c.sqs.send(new SendMessageCommand({ QueueUrl: 'http://sqs/q/p-scheduling', MessageBody: '{}' })),
     ).rejects.toThrow('sqs:SendMessage on queue http://sqs/q/p-scheduling');
   });
+
+  it("lets a function that sends to the pools' queues send to every pool group's, and no other", async () => {
+    const groups = {
+      ...env,
+      POOL_QUEUE_URLS: JSON.stringify({
+        gpu: { spot: 'http://sqs/q/p-gpu-spot', dedicated: 'http://sqs/q/p-gpu-dedicated' },
+      }),
+    };
+    const send = (c: ReturnType<typeof guarded>, url: string) =>
+      c.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: '{}' }));
+    const scheduler = guarded('scheduler', permissionsOf(functions.scheduler.uses, groups));
+    await expect(send(scheduler, 'http://sqs/q/p-gpu-spot')).resolves.toBeDefined();
+    await expect(send(scheduler, 'http://sqs/q/p-gpu-dedicated')).resolves.toBeDefined();
+    // The finalizer sends to no pool queue: another group's is as closed to it as the default's.
+    const finalizer = guarded('finalizer', permissionsOf(functions.finalizer.uses, groups));
+    await expect(send(finalizer, 'http://sqs/q/p-gpu-spot')).rejects.toThrow('sqs:SendMessage');
+  });
 });
