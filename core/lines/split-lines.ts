@@ -28,10 +28,23 @@ export interface SplitOptions {
 
 export type SplitItem = Line | { number: number; start: number; end: number; tooLong: true };
 
+/** The lines of `source`, one at a time (see `splitLineBatches`). */
 export async function* splitLines(
   source: AsyncIterable<Uint8Array>,
   opts: SplitOptions = {},
 ): AsyncGenerator<SplitItem> {
+  for await (const items of splitLineBatches(source, opts)) yield* items;
+}
+
+/**
+ * The lines of `source`, as the lines each piece of the stream completes: one async step per
+ * piece instead of per line, for a caller that goes through every line of a large file (the
+ * scheduler checks every line before a batch's first chunk runs).
+ */
+export async function* splitLineBatches(
+  source: AsyncIterable<Uint8Array>,
+  opts: SplitOptions = {},
+): AsyncGenerator<SplitItem[]> {
   const maxLineBytes = opts.maxLineBytes ?? Number.POSITIVE_INFINITY;
   let offset = opts.startOffset ?? 0;
   let lineNumber = opts.firstLineNumber ?? 1;
@@ -57,6 +70,7 @@ export async function* splitLines(
   };
 
   for await (const chunk of source) {
+    const items: SplitItem[] = [];
     const buf = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -83,10 +97,11 @@ export async function* splitLines(
       }
       offset += nl + 1 - from;
       from = nl + 1;
-      yield emit(offset);
+      items.push(emit(offset));
     }
+    if (items.length > 0) yield items;
   }
-  if (pendingBytes > 0 || overflow) yield emit(offset);
+  if (pendingBytes > 0 || overflow) yield [emit(offset)];
 }
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);

@@ -274,12 +274,19 @@ export interface ListPage<T> {
   has_more: boolean;
 }
 
-/** One line of a batch input file (BatchRequestInput). */
+const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * One line of a batch input file (BatchRequestInput). The body is checked to be an object, not
+ * copied key by key as `z.record` does: the scheduler checks every line of a file before its
+ * first chunk runs, and the body is the engine's to judge.
+ */
 export const requestLineSchema = z.object({
   custom_id: z.string().min(1),
   method: z.string(),
   url: z.string(),
-  body: z.record(z.string(), z.unknown()),
+  body: z.custom<Record<string, unknown>>(isJsonObject, 'expected a JSON object'),
 });
 export type RequestLine = z.infer<typeof requestLineSchema>;
 

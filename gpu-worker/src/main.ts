@@ -16,6 +16,7 @@ import { MeasuredEngine } from './measured-engine.js';
 import { ReceiveLoop } from './receive-loop.js';
 import { handOffFor, spotNotice } from './reclaim.js';
 import { type ChunkRunResult, runChunk } from './run-chunk.js';
+import { StartTurns } from './start-turns.js';
 import { EcsTaskProtection } from './task-protection.js';
 import { protectionFor } from './task-protection-setup.js';
 import { WorkerMeter } from './worker-meter.js';
@@ -46,6 +47,7 @@ const engine = new MeasuredEngine(
 const meter = new WorkerMeter(engine);
 // One budget at the engine for the whole worker, shared by every chunk it holds.
 const budget = new EngineBudget(settings.ENGINE_CONCURRENCY);
+const startTurns = new StartTurns();
 const stop = new AbortController();
 const flushReport = reportPeriodically(process.env.OPENBATCH_REPORT_DIR, `worker-${settings.POOL}`);
 
@@ -126,6 +128,7 @@ async function handleChunk(message: Message, msg: ReturnType<typeof parseChunkMe
       pool: settings.POOL,
       engine,
       budget,
+      startTurns,
       maxRetries: settings.ENGINE_MAX_RETRIES,
       stop: stop.signal,
       handOffTo: () => {

@@ -13,6 +13,7 @@ import type { Pool } from '../../core/sla/policy.js';
 import { type Engine, type EngineResponse, isRetryableStatus } from './engine/engine.js';
 import { EngineBudget } from './engine-budget.js';
 import type { HandOff } from './reclaim.js';
+import type { StartTurns } from './start-turns.js';
 
 type ChunkDeps = Pick<Deps, 'batches' | 'blobs' | 'queue' | 'ids' | 'dedup' | 'clock' | 'limits'>;
 
@@ -24,6 +25,8 @@ export interface ChunkRunOptions {
    * gets a budget of its own of `concurrency` requests.
    */
   budget?: EngineBudget;
+  /** The worker's start order: its chunks of one batch start one at a time, lowest first. */
+  startTurns?: StartTurns;
   concurrency?: number;
   maxRetries: number;
   /** Aborted on SIGTERM (spot interruption) or shutdown: finish nothing new, checkpoint, hand off. */
@@ -84,6 +87,9 @@ export async function runChunk(
 ): Promise<ChunkRunResult> {
   const ref = { tenant: msg.tenant, batchId: msg.batchId };
   const none = { ran: 0, completed: 0, failed: 0, finalizeRequested: false };
+  const group = `${msg.tenant}/${msg.batchId}`;
+  // This batch's chunks held by the worker start one at a time, the lowest first (start-turns.ts).
+  const turn = await opts.startTurns?.take(group, msg.chunk);
   // The chunk's lines are asked for while its record is read: one round trip fewer before the
   // first request. A chunk that turns out not to run closes the response unread.
   const opening = deps.blobs.stream(msg.key, { start: msg.byteStart, end: msg.byteEnd });
@@ -93,7 +99,9 @@ export async function runChunk(
       (s) => (s as { destroy?: () => void }).destroy?.(),
       () => {},
     );
-  const { batch, chunk } = await deps.batches.getBatchAndChunk(ref, msg.chunk);
+  const reading = deps.batches.getBatchAndChunk(ref, msg.chunk);
+  if (turn) void Promise.allSettled([opening, reading]).then(turn);
+  const { batch, chunk } = await reading;
   const skip =
     batch?.status !== 'in_progress' || !chunk
       ? 'skipped'
@@ -128,7 +136,6 @@ export async function runChunk(
   // the chunk received first: SQS does not keep order, and the planner cuts a batch's last
   // chunks small so that they, run last, end together. A large chunk received after them
   // would otherwise run alone at the end with the engine half idle.
-  const group = `${msg.tenant}/${msg.batchId}`;
   const lane = msg.chunk;
   const order: number[] = [];
   const tasks: Promise<void>[] = [];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isBlank, type SplitItem, splitLines } from '../../../../core/lines/split-lines.js';
+import { isBlank, type SplitItem, splitLineBatches, splitLines } from '../../../../core/lines/split-lines.js';
 import { asUint8Arrays, collect, cutAt, inPieces } from '../../support/streams.js';
 
 /** A comparable view of an item: offsets plus the line's text, or `tooLong`. */
@@ -43,6 +43,16 @@ describe('splitLines', () => {
         expect(await split(cutAt(SAMPLE, [p, q])), `cuts at ${p},${q}`).toEqual(SAMPLE_LINES);
       }
     }
+  });
+
+  it('gives, in batches, the lines each piece of the stream completes, the same lines in the same order', async () => {
+    // Cut after 'héllo\r' (no line ends), then after '€\n\n' and inside the clef.
+    const batches = (await collect(splitLineBatches(cutAt(SAMPLE, [7, 13, 16])))).map((b) => b.map(view));
+    expect(batches).toEqual([
+      [SAMPLE_LINES[0], SAMPLE_LINES[1], SAMPLE_LINES[2]],
+      [SAMPLE_LINES[3]],
+      [SAMPLE_LINES[4]],
+    ]);
   });
 
   it('gives the same lines when fed one byte at a time', async () => {

@@ -106,6 +106,19 @@ describe('validateLine', () => {
       });
     });
 
+    it.each([
+      ['a string', 'hello'],
+      ['an array', [{ model: 'llama-3' }]],
+      ['a number', 3],
+    ])('refuses a body that is %s, not a JSON object', (_name, body) => {
+      expect(errorOf(check(request({ body })))).toEqual({
+        code: 'invalid_request',
+        message: "Invalid value for 'body': expected a JSON object.",
+        param: 'body',
+        line: 7,
+      });
+    });
+
     it('reports the first missing field in the order custom_id, method, url, body', () => {
       expect(errorOf(check({ body: {} })).param).toBe('custom_id');
       expect(errorOf(check({ custom_id: 'a', body: {} })).param).toBe('method');
