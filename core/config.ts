@@ -37,6 +37,13 @@ export const limitsSchema = z.object({
   CHUNK_TAIL_MIN_LINES: z.coerce.number().int().min(0).default(250),
   MAX_REPORTED_LINE_ERRORS: positiveInt.default(100),
   /**
+   * Chunk messages a batch keeps on its pool's queue at a time (core/chunks/dispatch.ts): the
+   * rest follow as its chunks complete, so a batch created later is not queued behind all of an
+   * earlier one's chunks. Set it to the chunks a pool's workers hold at once (tasks ×
+   * CHUNKS_IN_PARALLEL; the CDK app does): fewer would leave workers idle. 0: every chunk at once.
+   */
+  DISPATCH_WINDOW_CHUNKS: z.coerce.number().int().min(0).default(16),
+  /**
    * Comma-separated completion windows a batch may ask for: a whole number of s, m, h or d
    * (core/sla/windows.ts). OpenAI's `24h` is always accepted, listed or not.
    */
@@ -165,6 +172,13 @@ export const slaSchema = z.object({
    */
   VALIDATION_STALL_SECONDS: z.coerce.number().int().positive().default(1_200),
   VALIDATION_REDRIVES: z.coerce.number().int().min(0).default(2),
+  /**
+   * A running batch with chunks left, none of which completed for this long, lost a message that
+   * was to send its next chunks (a worker that died between a chunk's completion and the send,
+   * a dead-lettered chunk): the SLA monitor sends its pending chunks again (core/chunks/dispatch.ts).
+   * Longer than a chunk takes; a chunk still running gets a second copy, which completes once.
+   */
+  DISPATCH_STALL_SECONDS: z.coerce.number().int().positive().default(3_600),
   /**
    * The SLA monitor judges a running batch from its counters and reads its chunk records only
    * when they say it is done or it must escalate, and otherwise once every this many seconds,

@@ -28,7 +28,7 @@ export const launchSeconds = 90;
  * What core/policy is told about the pools (core/config.ts SLA_*): their bounds, and the time a
  * new task takes to serve (launch and placement, copying the model files to the volume, reading
  * them, the engine's start-up); and how far ahead the SLA monitor expires batches on time (its
- * period). Prices keep their defaults unless `settings` sets them.
+ * period), and the chunks a batch keeps queued. Prices keep their defaults unless `settings` sets them.
  */
 export function policyEnvironment(config: EnvironmentConfig): Record<string, string> {
   const startup = engineStartup(config);
@@ -39,6 +39,12 @@ export function policyEnvironment(config: EnvironmentConfig): Record<string, str
     SLA_DEDICATED_MAX_TASKS: String(config.pools.dedicated.maxWorkers),
     SLA_TASK_STARTUP_SECONDS: String(launchSeconds + startup.copySeconds + startup.requiredSeconds),
     SLA_EXPIRY_LOOKAHEAD_SECONDS: String(expiryLookaheadSeconds(slaMonitorPeriodSeconds())),
+    // A batch keeps on its queue what the larger pool's workers hold at once (core/chunks/dispatch.ts):
+    // enough for one batch to fill every worker, no more, so a later batch is not queued behind it.
+    DISPATCH_WINDOW_CHUNKS: String(
+      Math.max(1, config.pools.spot.maxWorkers, config.pools.dedicated.maxWorkers) *
+        config.worker.chunksInParallel,
+    ),
   };
 }
 

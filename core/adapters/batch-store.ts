@@ -257,6 +257,7 @@ export class BatchStore implements BatchRepo {
                     ? ', usage_input :ui, usage_cached :uc, usage_output :uo, usage_reasoning :ur'
                     : '') +
                   (outcome.reused ? ', #reused :r' : '') +
+                  (outcome.at !== undefined ? ' SET last_chunk_at = :at' : '') +
                   // Its live progress gives way to the final counts above.
                   ' REMOVE #progress',
                 ConditionExpression: '#status = :running',
@@ -276,6 +277,7 @@ export class BatchStore implements BatchRepo {
                   ':running': 'in_progress',
                   ...usageValues(outcome),
                   ...(outcome.reused ? { ':r': outcome.reused.count } : {}),
+                  ...(outcome.at !== undefined ? { ':at': outcome.at } : {}),
                 },
               },
             },

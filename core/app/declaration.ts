@@ -216,14 +216,15 @@ export const workerPools: Readonly<Record<PoolName, WorkerPoolDeclaration>> = {
 
 /**
  * What a gpu-worker touches besides consuming its pool's queue: it reads chunk lines and writes
- * result parts and checkpoints (never deletes), completes chunks, hands reclaimed work to the
- * dedicated queue and asks for finalization. For deduplication it reads and writes answer packs
+ * result parts and checkpoints (never deletes), completes chunks, sends its batch's next chunk
+ * to its route's queue, hands reclaimed work to the dedicated queue and asks for finalization. For deduplication it reads and writes answer packs
  * (files bucket) and their index (dedup table). The CDK app grants a worker's task role exactly this.
  */
 export const workerUses: Uses = {
   buckets: { files: 'readWrite' },
   tables: { batches: 'readWrite', chunks: 'readWrite', dedup: 'readWrite' },
-  queues: ['dedicated', 'finalizing'],
+  // spot and dedicated: a completed chunk sends its batch's next one (core/chunks/dispatch.ts).
+  queues: ['spot', 'dedicated', 'finalizing'],
 };
 
 export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
@@ -349,10 +350,11 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     timeoutSeconds: 300,
     memoryMb: 512,
     triggers: [{ kind: 'schedule', everySeconds: 60 }],
-    // scheduling: re-drives a batch stuck validating.
+    // scheduling: re-drives a batch stuck validating. spot: sends again the pending chunks of a
+    // batch whose chain of chunk messages broke (core/chunks/dispatch.ts).
     uses: {
       tables: { batches: 'readWrite', chunks: 'readWrite' },
-      queues: ['dedicated', 'finalizing', 'scheduling'],
+      queues: ['spot', 'dedicated', 'finalizing', 'scheduling'],
     },
   },
 };

@@ -72,6 +72,12 @@ export interface BatchRecord {
   end_reason?: EndReason;
   /** Display counters kept per chunk (fast path; decisions use the chunk records). */
   chunks_done?: number;
+  /**
+   * When a chunk of the batch last completed (unix seconds). A running batch with chunks left
+   * and none completed for DISPATCH_STALL_SECONDS lost the message that would have sent its next
+   * chunks (core/chunks/dispatch.ts): the SLA monitor sends its pending chunks again.
+   */
+  last_chunk_at?: number;
   chunks_escalated?: number;
   interruptions?: number;
   spot_requests?: number;

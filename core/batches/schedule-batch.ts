@@ -1,6 +1,7 @@
 import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef, ChunkMessage } from '../chunks/chunk-message.js';
+import { windowedMessages } from '../chunks/dispatch.js';
 import { ChunkPlanner, type ChunkRange, freshPlannerState } from '../chunks/plan-chunks.js';
 import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.js';
 import { toUnixSeconds } from '../clock.js';
@@ -171,7 +172,11 @@ async function enqueue(
   const route = routeForChunks(deps, batch, deps.clock.now());
   await deps.queue.sendAll(
     poolQueueOf(catalogOf(deps.limits), batch.model, route.pool),
-    chunks.map((c) => chunkMessage(batch, c)),
+    windowedMessages(
+      { tenant: batch.tenant, batchId: batch.id, key: batch.input_key },
+      chunks,
+      deps.limits.DISPATCH_WINDOW_CHUNKS,
+    ),
   );
   await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true, ...route.fields });
 }

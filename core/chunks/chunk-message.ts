@@ -13,6 +13,22 @@ export const chunkMessageSchema = z.object({
   lineStart: z.number().int().positive(),
   lineEnd: z.number().int().positive(),
   attempt: z.number().int().min(1),
+  /**
+   * The chunks this chunk's completion sends on, in turn (core/chunks/dispatch.ts): each as
+   * [chunk, byteStart, byteEnd, lineStart, lineEnd]. A batch keeps only a window of chunk
+   * messages on its queue; absent, nothing follows this chunk.
+   */
+  chain: z
+    .array(
+      z.tuple([
+        z.number().int().min(0),
+        z.number().int().min(0),
+        z.number().int(),
+        z.number().int(),
+        z.number().int(),
+      ]),
+    )
+    .optional(),
 });
 export type ChunkMessage = z.infer<typeof chunkMessageSchema>;
 

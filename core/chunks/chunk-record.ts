@@ -48,6 +48,8 @@ export interface ChunkOutcome {
   usage?: TokenUsage;
   /** Lines answered by reuse: counted on the chunk and added to the batch's `reused` in the same write. */
   reused?: { count: number; bitmap: string };
+  /** When it completed (unix seconds): the batch's `last_chunk_at`, by which the SLA monitor sees a stall. */
+  at?: number;
 }
 
 /**

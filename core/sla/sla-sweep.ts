@@ -4,6 +4,7 @@ import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
+import { windowedMessages } from '../chunks/dispatch.js';
 import { toUnixSeconds } from '../clock.js';
 import { catalogOf, DEFAULT_POOL_GROUP, poolGroupOf, poolGroups, poolQueueOf } from '../models/catalog.js';
 import type { BatchStatus } from '../openai/schemas.js';
@@ -30,6 +31,8 @@ export interface SweepReport {
   /** Batches stuck validating whose scheduling message was sent again, and those failed after. */
   redriven: string[];
   stalled: string[];
+  /** Running batches with no chunk completed for DISPATCH_STALL_SECONDS whose pending chunks were sent again. */
+  redispatched: { batchId: string; chunks: number }[];
   /** Batches the policy moved to dedicated capacity in this sweep, with the chunks sent there. */
   escalated: { batchId: string; chunks: number }[];
   /** Batches the policy sent back to Spot: their next chunk messages go there. */
@@ -68,6 +71,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     expired: [],
     redriven: [],
     stalled: [],
+    redispatched: [],
     escalated: [],
     deescalated: [],
     atRisk: [],
@@ -121,6 +125,13 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
         continue;
       }
     }
+    if (dispatchStalled(batch, nowS, deps.sla.DISPATCH_STALL_SECONDS)) {
+      if (!chunks) {
+        chunks = await deps.batches.listChunks(ref);
+        report.chunkReads += 1;
+      }
+      report.redispatched.push({ batchId: batch.id, chunks: await redispatch(deps, batch, chunks, nowS) });
+    }
     running.push({ batch, chunks });
     if (batch.expires_at - nowS <= deps.sla.SLA_EXPIRY_LOOKAHEAD_SECONDS)
       report.dueSoon.push({ tenant: batch.tenant, batchId: batch.id, expiresAt: batch.expires_at });
@@ -140,6 +151,38 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
 function dueForReconcile(batch: BatchRecord, nowS: number, everyS: number): boolean {
   const runningS = nowS - (batch.in_progress_at ?? batch.created_at);
   return runningS >= everyS && runningS % everyS < 60;
+}
+
+/** Whether no chunk of a running batch with chunks left has completed for `afterS` seconds. */
+function dispatchStalled(batch: BatchRecord, nowS: number, afterS: number): boolean {
+  if (batch.chunk_count === undefined || (batch.chunks_done ?? 0) >= batch.chunk_count) return false;
+  const since = Math.max(batch.in_progress_at ?? batch.created_at, batch.last_chunk_at ?? 0);
+  return nowS - since >= afterS;
+}
+
+/**
+ * Sends a stalled batch's pending chunks again, windowed as the scheduler sends them, to the
+ * pool it is routed to, and moves `last_chunk_at` to now so the next sweeps wait again before
+ * another try. Returns the number of chunks that were pending.
+ */
+async function redispatch(
+  deps: SweepDeps,
+  batch: BatchRecord,
+  chunks: readonly ChunkRecord[],
+  nowS: number,
+): Promise<number> {
+  const pending = chunks.filter((c) => c.status !== 'done');
+  if (pending.length === 0) return 0;
+  await deps.queue.sendAll(
+    poolQueueOf(catalogOf(deps.limits), batch.model, routedPool(batch)),
+    windowedMessages(
+      { tenant: batch.tenant, batchId: batch.id, key: batch.input_key },
+      pending,
+      deps.limits.DISPATCH_WINDOW_CHUNKS,
+    ),
+  );
+  await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { last_chunk_at: nowS });
+  return pending.length;
 }
 
 /**

@@ -4,6 +4,8 @@ import { keys } from '../../core/adapters/blob-store.js';
 import type { Deps } from '../../core/app/deps.js';
 import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import { allChunksDone } from '../../core/chunks/chunk-record.js';
+import { nextInChain } from '../../core/chunks/dispatch.js';
+import { toUnixSeconds } from '../../core/clock.js';
 import { ChunkDedup } from '../../core/dedup/chunk-dedup.js';
 import { isBlank, splitLines } from '../../core/lines/split-lines.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
@@ -231,8 +233,13 @@ export async function runChunk(
     errorBytes: Buffer.byteLength(errorBody),
     usage,
     reused: dedup?.reusedLines(order, msg.lineStart),
+    at: toUnixSeconds(deps.clock.now()),
   });
   if (!won) return { outcome: 'duplicate', ran, completed: 0, failed: 0, finalizeRequested: false };
+  // The batch's next chunk takes this one's place on the queue (core/chunks/dispatch.ts), on the
+  // pool the batch is routed to; this worker's queues are its own pool group's, the batch's.
+  const next = nextInChain(msg);
+  if (next) await deps.queue.send(batch.route_pool ?? 'spot', next);
   // Indexed before the batch can end: a batch created after this one completed finds its answers.
   await dedup?.record(finished);
 

@@ -149,6 +149,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     SLA_SPOT_MAX_TASKS: String(workers.spot),
     SLA_DEDICATED_MIN_TASKS: String(workers.dedicated),
     SLA_DEDICATED_MAX_TASKS: String(workers.dedicated),
+    // A batch keeps queued what the larger pool's workers hold at once, as the CDK app sets it.
+    DISPATCH_WINDOW_CHUNKS: String(
+      Math.max(1, workers.spot, workers.dedicated) * Number(opts.env?.CHUNKS_IN_PARALLEL ?? 16),
+    ),
     // Batches expire at their window's second, whatever the sweep period (a long one turns it off).
     SLA_EXPIRY_LOOKAHEAD_SECONDS: String(
       expiryLookaheadSeconds(opts.slaEverySeconds ?? slaMonitorPeriodSeconds()),
@@ -231,7 +235,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // Killed, this process leaves the emulators up until the workers have wound down.
     [emulator.lifeline, dynamoDbLocal?.lifeline],
   );
-  // Per pool group: its workers consume its queues, hand reclaimed work to its dedicated queue
+  // Per pool group: its workers consume its queues, send on and hand reclaimed work to its queues
   // and call its engine (the catalog's engine_url, else ENGINE_URL, else the simulated engine).
   for (const group of groups) {
     const urls =
@@ -245,6 +249,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     const engineUrl = engineUrlOf(catalog, group);
     const groupEnv = {
       POOL_GROUP: group,
+      // A completed chunk sends its batch's next one to the batch's pool (core/chunks/dispatch.ts).
+      [queues.spot.env]: urls.spot,
       [queues.dedicated.env]: urls.dedicated,
       ...(engineUrl ? { ENGINE_URL: engineUrl } : {}),
     };

@@ -109,6 +109,7 @@ const expected: Record<keyof typeof functions, string[]> = {
   slaMonitor: [
     ...indexed(tableWrite, 'batches'),
     ...on(tableWrite, T('chunks')),
+    ...send('spot'),
     ...send('dedicated'),
     ...send('finalizing'),
     ...send('scheduling'),
@@ -160,6 +161,8 @@ describe('IAM grants of the worker task role', () => {
           ...on(tableWrite, T('chunks')),
           // Deduplication's index of answer packs (docs/dedup.md): query and put, no scan.
           ...on(tableWrite, T('dedup')),
+          // Its batch's next chunk, to the batch's pool (core/chunks/dispatch.ts).
+          ...send('spot'),
           ...send('dedicated'),
           ...send('finalizing'),
           // Task scale-in protection while it holds chunks, on its cluster's tasks only.

@@ -124,6 +124,7 @@ export class InMemoryBatchRepo implements BatchRepo {
     b.completed += outcome.completed;
     b.failed += outcome.failed;
     b.chunks_done = (b.chunks_done ?? 0) + 1;
+    if (outcome.at !== undefined) b.last_chunk_at = outcome.at;
     delete b[`progress_${chunk}`];
     if (outcome.usage) {
       const u = outcome.usage;

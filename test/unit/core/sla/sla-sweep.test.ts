@@ -154,3 +154,60 @@ describe('slaSweep on a batch stuck validating (its scheduling message lost)', (
     expect((await slaSweep(deps)).redriven).toEqual([]);
   });
 });
+
+describe('slaSweep on a running batch whose next chunks were never sent (a lost chain message)', () => {
+  const windowed = { ...settings, DISPATCH_WINDOW_CHUNKS: '2', DISPATCH_STALL_SECONDS: '900' };
+
+  it('sends its pending chunks again, windowed, once no chunk completed for DISPATCH_STALL_SECONDS', async () => {
+    const deps = fakeDeps(windowed);
+    const { ref, msgs: first } = await scheduledBatch(deps, 200, { completion_window: '24h' }); // 5 chunks of 40
+    expect(first.map((m) => [m.chunk, (m.chain ?? []).map(([c]) => c)])).toEqual([
+      [0, [2, 4]],
+      [1, [3]],
+    ]);
+    // Chunk 0 completes, and its worker dies before it sends chunk 2: nothing else will.
+    deps.clock.advance(60_000);
+    const at = Math.floor(deps.clock.now() / 1000);
+    const outcome = {
+      completed: 40,
+      failed: 0,
+      outputKey: 'o',
+      errorKey: undefined,
+      pool: 'spot' as const,
+      at,
+    };
+    expect(await deps.batches.completeChunk(ref, 0, outcome)).toBe(true);
+    deps.clock.advance(899_000);
+    expect((await slaSweep(deps)).redispatched).toEqual([]);
+    deps.clock.advance(1_000);
+    expect((await slaSweep(deps)).redispatched).toEqual([{ batchId: ref.batchId, chunks: 4 }]);
+    const again = deps.queue.take<ChunkMessage>('spot');
+    expect(again.map((m) => [m.chunk, (m.chain ?? []).map(([c]) => c)])).toEqual([
+      [1, [3]],
+      [2, [4]],
+    ]);
+    // The next sweeps wait a whole stall again before another try.
+    deps.clock.advance(60_000);
+    expect((await slaSweep(deps)).redispatched).toEqual([]);
+    expect(deps.queue.take('spot')).toEqual([]);
+  });
+
+  it('leaves alone a batch whose chunks keep completing, however long it runs', async () => {
+    const deps = fakeDeps(windowed);
+    const { ref } = await scheduledBatch(deps, 200, { completion_window: '24h' });
+    for (const chunk of [0, 1, 2]) {
+      deps.clock.advance(800_000);
+      const at = Math.floor(deps.clock.now() / 1000);
+      await deps.batches.completeChunk(ref, chunk, {
+        completed: 40,
+        failed: 0,
+        outputKey: 'o',
+        errorKey: undefined,
+        pool: 'spot',
+        at,
+      });
+      expect((await slaSweep(deps)).redispatched).toEqual([]);
+    }
+    expect(deps.queue.take('spot')).toEqual([]);
+  });
+});

@@ -52,6 +52,40 @@ describe('runChunk (in-memory ports)', () => {
     expect((await deps.batches.get(ref))?.completed).toBe(6);
   });
 
+  it('sends the next chunk of its chain once it completed, to the pool the batch is routed to, and none for a duplicate', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '5', CHUNK_TAIL_MIN_LINES: '0', DISPATCH_WINDOW_CHUNKS: '1' });
+    const { ref, msgs } = await scheduled(deps, 15);
+    expect(msgs.map((m) => m.chunk)).toEqual([0]);
+    expect(await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() })).toMatchObject({
+      outcome: 'completed',
+    });
+    const [second] = deps.queue.take<ChunkMessage>('spot');
+    expect(second).toMatchObject({
+      chunk: 1,
+      lineStart: 6,
+      lineEnd: 10,
+      attempt: 1,
+      chain: [[2, expect.any(Number), expect.any(Number), 11, 15]],
+    });
+    // A second delivery of chunk 0 finds it done: it sends nothing on.
+    expect((await runChunk(deps, msgs[0] as ChunkMessage, { ...opts, engine: engine() })).outcome).toBe(
+      'duplicate',
+    );
+    expect(deps.queue.sent).toEqual([]);
+    // Routed to dedicated meanwhile: chunk 1's completion sends chunk 2 there, and it is the last.
+    await deps.batches.update(ref, { route_pool: 'dedicated' });
+    await runChunk(deps, second as ChunkMessage, { ...opts, engine: engine() });
+    const [third] = deps.queue.take<ChunkMessage>('dedicated');
+    expect(third).toMatchObject({ chunk: 2, lineStart: 11, lineEnd: 15 });
+    expect(third?.chain).toBeUndefined();
+    expect(await runChunk(deps, third as ChunkMessage, { ...opts, engine: engine() })).toMatchObject({
+      outcome: 'completed',
+      finalizeRequested: true,
+    });
+    expect((await deps.batches.get(ref))?.completed).toBe(15);
+    expect(deps.queue.take('spot')).toEqual([]);
+  });
+
   it('serves a batch’s lower chunk first on a shared budget, whichever was received first', async () => {
     const deps = fakeDeps({ CHUNK_MAX_LINES: '3', CHUNK_TAIL_MIN_LINES: '3' });
     const { msgs } = await scheduled(deps, 6);

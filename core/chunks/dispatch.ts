@@ -1,0 +1,58 @@
+import type { ChunkMessage } from './chunk-message.js';
+import type { ChunkRange } from './plan-chunks.js';
+
+/** What a chunk message says about its batch, besides the chunk. */
+export type MessageBase = Pick<ChunkMessage, 'tenant' | 'batchId' | 'key'>;
+
+type Link = NonNullable<ChunkMessage['chain']>[number];
+
+type Range = Pick<ChunkRange, 'chunk' | 'byteStart' | 'byteEnd' | 'lineStart' | 'lineEnd'>;
+
+const link = (c: Range): Link => [c.chunk, c.byteStart, c.byteEnd, c.lineStart, c.lineEnd];
+
+const message = (base: MessageBase, c: Range, chain: Link[] | undefined, attempt = 1): ChunkMessage => ({
+  v: 1,
+  tenant: base.tenant,
+  batchId: base.batchId,
+  chunk: c.chunk,
+  key: base.key,
+  byteStart: c.byteStart,
+  byteEnd: c.byteEnd,
+  lineStart: c.lineStart,
+  lineEnd: c.lineEnd,
+  attempt,
+  ...(chain && chain.length > 0 ? { chain } : {}),
+});
+
+/**
+ * The messages that start a batch's chunks with at most `window` of them on the queues at a time
+ * (0: every chunk at once). The first `window` chunks, in chunk order, are sent now; the message
+ * of the i-th carries the chunks i + window, i + 2·window, … and the completion of each chunk
+ * sends the next one of its chain (`nextInChain`). A chunk completes exactly once, so each chunk
+ * is sent once, and the batch has about `window` chunks queued or running until its end.
+ *
+ * Why: a queue is first in, first out for everyone. A 1,000,000-request batch that queued its
+ * 500 chunks at once would put a 50-request batch created a second later behind all of them;
+ * with a window the newcomer's chunk waits only for a worker's next free slot.
+ */
+export function windowedMessages(
+  base: MessageBase,
+  chunks: readonly Range[],
+  window: number,
+): ChunkMessage[] {
+  const sorted = [...chunks].sort((a, b) => a.chunk - b.chunk);
+  if (window <= 0 || sorted.length <= window) return sorted.map((c) => message(base, c, undefined));
+  return sorted.slice(0, window).map((c, i) => {
+    const chain: Link[] = [];
+    for (let j = i + window; j < sorted.length; j += window) chain.push(link(sorted[j] as Range));
+    return message(base, c, chain);
+  });
+}
+
+/** The message a chunk's completion sends: the first chunk of its chain, carrying the rest. */
+export function nextInChain(msg: ChunkMessage): ChunkMessage | undefined {
+  const [first, ...rest] = msg.chain ?? [];
+  if (!first) return undefined;
+  const [chunk, byteStart, byteEnd, lineStart, lineEnd] = first;
+  return message(msg, { chunk, byteStart, byteEnd, lineStart, lineEnd }, rest);
+}
