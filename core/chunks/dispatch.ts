@@ -49,6 +49,16 @@ export function windowedMessages(
   });
 }
 
+/**
+ * DISPATCH_WINDOW_CHUNKS for a pool of `tasks` workers holding `chunksPerTask` chunks each: half
+ * of what they hold at once. One batch alone still gives every worker several chunks (each of
+ * up to CHUNK_MAX_LINES requests, far more than an engine runs at once), and the other half of
+ * the slots stays free, so a batch created meanwhile is received at once instead of waiting for
+ * one of the first batch's chunks to end.
+ */
+export const dispatchWindow = (tasks: number, chunksPerTask: number): number =>
+  Math.max(1, Math.floor((Math.max(1, tasks) * chunksPerTask) / 2));
+
 /** The message a chunk's completion sends: the first chunk of its chain, carrying the rest. */
 export function nextInChain(msg: ChunkMessage): ChunkMessage | undefined {
   const [first, ...rest] = msg.chain ?? [];

@@ -14,6 +14,7 @@ import {
   workerPools,
 } from '../../core/app/declaration.js';
 import { parsePoolQueueUrls } from '../../core/app/resources.js';
+import { dispatchWindow } from '../../core/chunks/dispatch.js';
 import { limitsSchema, readConfig } from '../../core/config.js';
 import {
   catalogOf,
@@ -149,9 +150,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     SLA_SPOT_MAX_TASKS: String(workers.spot),
     SLA_DEDICATED_MIN_TASKS: String(workers.dedicated),
     SLA_DEDICATED_MAX_TASKS: String(workers.dedicated),
-    // A batch keeps queued what the larger pool's workers hold at once, as the CDK app sets it.
+    // A batch keeps queued half of what the larger pool's workers hold at once, as the CDK app
+    // sets it (cdk/lib/environment.ts `dispatchWindow`).
     DISPATCH_WINDOW_CHUNKS: String(
-      Math.max(1, workers.spot, workers.dedicated) * Number(opts.env?.CHUNKS_IN_PARALLEL ?? 16),
+      dispatchWindow(Math.max(workers.spot, workers.dedicated), Number(opts.env?.CHUNKS_IN_PARALLEL ?? 16)),
     ),
     // Batches expire at their window's second, whatever the sweep period (a long one turns it off).
     SLA_EXPIRY_LOOKAHEAD_SECONDS: String(

@@ -19,6 +19,8 @@ const scripts: Record<string, string> = {
   ...Object.fromEntries(
     Object.keys(saturationScenarios).map((n) => [n, 'test/bench/saturation-scenario.ts']),
   ),
+  // 20 small batches of one tenant while another's 100,000-request batch runs (issue 11).
+  fairness: 'test/bench/fairness-scenario.ts',
   // A steady stream of small batches for SOAK_SECONDS (default 300): RSS growth per process.
   soak: 'test/bench/soak-scenario.ts',
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ChunkMessage, parseChunkMessage } from '../../../../core/chunks/chunk-message.js';
-import { nextInChain, windowedMessages } from '../../../../core/chunks/dispatch.js';
+import { dispatchWindow, nextInChain, windowedMessages } from '../../../../core/chunks/dispatch.js';
 
 const base = { tenant: 't', batchId: 'batch_1', key: 'in/t/file' };
 /** Chunk i covers lines 10i+1 … 10i+10 and bytes 100i … 100i+100. */
@@ -79,5 +79,18 @@ describe('windowedMessages and nextInChain', () => {
 
   it('says nothing follows a message without a chain', () => {
     expect(nextInChain(windowedMessages(base, ranges(1), 1)[0] as ChunkMessage)).toBeUndefined();
+  });
+});
+
+describe('dispatchWindow', () => {
+  it.each([
+    [1, 16, 8],
+    [2, 16, 16],
+    [10, 16, 80],
+    [0, 16, 8],
+    [1, 1, 1],
+    [3, 5, 7],
+  ])('is half of what %i workers holding %i chunks each hold at once: %i', (tasks, perTask, expected) => {
+    expect(dispatchWindow(tasks, perTask)).toBe(expected);
   });
 });
