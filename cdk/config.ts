@@ -2,6 +2,7 @@ import { MAX_REQUEST_BODY_BYTES } from '../core/app/api-limits.js';
 import type { PoolName, QueueName } from '../core/app/declaration.js';
 import { queues, workerPools } from '../core/app/declaration.js';
 import { limitsSchema, slaSchema } from '../core/config.js';
+import { DEFAULT_POOL_GROUP, poolGroupName } from '../core/models/catalog.js';
 
 /**
  * Per-environment configuration of the CDK app, in one typed place. Everything that differs
@@ -141,6 +142,34 @@ export interface WorkerConfig {
   readonly memoryMiB: number;
 }
 
+/**
+ * One model of an environment's catalog (MODEL_CATALOG, docs/deploy.md "Models and pools"): the
+ * engine that serves it and the pool group (one spot and one on-demand worker pool, each with
+ * its own queue and DLQ) that runs it.
+ */
+export interface ModelConfig {
+  /** The name requests use (`body.model`); the engine serves the model under it. */
+  readonly id: string;
+  /**
+   * The pool group that runs it: lowercase letters, digits and hyphens, at most 24 (it becomes
+   * part of queue and service names). One model per group; exactly one model is on `default`,
+   * the group on the environment's original queues and services. @default 'default'
+   */
+  readonly group?: string;
+  /** Its engine. `servedModelName` is ignored: the engine serves it as `id`. @default the environment's `engine` */
+  readonly engine?: EngineConfig;
+  /** Its two pools. @default the environment's `pools` */
+  readonly pools?: Readonly<Record<PoolName, PoolConfig>>;
+}
+
+/** A model of the environment with its defaults filled in (`modelsOf`). */
+export interface ResolvedModel {
+  readonly id: string;
+  readonly group: string;
+  readonly engine: EngineConfig;
+  readonly pools: Readonly<Record<PoolName, PoolConfig>>;
+}
+
 export interface DomainConfig {
   /** Host name the portal (and the API under /v1) is served on, e.g. batch.example.com. */
   readonly name: string;
@@ -182,8 +211,17 @@ export interface EnvironmentConfig {
      */
     readonly bodySizeGuard?: boolean;
   };
+  /** The pools of the model on the `default` group, and of every model that names none. */
   readonly pools: Readonly<Record<PoolName, PoolConfig>>;
+  /** The engine of the model on the `default` group, and of every model that names none. */
   readonly engine: EngineConfig;
+  /**
+   * The models batches may name, each on its own pool group (`modelsOf`). Every group's pools
+   * take the same SLA_*_TASKS bounds (`policyEnvironment`); each group's scaling stops at its
+   * own pools' maxWorkers.
+   * @default one model, `engine` served as its servedModelName, on the `default` group
+   */
+  readonly models?: readonly ModelConfig[];
   readonly worker: WorkerConfig;
   readonly network: {
     /** NAT gateways; 0 puts GPU instances in public subnets (public IP, no inbound rules) to save the NAT cost. */
@@ -475,58 +513,9 @@ export function configProblems(c: EnvironmentConfig): string[] {
     p.push('api.authorizerCacheSeconds: must be between 0 and 3600');
   if (c.api.bodySizeGuard !== undefined && typeof c.api.bodySizeGuard !== 'boolean')
     p.push('api.bodySizeGuard: true or false');
-  for (const pool of Object.keys(workerPools) as PoolName[]) {
-    const pc = c.pools[pool];
-    if (!pc) {
-      p.push(`pools.${pool}: missing`);
-      continue;
-    }
-    if (pc.instanceTypes.length === 0) p.push(`pools.${pool}.instanceTypes: at least one instance type`);
-    for (const t of pc.instanceTypes) {
-      const spec = gpuInstanceTypes[t];
-      if (!spec) {
-        p.push(
-          `pools.${pool}.instanceTypes: '${t}' is not an NVIDIA GPU instance type listed in cdk/config.ts`,
-        );
-        continue;
-      }
-      const taskMiB = c.engine.memoryMiB + c.worker.memoryMiB + modelSyncMemoryMiB;
-      if (taskMiB > spec.memoryGiB * 1024 - instanceOverheadMiB)
-        p.push(
-          `pools.${pool}.instanceTypes: a worker task (${taskMiB} MiB) does not fit on ${t} (${spec.memoryGiB} GiB)`,
-        );
-      if (c.engine.gpus > spec.gpus)
-        p.push(
-          `pools.${pool}.instanceTypes: ${t} has ${spec.gpus} GPU(s); the engine reserves ${c.engine.gpus}`,
-        );
-    }
-    if (new Set(pc.instanceTypes).size !== pc.instanceTypes.length)
-      p.push(`pools.${pool}.instanceTypes: duplicates`);
-    if (!isInt(pc.minWorkers, 0)) p.push(`pools.${pool}.minWorkers: must be a whole number, at least 0`);
-    if (!isInt(pc.maxWorkers, 1)) p.push(`pools.${pool}.maxWorkers: must be a whole number, at least 1`);
-    if (pc.maxWorkers < pc.minWorkers) p.push(`pools.${pool}.maxWorkers: must be at least minWorkers`);
-  }
-  p.push(...ecrImageProblems('engine.image', c.engine.image));
-  if (!c.engine.model) p.push('engine.model: required');
-  if (!(c.engine.weights.sizeGiB > 0))
-    p.push('engine.weights.sizeGiB: the size of the staged model files, GiB');
-  if (c.engine.weights.s3Prefix !== undefined && !/^[\w.-]+(\/[\w.-]+)*$/.test(c.engine.weights.s3Prefix))
-    p.push('engine.weights.s3Prefix: a key prefix without leading or trailing slash');
-  if (!isInt(c.engine.startupSeconds, 0)) p.push('engine.startupSeconds: whole seconds, at least 0');
-  const h = c.engine.health;
-  if (!isInt(h.startPeriodSeconds, 0) || h.startPeriodSeconds > 300)
-    p.push('engine.health.startPeriodSeconds: between 0 and 300 (the ECS maximum)');
-  if (!isInt(h.intervalSeconds, 5) || h.intervalSeconds > 300)
-    p.push('engine.health.intervalSeconds: between 5 and 300');
-  if (!isInt(h.retries, 1) || h.retries > 10) p.push('engine.health.retries: between 1 and 10');
-  const startup = engineStartup(c);
-  if (startup.requiredSeconds > startup.windowSeconds)
-    p.push(
-      `engine.health: the engine needs about ${startup.requiredSeconds} s to serve (${startup.readSeconds} s to read ${c.engine.weights.sizeGiB} GiB at ${c.instances.volumeThroughputMiBps} MiB/s, plus startupSeconds ${c.engine.startupSeconds} s) but ECS gives it ${startup.windowSeconds} s (startPeriod + retries × interval): raise the volume throughput or the health window`,
-    );
-  if (!isInt(c.engine.gpus, 1) || c.engine.gpus > 8) p.push('engine.gpus: between 1 and 8');
-  if (!isInt(c.engine.memoryMiB, 512)) p.push('engine.memoryMiB: at least 512');
-  if (!isInt(c.engine.sharedMemoryMiB, 64)) p.push('engine.sharedMemoryMiB: at least 64');
+  p.push(...poolProblems('pools', c.pools, c.engine, c));
+  p.push(...engineProblems('engine', c.engine, c));
+  p.push(...modelProblems(c));
   if (
     c.worker.image !== undefined &&
     !/^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(c.worker.image)
@@ -586,7 +575,131 @@ export function configProblems(c: EnvironmentConfig): string[] {
       );
     if (c.settings.FILE_RETENTION_DAYS !== undefined)
       p.push('settings.FILE_RETENTION_DAYS: set fileRetentionDays instead (it also drives the S3 lifecycle)');
+    // The catalog must name the groups whose queues and workers the app makes.
+    for (const key of ['MODELS', 'MODEL_CATALOG'])
+      if (c.settings[key] !== undefined)
+        p.push(`settings.${key}: set models instead (the catalog follows the pools the app deploys)`);
   }
+  return p;
+}
+
+/**
+ * The environment's models, defaults filled in: without `models`, its one engine, served under
+ * its servedModelName, on the default group.
+ */
+export function modelsOf(c: EnvironmentConfig): ResolvedModel[] {
+  if (!c.models)
+    return [
+      {
+        id: c.engine.servedModelName ?? c.engine.model,
+        group: DEFAULT_POOL_GROUP,
+        engine: c.engine,
+        pools: c.pools,
+      },
+    ];
+  return c.models.map((m) => ({
+    id: m.id,
+    group: m.group ?? DEFAULT_POOL_GROUP,
+    engine: m.engine ?? c.engine,
+    pools: m.pools ?? c.pools,
+  }));
+}
+
+function modelProblems(c: EnvironmentConfig): string[] {
+  if (c.models === undefined) return [];
+  const p: string[] = [];
+  if (c.models.length === 0) p.push('models: at least one model (or leave it unset)');
+  const ids = new Set<string>();
+  const groups = new Set<string>();
+  for (const [i, m] of c.models.entries()) {
+    const at = `models[${i}]`;
+    const group = m.group ?? DEFAULT_POOL_GROUP;
+    if (!m.id || /[\s,]/.test(m.id))
+      p.push(`${at}.id: the model name requests use, without spaces or commas`);
+    else if (ids.has(m.id)) p.push(`${at}.id: '${m.id}' is listed twice`);
+    ids.add(m.id);
+    const name = poolGroupName.safeParse(group);
+    if (!name.success) p.push(`${at}.group: '${group}': ${name.error.issues[0]?.message}`);
+    // A group's workers run one engine, so one model.
+    else if (groups.has(group))
+      p.push(`${at}.group: '${group}' already runs another model (one model per group)`);
+    groups.add(group);
+    if (m.engine) p.push(...engineProblems(`${at}.engine`, m.engine, c));
+    if (m.engine || m.pools)
+      p.push(...poolProblems(`${at}.pools`, m.pools ?? c.pools, m.engine ?? c.engine, c));
+  }
+  const onDefault = c.models.filter((m) => (m.group ?? DEFAULT_POOL_GROUP) === DEFAULT_POOL_GROUP).length;
+  if (c.models.length > 0 && onDefault !== 1)
+    p.push(
+      `models: exactly one model on the '${DEFAULT_POOL_GROUP}' group (the environment's original queues and services), found ${onDefault}`,
+    );
+  return p;
+}
+
+function poolProblems(
+  field: string,
+  pools: Readonly<Record<PoolName, PoolConfig>>,
+  engine: EngineConfig,
+  c: EnvironmentConfig,
+): string[] {
+  const p: string[] = [];
+  for (const pool of Object.keys(workerPools) as PoolName[]) {
+    const pc = pools[pool];
+    if (!pc) {
+      p.push(`${field}.${pool}: missing`);
+      continue;
+    }
+    if (pc.instanceTypes.length === 0) p.push(`${field}.${pool}.instanceTypes: at least one instance type`);
+    for (const t of pc.instanceTypes) {
+      const spec = gpuInstanceTypes[t];
+      if (!spec) {
+        p.push(
+          `${field}.${pool}.instanceTypes: '${t}' is not an NVIDIA GPU instance type listed in cdk/config.ts`,
+        );
+        continue;
+      }
+      const taskMiB = engine.memoryMiB + c.worker.memoryMiB + modelSyncMemoryMiB;
+      if (taskMiB > spec.memoryGiB * 1024 - instanceOverheadMiB)
+        p.push(
+          `${field}.${pool}.instanceTypes: a worker task (${taskMiB} MiB) does not fit on ${t} (${spec.memoryGiB} GiB)`,
+        );
+      if (engine.gpus > spec.gpus)
+        p.push(
+          `${field}.${pool}.instanceTypes: ${t} has ${spec.gpus} GPU(s); the engine reserves ${engine.gpus}`,
+        );
+    }
+    if (new Set(pc.instanceTypes).size !== pc.instanceTypes.length)
+      p.push(`${field}.${pool}.instanceTypes: duplicates`);
+    if (!isInt(pc.minWorkers, 0)) p.push(`${field}.${pool}.minWorkers: must be a whole number, at least 0`);
+    if (!isInt(pc.maxWorkers, 1)) p.push(`${field}.${pool}.maxWorkers: must be a whole number, at least 1`);
+    if (pc.maxWorkers < pc.minWorkers) p.push(`${field}.${pool}.maxWorkers: must be at least minWorkers`);
+  }
+  return p;
+}
+
+function engineProblems(field: string, engine: EngineConfig, c: EnvironmentConfig): string[] {
+  const p: string[] = [];
+  p.push(...ecrImageProblems(`${field}.image`, engine.image));
+  if (!engine.model) p.push(`${field}.model: required`);
+  if (!(engine.weights.sizeGiB > 0))
+    p.push(`${field}.weights.sizeGiB: the size of the staged model files, GiB`);
+  if (engine.weights.s3Prefix !== undefined && !/^[\w.-]+(\/[\w.-]+)*$/.test(engine.weights.s3Prefix))
+    p.push(`${field}.weights.s3Prefix: a key prefix without leading or trailing slash`);
+  if (!isInt(engine.startupSeconds, 0)) p.push(`${field}.startupSeconds: whole seconds, at least 0`);
+  const h = engine.health;
+  if (!isInt(h.startPeriodSeconds, 0) || h.startPeriodSeconds > 300)
+    p.push(`${field}.health.startPeriodSeconds: between 0 and 300 (the ECS maximum)`);
+  if (!isInt(h.intervalSeconds, 5) || h.intervalSeconds > 300)
+    p.push(`${field}.health.intervalSeconds: between 5 and 300`);
+  if (!isInt(h.retries, 1) || h.retries > 10) p.push(`${field}.health.retries: between 1 and 10`);
+  const startup = engineStartup(c, engine);
+  if (startup.requiredSeconds > startup.windowSeconds)
+    p.push(
+      `${field}.health: the engine needs about ${startup.requiredSeconds} s to serve (${startup.readSeconds} s to read ${engine.weights.sizeGiB} GiB at ${c.instances.volumeThroughputMiBps} MiB/s, plus startupSeconds ${engine.startupSeconds} s) but ECS gives it ${startup.windowSeconds} s (startPeriod + retries × interval): raise the volume throughput or the health window`,
+    );
+  if (!isInt(engine.gpus, 1) || engine.gpus > 8) p.push(`${field}.gpus: between 1 and 8`);
+  if (!isInt(engine.memoryMiB, 512)) p.push(`${field}.memoryMiB: at least 512`);
+  if (!isInt(engine.sharedMemoryMiB, 64)) p.push(`${field}.sharedMemoryMiB: at least 64`);
   return p;
 }
 
@@ -608,7 +721,9 @@ export const volumeBaseGiB = 60;
 
 /** The smallest root volume for the configured model: base, twice the model files (a model change), 5 GiB compile cache. */
 export function minimumVolumeGiB(c: EnvironmentConfig): number {
-  return volumeBaseGiB + Math.ceil(2 * c.engine.weights.sizeGiB) + 5;
+  // Every pool's instances get the same volume: the largest model decides.
+  const sizeGiB = Math.max(...modelsOf(c).map((m) => m.engine.weights.sizeGiB));
+  return volumeBaseGiB + Math.ceil(2 * sizeGiB) + 5;
 }
 
 /**
@@ -618,24 +733,27 @@ export function minimumVolumeGiB(c: EnvironmentConfig): number {
  * engine reads them (`readSeconds`) and starts (`startupSeconds`). ECS replaces an engine that
  * does not serve within `windowSeconds` = startPeriod + retries × interval.
  */
-export function engineStartup(c: EnvironmentConfig): {
+export function engineStartup(
+  c: EnvironmentConfig,
+  engine: EngineConfig = c.engine,
+): {
   copySeconds: number;
   syncTimeoutSeconds: number;
   readSeconds: number;
   requiredSeconds: number;
   windowSeconds: number;
 } {
-  const mib = c.engine.weights.sizeGiB * 1024;
+  const mib = engine.weights.sizeGiB * 1024;
   const throughput = c.instances.volumeThroughputMiBps;
   const copySeconds = Math.ceil(mib / throughput);
   const readSeconds = Math.ceil(mib / throughput);
-  const h = c.engine.health;
+  const h = engine.health;
   return {
     copySeconds,
     // S3 latency, the instance's own EBS bandwidth, first-touch reads of the AMI's blocks.
     syncTimeoutSeconds: Math.max(600, 4 * copySeconds),
     readSeconds,
-    requiredSeconds: readSeconds + c.engine.startupSeconds,
+    requiredSeconds: readSeconds + engine.startupSeconds,
     windowSeconds: h.startPeriodSeconds + h.retries * h.intervalSeconds,
   };
 }

@@ -1,21 +1,31 @@
 import { queues } from '../../core/app/declaration.js';
+import { dispatchWindow } from '../../core/chunks/dispatch.js';
+import type { Catalog } from '../../core/models/catalog.js';
 import { expiryLookaheadSeconds, slaMonitorPeriodSeconds } from '../../core/sla/schedule.js';
-import { type EnvironmentConfig, type EnvironmentName, engineStartup } from '../config.js';
+import { type EnvironmentConfig, type EnvironmentName, engineStartup, modelsOf } from '../config.js';
 
-/** The model name the engine serves, which is also the API's model allowlist. */
-export const servedModelName = (config: EnvironmentConfig): string =>
-  config.engine.servedModelName ?? config.engine.model;
+/**
+ * The environment's model catalog (core/models/catalog.ts): each configured model on its pool
+ * group, in the configured order. The CDK app makes the queues and workers of exactly these
+ * groups, so the catalog never names a group without them.
+ */
+export function modelCatalog(config: EnvironmentConfig): Catalog {
+  return {
+    pools: {},
+    models: modelsOf(config).map((m) => ({ id: m.id, pool: m.group, owned_by: 'openbatch', created: 0 })),
+  };
+}
 
 /**
  * Settings every function and worker receives (names from core/config.ts): the log level,
- * the file retention that the S3 lifecycle also enforces, the model allowlist, and the
+ * the file retention that the S3 lifecycle also enforces, the model catalog, and the
  * environment's limit and SLA overrides.
  */
 export function sharedEnvironment(config: EnvironmentConfig): Record<string, string> {
   return {
     LOG_LEVEL: config.logLevel,
     FILE_RETENTION_DAYS: String(config.fileRetentionDays),
-    MODELS: servedModelName(config),
+    MODEL_CATALOG: JSON.stringify(modelCatalog(config)),
     ...policyEnvironment(config),
     ...config.settings,
   };
@@ -29,22 +39,37 @@ export const launchSeconds = 90;
  * new task takes to serve (launch and placement, copying the model files to the volume, reading
  * them, the engine's start-up); and how far ahead the SLA monitor expires batches on time (its
  * period), and the chunks a batch keeps queued. Prices keep their defaults unless `settings` sets them.
+ *
+ * core/config.ts has one set of bounds for every pool group, so with several models they are
+ * the loosest that holds for all: the smallest minimum (no group is assumed to keep more
+ * workers than it does), the largest maximum and start-up. A group's scaling still stops at its
+ * own pools' maxWorkers (BacklogScaling's target), whatever the policy asks.
  */
 export function policyEnvironment(config: EnvironmentConfig): Record<string, string> {
-  const startup = engineStartup(config);
+  const models = modelsOf(config);
+  const bound = (pick: (n: number[]) => number, pool: 'spot' | 'dedicated', k: 'minWorkers' | 'maxWorkers') =>
+    String(pick(models.map((m) => m.pools[pool][k])));
+  const startupSeconds = Math.max(
+    ...models.map((m) => {
+      const startup = engineStartup(config, m.engine);
+      return launchSeconds + startup.copySeconds + startup.requiredSeconds;
+    }),
+  );
+  const largestPool = Math.max(
+    1,
+    ...models.flatMap((m) => [m.pools.spot.maxWorkers, m.pools.dedicated.maxWorkers]),
+  );
   return {
-    SLA_SPOT_MIN_TASKS: String(config.pools.spot.minWorkers),
-    SLA_SPOT_MAX_TASKS: String(config.pools.spot.maxWorkers),
-    SLA_DEDICATED_MIN_TASKS: String(config.pools.dedicated.minWorkers),
-    SLA_DEDICATED_MAX_TASKS: String(config.pools.dedicated.maxWorkers),
-    SLA_TASK_STARTUP_SECONDS: String(launchSeconds + startup.copySeconds + startup.requiredSeconds),
+    SLA_SPOT_MIN_TASKS: bound((n) => Math.min(...n), 'spot', 'minWorkers'),
+    SLA_SPOT_MAX_TASKS: bound((n) => Math.max(...n), 'spot', 'maxWorkers'),
+    SLA_DEDICATED_MIN_TASKS: bound((n) => Math.min(...n), 'dedicated', 'minWorkers'),
+    SLA_DEDICATED_MAX_TASKS: bound((n) => Math.max(...n), 'dedicated', 'maxWorkers'),
+    SLA_TASK_STARTUP_SECONDS: String(startupSeconds),
     SLA_EXPIRY_LOOKAHEAD_SECONDS: String(expiryLookaheadSeconds(slaMonitorPeriodSeconds())),
-    // A batch keeps on its queue what the larger pool's workers hold at once (core/chunks/dispatch.ts):
-    // enough for one batch to fill every worker, no more, so a later batch is not queued behind it.
-    DISPATCH_WINDOW_CHUNKS: String(
-      Math.max(1, config.pools.spot.maxWorkers, config.pools.dedicated.maxWorkers) *
-        config.worker.chunksInParallel,
-    ),
+    // A batch keeps queued half of what the larger pool's workers hold at once (core/chunks/dispatch.ts):
+    // enough to keep every worker busy, and a batch created later finds a free slot at once.
+    // A batch runs on its model's group only; the largest group's pools set the one window.
+    DISPATCH_WINDOW_CHUNKS: String(dispatchWindow(largestPool, config.worker.chunksInParallel)),
   };
 }
 

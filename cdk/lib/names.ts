@@ -9,6 +9,7 @@ import {
   type QueueName,
   type TableName,
 } from '../../core/app/declaration.js';
+import { DEFAULT_POOL_GROUP, poolQueueLogical } from '../../core/models/catalog.js';
 
 /**
  * Physical names of everything openbatch deploys, derived from the environment's prefix with
@@ -49,6 +50,15 @@ export class ResourceNames {
     return `${this.queue(logical)}${deadLetterSuffix}`;
   }
 
+  /** A pool group's queue: the declared one for the default group, `<prefix>-<group>-<pool>` else. */
+  poolQueue(pool: PoolName, group: string): string {
+    return physicalName(this.prefix, poolQueueLogical(pool, group));
+  }
+
+  poolDeadLetterQueue(pool: PoolName, group: string): string {
+    return `${this.poolQueue(pool, group)}${deadLetterSuffix}`;
+  }
+
   queueArn(name: string): string {
     return Arn.format({ service: 'sqs', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME }, this.stack);
   }
@@ -65,12 +75,13 @@ export class ResourceNames {
     return physicalName(this.prefix, 'workers');
   }
 
-  service(pool: PoolName): string {
-    return physicalName(this.prefix, `${pool}Workers`);
+  /** The default group keeps the names it had before pool groups: nothing deployed is replaced. */
+  service(pool: PoolName, group: string = DEFAULT_POOL_GROUP): string {
+    return physicalName(this.prefix, `${groupPart(group)}${pool}Workers`);
   }
 
-  capacityProvider(pool: PoolName): string {
-    return physicalName(this.prefix, `${pool}Capacity`);
+  capacityProvider(pool: PoolName, group: string = DEFAULT_POOL_GROUP): string {
+    return physicalName(this.prefix, `${groupPart(group)}${pool}Capacity`);
   }
 
   /** SSM parameters through which stacks hand deploy-time values (the API's id) to one another. */
@@ -78,3 +89,5 @@ export class ResourceNames {
     return `/${this.prefix}/${key}`;
   }
 }
+
+const groupPart = (group: string) => (group === DEFAULT_POOL_GROUP ? '' : `${group}-`);

@@ -79,7 +79,7 @@ describe('functions', () => {
         'OPENBATCH_TRACING',
         'LOG_LEVEL',
         'FILE_RETENTION_DAYS',
-        'MODELS',
+        'MODEL_CATALOG',
         ...Object.keys(policyEnvironment(environments.dev)),
         ...(decl.triggers.some((t) => t.kind === 'http') ? ['ALLOWED_ORIGINS'] : []),
         ...bindingsOf(decl.uses).map((b) => b.env),
@@ -87,7 +87,11 @@ describe('functions', () => {
       expect(new Set(Object.keys(vars))).toEqual(expected);
       expect(vars.LOG_LEVEL).toBe('debug');
       expect(vars.FILE_RETENTION_DAYS).toBe(String(environments.dev.fileRetentionDays));
-      expect(vars.MODELS).toBe(environments.dev.engine.model);
+      // The one configured model, on the default group: no other group's queues to name.
+      expect(JSON.parse(String(vars.MODEL_CATALOG))).toEqual({
+        pools: {},
+        models: [{ id: environments.dev.engine.model, pool: 'default', owned_by: 'openbatch', created: 0 }],
+      });
       for (const t of Object.keys(decl.uses.tables ?? {}) as TableName[])
         expect(vars[tables[t].env]).toBe(physicalName(prefix, t));
       for (const q of decl.uses.queues ?? [])

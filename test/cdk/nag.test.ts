@@ -39,6 +39,12 @@ const variants = {
       c.instances = { ...c.instances, ami: { id: 'ami-0123456789abcdef0' } };
     }),
   }),
+  // Per-model pools: the second group's queues, services, grants and POOL_QUEUE_URLS.
+  'dev with a second model on its own pool group': synth({
+    config: configWith(environments.dev, (c) => {
+      c.models = [{ id: 'small' }, { id: 'second', group: 'second' }];
+    }),
+  }),
 };
 
 describe.each(Object.entries(variants))('cdk-nag AwsSolutions: %s', (_name, synthesized) => {

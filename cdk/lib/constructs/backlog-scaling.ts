@@ -5,6 +5,7 @@ import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_POOL_GROUP } from '../../../core/models/catalog.js';
 import { emf, emfNamespace } from '../monitoring/catalog.js';
 
 export interface BacklogScalingProps {
@@ -30,13 +31,21 @@ export interface BacklogScalingProps {
   readonly desiredTasks?: cloudwatch.IMetric;
 }
 
-/** The SLA monitor's DesiredTasks metric for a pool (cdk/lib/monitoring/catalog.ts), per minute. */
-export function desiredTasksMetric(pool: string): cloudwatch.Metric {
+/**
+ * The SLA monitor's DesiredTasks metric for a pool of a pool group (cdk/lib/monitoring/catalog.ts),
+ * per minute: the default group's under {Pool}, as before pool groups, every other group's under
+ * {Pool, PoolGroup} (lambdas/sla-monitor/handler.ts).
+ */
+export function desiredTasksMetric(pool: string, group: string = DEFAULT_POOL_GROUP): cloudwatch.Metric {
   const m = emf('DesiredTasks');
   return new cloudwatch.Metric({
     namespace: emfNamespace,
     metricName: m.name,
-    dimensionsMap: { ...m.dimensions, Pool: pool },
+    dimensionsMap: {
+      ...m.dimensions,
+      Pool: pool,
+      ...(group === DEFAULT_POOL_GROUP ? {} : { PoolGroup: group }),
+    },
     statistic: m.statistic,
     period: Duration.minutes(1),
   });

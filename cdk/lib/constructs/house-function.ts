@@ -98,11 +98,16 @@ export class HouseFunction extends Construct {
     );
   }
 
-  /** Grants what `uses` names and hands the function the variables that name it. */
-  bind(refs: DataPlaneRefs, uses: Uses): this {
-    for (const [name, value] of Object.entries(refs.bind(this.function, uses, this))) {
-      this.function.addEnvironment(name, value);
-    }
+  /**
+   * Grants what `uses` names and hands the function the variables that name it; with
+   * `poolGroups`, also the other groups' pool queues where it sends chunk messages.
+   */
+  bind(refs: DataPlaneRefs, uses: Uses, poolGroups: readonly string[] = []): this {
+    const env = {
+      ...refs.bind(this.function, uses, this),
+      ...refs.bindPoolGroups(this.function, uses, poolGroups),
+    };
+    for (const [name, value] of Object.entries(env)) this.function.addEnvironment(name, value);
     return this;
   }
 }

@@ -13,16 +13,19 @@ import {
   type WorkerPoolDeclaration,
   workerUses,
 } from '../../../core/app/declaration.js';
+import { DEFAULT_POOL_GROUP } from '../../../core/models/catalog.js';
 import {
   adotCollector,
   type EcrImageConfig,
+  type EngineConfig,
   type EnvironmentConfig,
   engineStartup,
   modelSyncMemoryMiB,
+  type ResolvedModel,
   recommendedGpuAmiParameter,
 } from '../../config.js';
 import type { DataPlaneRefs } from '../data-plane.js';
-import { servedModelName, sharedEnvironment } from '../environment.js';
+import { sharedEnvironment } from '../environment.js';
 import { acknowledge, acknowledgeFindings, resourceFinding } from '../nag.js';
 import type { ResourceNames } from '../names.js';
 import { BacklogScaling, desiredTasksMetric } from './backlog-scaling.js';
@@ -79,9 +82,8 @@ export const hostModelsDir = '/var/cache/openbatch';
 /** Where the engine finds a model's files inside the task (copied there from S3 by model-sync). */
 export const modelDir = (s3Prefix: string) => `/models/weights/${s3Prefix}`;
 
-/** The S3 key prefix of the configured model's files in the models bucket. */
-export const modelPrefix = (config: EnvironmentConfig) =>
-  config.engine.weights.s3Prefix ?? config.engine.model;
+/** The S3 key prefix of a model's files in the models bucket. */
+export const modelPrefix = (engine: EngineConfig) => engine.weights.s3Prefix ?? engine.model;
 
 /**
  * A container image in the stack's own private ECR registry. A pull-through cache repository
@@ -111,6 +113,8 @@ export interface WorkerPoolProps {
   readonly pool: PoolName;
   readonly declaration: WorkerPoolDeclaration;
   readonly config: EnvironmentConfig;
+  /** The model the pool's engine serves, with its pool group, engine and pools (`modelsOf`). */
+  readonly model: ResolvedModel;
   readonly names: ResourceNames;
   readonly refs: DataPlaneRefs;
   readonly cluster: ecs.Cluster;
@@ -142,14 +146,15 @@ export class WorkerPool extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkerPoolProps) {
     super(scope, id);
-    const { pool, config, names, refs, cluster } = props;
-    const poolConfig = config.pools[pool];
+    const { pool, config, model, names, refs, cluster } = props;
+    const group = model.group;
+    const poolConfig = model.pools[pool];
     const spot = props.declaration.capacity === 'spot';
     const queueDecl = queues[props.declaration.queue];
 
     const instanceRole = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `ECS container instances of the ${pool} worker pool`,
+      description: `ECS container instances of the ${pool} worker pool${group === DEFAULT_POOL_GROUP ? '' : ` of pool group ${group}`}`,
     });
     const ami = config.instances.ami;
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -234,7 +239,7 @@ export class WorkerPool extends Construct {
     });
 
     this.capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', {
-      capacityProviderName: names.capacityProvider(pool),
+      capacityProviderName: names.capacityProvider(pool, group),
       autoScalingGroup: this.autoScalingGroup,
       // Amazon Linux 2023 joins the cluster the same way (ECS_CLUSTER in /etc/ecs/ecs.config).
       machineImageType: ecs.MachineImageType.AMAZON_LINUX_2,
@@ -254,7 +259,7 @@ export class WorkerPool extends Construct {
     );
 
     this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'Task', {
-      family: `${names.service(pool)}`,
+      family: names.service(pool, group),
       networkMode: ecs.NetworkMode.BRIDGE,
       volumes: [{ name: 'models', host: { sourcePath: hostModelsDir } }],
     });
@@ -284,7 +289,7 @@ export class WorkerPool extends Construct {
     );
 
     // The model files: read-only, the configured model's prefix of the models bucket only.
-    const prefix = modelPrefix(config);
+    const prefix = modelPrefix(model.engine);
     const modelObjects = props.modelsBucket.arnForObjects(`${prefix}/*`);
     taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [modelObjects] }),
@@ -303,7 +308,7 @@ export class WorkerPool extends Construct {
       "The model-sync container reads the model's files (file names vary per model) under its own prefix of the models bucket, read-only.",
     );
 
-    const startup = engineStartup(config);
+    const startup = engineStartup(config, model.engine);
     const syncTimeout = Duration.seconds(startup.syncTimeoutSeconds);
     const healthWindow = Duration.seconds(startup.windowSeconds);
     const weightsDir = modelDir(prefix);
@@ -331,8 +336,8 @@ export class WorkerPool extends Construct {
     });
     this.modelSync.addMountPoints({ sourceVolume: 'models', containerPath: '/models', readOnly: false });
 
-    const engineConfig = config.engine;
-    const served = servedModelName(config);
+    const engineConfig = model.engine;
+    const served = model.id;
     const health = engineConfig.health;
     this.engine = this.taskDefinition.addContainer('engine', {
       containerName: 'engine',
@@ -424,7 +429,11 @@ export class WorkerPool extends Construct {
       "X-Ray's write and sampling actions (those of AWSXRayDaemonWriteAccess) take no resource.",
     );
 
-    const ownQueue = refs.queue(props.declaration.queue);
+    const consumed = props.declaration.queue;
+    const ownQueue =
+      consumed === 'spot' || consumed === 'dedicated'
+        ? refs.poolQueue(consumed, group)
+        : refs.queue(consumed);
     ownQueue.grantConsumeMessages(taskRole);
     this.worker = this.taskDefinition.addContainer('worker', {
       containerName: 'worker',
@@ -434,8 +443,11 @@ export class WorkerPool extends Construct {
       memoryLimitMiB: config.worker.memoryMiB * 2,
       environment: {
         ...sharedEnvironment(config),
-        ...refs.bind(taskRole, workerUses, this.taskDefinition),
+        // Its own group's spot and dedicated queues: where it sends its batch's next chunk and
+        // hands reclaimed work (core/app/declaration.ts workerUses).
+        ...refs.bind(taskRole, workerUses, this.taskDefinition, group),
         POOL: pool,
+        POOL_GROUP: group,
         QUEUE_URL: ownQueue.queueUrl,
         ENGINE_URL: `http://engine:${enginePort}`,
         ENGINE_CONCURRENCY: String(config.worker.engineConcurrency),
@@ -444,7 +456,7 @@ export class WorkerPool extends Construct {
         AWS_REGION: cluster.stack.region,
         // Metrics leave as EMF lines on stdout; CloudWatch Logs extracts them from the log group.
         AWS_EMF_ENVIRONMENT: 'Local',
-        AWS_EMF_SERVICE_NAME: names.service(pool),
+        AWS_EMF_SERVICE_NAME: names.service(pool, group),
         // Spans to the collector beside it (core/observability/tracing.ts).
         OPENBATCH_TRACING: 'xray',
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://otel-collector:${collectorOtlpPort}/v1/traces`,
@@ -474,7 +486,7 @@ export class WorkerPool extends Construct {
     });
 
     this.service = new ecs.Ec2Service(this, 'Service', {
-      serviceName: names.service(pool),
+      serviceName: names.service(pool, group),
       cluster,
       taskDefinition: this.taskDefinition,
       capacityProviderStrategies: [
@@ -504,7 +516,7 @@ export class WorkerPool extends Construct {
       maxWorkers: poolConfig.maxWorkers,
       chunksPerWorker: config.worker.chunksInParallel,
       idleMinutes: config.scaling.idleMinutesBeforeScaleToZero,
-      desiredTasks: desiredTasksMetric(pool),
+      desiredTasks: desiredTasksMetric(pool, group),
     });
 
     acknowledge(

@@ -11,8 +11,9 @@ import {
   queues,
   workerPools,
 } from '../../../core/app/declaration.js';
-import type { EnvironmentConfig } from '../../config.js';
-import { pascal } from '../data-plane.js';
+import { DEFAULT_POOL_GROUP, poolQueueLogical } from '../../../core/models/catalog.js';
+import { type EnvironmentConfig, modelsOf } from '../../config.js';
+import { groupId, pascal } from '../data-plane.js';
 import type { MonitoringConfig } from '../environment.js';
 import type { ResourceNames } from '../names.js';
 import { atRiskSlaState, emf } from './catalog.js';
@@ -46,18 +47,40 @@ const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
 export function addOpenbatchAlarms(scope: Construct, props: OpenbatchAlarmsProps): AlarmWithAnnotation[] {
   const { facade, metrics, names, config, monitoring } = props;
 
-  for (const q of queueNames) {
-    const imported = (id: string, name: string) =>
-      sqs.Queue.fromQueueAttributes(scope, id, { queueArn: names.queueArn(name), queueName: name });
+  const imported = (id: string, name: string) =>
+    sqs.Queue.fromQueueAttributes(scope, id, { queueArn: names.queueArn(name), queueName: name });
+  // Every pool group's pool queues, besides the declared ones (the default group's): the same
+  // alarms at the same thresholds as the default group's queue of that pool.
+  const groupQueues = modelsOf(config)
+    .filter((m) => m.group !== DEFAULT_POOL_GROUP)
+    .flatMap((m) =>
+      poolNames.map((pool) => ({
+        friendly: poolQueueLogical(pool, m.group),
+        id: `${groupId(m.group)}${pascal(pool)}`,
+        name: names.poolQueue(pool, m.group),
+        deadLetterName: names.poolDeadLetterQueue(pool, m.group),
+        threshold: workerPools[pool].queue,
+      })),
+    );
+  for (const { friendly: q, id, name, deadLetterName, threshold } of [
+    ...queueNames.map((q) => ({
+      friendly: q,
+      id: pascal(q),
+      name: names.queue(q),
+      deadLetterName: names.deadLetterQueue(q),
+      threshold: q,
+    })),
+    ...groupQueues,
+  ]) {
     facade.monitorSqsQueueWithDlq({
       alarmFriendlyName: q,
-      queue: imported(`${pascal(q)}Queue`, names.queue(q)),
-      deadLetterQueue: imported(`${pascal(q)}DeadLetterQueue`, names.deadLetterQueue(q)),
+      queue: imported(`${id}Queue`, name),
+      deadLetterQueue: imported(`${id}DeadLetterQueue`, deadLetterName),
       addQueueMaxMessageAgeAlarm: {
         Warning: {
-          maxAgeInSeconds: config.alarms.maxMessageAgeSeconds[q],
+          maxAgeInSeconds: config.alarms.maxMessageAgeSeconds[threshold],
           evaluationPeriods: 3,
-          alarmDescriptionOverride: `The oldest ${q} message waited longer than the SLA allows (${config.alarms.maxMessageAgeSeconds[q]} s): capacity is missing or consumers are stuck.`,
+          alarmDescriptionOverride: `The oldest ${q} message waited longer than the SLA allows (${config.alarms.maxMessageAgeSeconds[threshold]} s): capacity is missing or consumers are stuck.`,
           ...quiet,
         },
       },
@@ -237,6 +260,33 @@ export function addOpenbatchAlarms(scope: Construct, props: OpenbatchAlarmsProps
         ...quiet,
       },
     );
+  }
+
+  // Other pool groups' services: the same shortfall alarm as the default group's pools.
+  for (const m of modelsOf(config)) {
+    if (m.group === DEFAULT_POOL_GROUP) continue;
+    for (const p of poolNames) {
+      const subject = `${m.group}-${p}`;
+      const pool = metrics.pool(p, m.group);
+      alarm(
+        subject,
+        new cloudwatch.MathExpression({
+          expression: 'FILL(desired, 0) - FILL(running, 0)',
+          usingMetrics: { desired: cw(pool.desired), running: cw(pool.running) },
+          label: `${subject} workers short`,
+          period: Duration.minutes(1),
+        }),
+        'Workers-Short',
+        {
+          threshold: 1,
+          comparisonOperator: atLeast,
+          evaluationPeriods: minutes,
+          datapointsToAlarm: minutes,
+          alarmDescriptionOverride: `The ${p} pool of pool group ${m.group} (model ${m.id}) ran fewer workers than it wants for ${minutes} minutes: engines failing their health check, no GPU capacity, or tasks failing to start.`,
+          ...quiet,
+        },
+      );
+    }
   }
 
   return facade.createdAlarms();

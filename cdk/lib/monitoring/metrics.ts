@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { FunctionName, PoolName, QueueName } from '../../../core/app/declaration.js';
+import { DEFAULT_POOL_GROUP } from '../../../core/models/catalog.js';
 import type { ResourceNames } from '../names.js';
 import { type EmfMetric, emfNamespace } from './catalog.js';
 
@@ -85,18 +86,19 @@ export class OpenbatchMetrics {
   }
 
   /** Workers per pool: ECS Container Insights task counts of the pool's service. */
-  pool(pool: PoolName) {
+  pool(pool: PoolName, group?: string) {
+    const named = group === undefined || group === DEFAULT_POOL_GROUP ? pool : `${group} ${pool}`;
     const m = (metricName: string, label: string): MetricSpec => ({
       namespace: 'ECS/ContainerInsights',
       metricName,
-      dimensions: { ClusterName: this.names.cluster(), ServiceName: this.names.service(pool) },
+      dimensions: { ClusterName: this.names.cluster(), ServiceName: this.names.service(pool, group) },
       statistic: 'Maximum',
       periodSeconds: 60,
       label,
     });
     return {
-      running: m('RunningTaskCount', `${pool} running`),
-      desired: m('DesiredTaskCount', `${pool} desired`),
+      running: m('RunningTaskCount', `${named} running`),
+      desired: m('DesiredTaskCount', `${named} desired`),
     };
   }
 

@@ -14,7 +14,7 @@ import {
   queues,
   type Trigger,
 } from '../../../core/app/declaration.js';
-import type { EnvironmentConfig } from '../../config.js';
+import { type EnvironmentConfig, modelsOf } from '../../config.js';
 import { BodySizeGuard } from '../constructs/body-size-guard.js';
 import { HouseFunction } from '../constructs/house-function.js';
 import { DataPlaneRefs, pascal } from '../data-plane.js';
@@ -58,6 +58,7 @@ export class ApiStack extends Stack {
     const refs = new DataPlaneRefs(this, names);
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const origins = allowedOrigins(config);
+    const poolGroups = modelsOf(config).map((m) => m.group);
 
     for (const [name, decl] of Object.entries(declared)) {
       const serves = decl.triggers.some((t) => t.kind === 'http');
@@ -71,7 +72,7 @@ export class ApiStack extends Stack {
         },
         logRetention: config.logRetentionDays,
         removalPolicy,
-      }).bind(refs, decl.uses);
+      }).bind(refs, decl.uses, poolGroups);
       this.functions[name] = fn;
     }
 

@@ -8,9 +8,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type PoolName, workerPools } from '../../../core/app/declaration.js';
-import type { EnvironmentConfig } from '../../config.js';
+import { DEFAULT_POOL_GROUP } from '../../../core/models/catalog.js';
+import { type EnvironmentConfig, modelsOf } from '../../config.js';
 import { WorkerPool } from '../constructs/worker-pool.js';
-import { DataPlaneRefs, pascal } from '../data-plane.js';
+import { DataPlaneRefs, groupId, pascal } from '../data-plane.js';
 import { ResourceNames } from '../names.js';
 import { modelsBucketName } from './data-stack.js';
 
@@ -33,13 +34,17 @@ export function workerImageExcludes(root: string): string[] {
 }
 
 /**
- * The GPU workers: a VPC, an ECS cluster on the GPU-optimized AMI, and one worker pool per
- * declared pool (spot on Spot capacity, dedicated on On-Demand), each consuming its queue.
+ * The GPU workers: a VPC, an ECS cluster on the GPU-optimized AMI, and per configured model
+ * (cdk/config.ts `models`) one worker pool per declared pool (spot on Spot capacity, dedicated
+ * on On-Demand), each consuming its pool group's queue and serving that model.
  */
 export class ComputeStack extends Stack {
   readonly vpc: ec2.Vpc;
   readonly cluster: ecs.Cluster;
+  /** The default group's pools. */
   readonly pools = {} as Record<PoolName, WorkerPool>;
+  /** Every group's pools, the default group's included. */
+  readonly poolGroups: Record<string, Record<PoolName, WorkerPool>> = {};
 
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
@@ -110,24 +115,34 @@ export class ComputeStack extends Stack {
           ignoreMode: IgnoreMode.DOCKER,
         });
 
-    for (const [pool, declaration] of Object.entries(workerPools) as [
-      PoolName,
-      (typeof workerPools)[PoolName],
-    ][]) {
-      this.pools[pool] = new WorkerPool(this, `${pascal(pool)}Pool`, {
-        pool,
-        declaration,
-        config,
-        names,
-        refs,
-        cluster: this.cluster,
-        vpc: this.vpc,
-        subnets: { subnetType: privateSubnets ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC },
-        securityGroup,
-        workerImage,
-        logGroup: workerLogs,
-        modelsBucket,
-      });
+    for (const model of modelsOf(config)) {
+      const group = {} as Record<PoolName, WorkerPool>;
+      for (const [pool, declaration] of Object.entries(workerPools) as [
+        PoolName,
+        (typeof workerPools)[PoolName],
+      ][]) {
+        // The default group keeps the ids it had before pool groups: its resources are not replaced.
+        const id = `${model.group === DEFAULT_POOL_GROUP ? '' : groupId(model.group)}${pascal(pool)}Pool`;
+        group[pool] = new WorkerPool(this, id, {
+          pool,
+          declaration,
+          config,
+          model,
+          names,
+          refs,
+          cluster: this.cluster,
+          vpc: this.vpc,
+          subnets: {
+            subnetType: privateSubnets ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC,
+          },
+          securityGroup,
+          workerImage,
+          logGroup: workerLogs,
+          modelsBucket,
+        });
+      }
+      this.poolGroups[model.group] = group;
+      if (model.group === DEFAULT_POOL_GROUP) Object.assign(this.pools, group);
     }
 
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });

@@ -7,13 +7,16 @@ import {
   type BucketName,
   buckets,
   type KeyAttribute,
+  type PoolName,
   type QueueName,
   queues,
   type TableName,
   tables,
+  workerPools,
 } from '../../../core/app/declaration.js';
-import type { EnvironmentConfig } from '../../config.js';
-import { pascal } from '../data-plane.js';
+import { DEFAULT_POOL_GROUP } from '../../../core/models/catalog.js';
+import { type EnvironmentConfig, modelsOf } from '../../config.js';
+import { groupId, pascal } from '../data-plane.js';
 import { ResourceNames } from '../names.js';
 
 export interface DataStackProps extends StackProps {
@@ -40,6 +43,9 @@ export class DataStack extends Stack {
   readonly tables = {} as Record<TableName, dynamodb.Table>;
   readonly queues = {} as Record<QueueName, sqs.Queue>;
   readonly deadLetterQueues = {} as Record<QueueName, sqs.Queue>;
+  /** The pool queues of every pool group but the default (whose are `queues.spot`/`dedicated`). */
+  readonly poolGroupQueues: Record<string, Record<PoolName, { queue: sqs.Queue; deadLetter: sqs.Queue }>> =
+    {};
   readonly modelsBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -137,24 +143,52 @@ export class DataStack extends Stack {
       this.tables[logical] = table;
     }
 
-    for (const [logical, decl] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
-      const dlq = new sqs.Queue(this, `${pascal(logical)}DeadLetterQueue`, {
-        queueName: names.deadLetterQueue(logical),
+    const queueWithDlq = (
+      id: string,
+      name: string,
+      deadLetterName: string,
+      decl: (typeof queues)[QueueName],
+    ) => {
+      const deadLetter = new sqs.Queue(this, `${id}DeadLetterQueue`, {
+        queueName: deadLetterName,
         retentionPeriod: deadLetterRetention,
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         removalPolicy,
       });
-      this.deadLetterQueues[logical] = dlq;
-      this.queues[logical] = new sqs.Queue(this, `${pascal(logical)}Queue`, {
-        queueName: names.queue(logical),
+      const queue = new sqs.Queue(this, `${id}Queue`, {
+        queueName: name,
         visibilityTimeout: Duration.seconds(decl.visibilityTimeoutSeconds),
         retentionPeriod: Duration.seconds(decl.retentionSeconds),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        deadLetterQueue: { queue: dlq, maxReceiveCount: decl.maxReceiveCount },
+        deadLetterQueue: { queue: deadLetter, maxReceiveCount: decl.maxReceiveCount },
         removalPolicy,
       });
+      return { queue, deadLetter };
+    };
+    for (const [logical, decl] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
+      const { queue, deadLetter } = queueWithDlq(
+        pascal(logical),
+        names.queue(logical),
+        names.deadLetterQueue(logical),
+        decl,
+      );
+      this.deadLetterQueues[logical] = deadLetter;
+      this.queues[logical] = queue;
+    }
+    // Each other pool group's pools get queues like the default group's (core/models/catalog.ts).
+    for (const { group } of modelsOf(config)) {
+      if (group === DEFAULT_POOL_GROUP) continue;
+      const pools = {} as Record<PoolName, { queue: sqs.Queue; deadLetter: sqs.Queue }>;
+      for (const pool of Object.keys(workerPools) as PoolName[])
+        pools[pool] = queueWithDlq(
+          `${groupId(group)}${pascal(pool)}`,
+          names.poolQueue(pool, group),
+          names.poolDeadLetterQueue(pool, group),
+          queues[pool],
+        );
+      this.poolGroupQueues[group] = pools;
     }
 
     for (const [logical, bucket] of Object.entries(this.buckets)) {
@@ -170,6 +204,9 @@ export class DataStack extends Stack {
     for (const [logical, queue] of Object.entries(this.queues)) {
       new CfnOutput(this, `${pascal(logical)}QueueUrl`, { value: queue.queueUrl });
     }
+    for (const [group, pools] of Object.entries(this.poolGroupQueues))
+      for (const [pool, { queue }] of Object.entries(pools))
+        new CfnOutput(this, `${groupId(group)}${pascal(pool)}QueueUrl`, { value: queue.queueUrl });
   }
 }
 
