@@ -5,6 +5,7 @@ import type { ChunkRange } from './chunks/plan-chunks.js';
 import type { PackRecord } from './dedup/answer-index.js';
 import type { QueueTarget } from './models/catalog.js';
 import type { BatchStatus } from './openai/schemas.js';
+import type { TaskReport } from './pools/task-report.js';
 import type { UploadPartRecord, UploadRecord } from './uploads/upload-record.js';
 
 /**
@@ -151,6 +152,14 @@ export interface DedupRepo {
    * page until at least `maxEntries` entries are in hand.
    */
   listPacks(tenant: string, opts: { after?: string; maxEntries: number }): Promise<PackRecord[]>;
+}
+
+/** The worker tasks' reports (core/pools/task-report.ts). */
+export interface PoolReportRepo {
+  /** Writes (replaces) a task's report. */
+  put(report: TaskReport): Promise<void>;
+  /** The reports of one pool (`<group>#<pool>`) written at or after `sinceS`. */
+  recent(pool: string, sinceS: number): Promise<TaskReport[]>;
 }
 
 export interface ApiKeyRepo {

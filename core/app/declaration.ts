@@ -8,7 +8,7 @@
  */
 
 export type BucketName = 'files';
-export type TableName = 'files' | 'batches' | 'chunks' | 'apiKeys' | 'uploads' | 'dedup';
+export type TableName = 'files' | 'batches' | 'chunks' | 'apiKeys' | 'uploads' | 'dedup' | 'pools';
 export type QueueName = 'scheduling' | 'spot' | 'dedicated' | 'finalizing';
 export type FunctionName =
   | 'authorizer'
@@ -164,6 +164,14 @@ export const tables: Readonly<Record<TableName, TableDeclaration>> = {
     sortKey: stringKey('pack'),
     ttlAttribute: 'ttl',
   },
+  // The worker tasks' reports (core/pools/task-report.ts): one item per task, overwritten every
+  // METRICS_INTERVAL_SECONDS, read by the SLA monitor for measured throughput and running tasks.
+  pools: {
+    env: 'POOLS_TABLE',
+    partitionKey: stringKey('pool'),
+    sortKey: stringKey('task'),
+    ttlAttribute: 'ttl',
+  },
 };
 
 export const queues: Readonly<Record<QueueName, QueueDeclaration>> = {
@@ -217,12 +225,13 @@ export const workerPools: Readonly<Record<PoolName, WorkerPoolDeclaration>> = {
 /**
  * What a gpu-worker touches besides consuming its pool's queue: it reads chunk lines and writes
  * result parts and checkpoints (never deletes), completes chunks, sends its batch's next chunk
- * to its route's queue, hands reclaimed work to the dedicated queue and asks for finalization. For deduplication it reads and writes answer packs
+ * to its route's queue, hands reclaimed work to the dedicated queue, asks for finalization and
+ * reports what it did to the pools table. For deduplication it reads and writes answer packs
  * (files bucket) and their index (dedup table). The CDK app grants a worker's task role exactly this.
  */
 export const workerUses: Uses = {
   buckets: { files: 'readWrite' },
-  tables: { batches: 'readWrite', chunks: 'readWrite', dedup: 'readWrite' },
+  tables: { batches: 'readWrite', chunks: 'readWrite', dedup: 'readWrite', pools: 'readWrite' },
   // spot and dedicated: a completed chunk sends its batch's next one (core/chunks/dispatch.ts).
   queues: ['spot', 'dedicated', 'finalizing'],
 };
@@ -353,7 +362,8 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     // scheduling: re-drives a batch stuck validating. spot: sends again the pending chunks of a
     // batch whose chain of chunk messages broke (core/chunks/dispatch.ts).
     uses: {
-      tables: { batches: 'readWrite', chunks: 'readWrite' },
+      // pools: the worker tasks' reports, for measured throughput and running tasks.
+      tables: { batches: 'readWrite', chunks: 'readWrite', pools: 'read' },
       queues: ['spot', 'dedicated', 'finalizing', 'scheduling'],
     },
   },

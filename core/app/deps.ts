@@ -4,6 +4,7 @@ import { BatchStore } from '../adapters/batch-store.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { DedupStore } from '../adapters/dedup-store.js';
 import { FilesRepo } from '../adapters/files-repo.js';
+import { PoolReports } from '../adapters/pool-reports.js';
 import { UploadsRepo } from '../adapters/uploads-repo.js';
 import { WorkQueue } from '../adapters/work-queue.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -15,6 +16,7 @@ import type {
   BlobStorePort,
   DedupRepo,
   FileRepo,
+  PoolReportRepo,
   QueuePort,
   UploadRepo,
 } from '../ports.js';
@@ -35,6 +37,8 @@ export interface Deps {
   queue: QueuePort;
   /** The answer packs of exact deduplication (the worker's). */
   dedup: DedupRepo;
+  /** The worker tasks' reports (written by workers, read by the SLA monitor). */
+  pools: PoolReportRepo;
 }
 
 /** Who runs: a declared function, or the gpu-worker. */
@@ -77,6 +81,7 @@ export function depsFor(principal: string, uses: Uses, env: NodeJS.ProcessEnv, c
     uploads: new UploadsRepo(aws.doc, () => resources.table('uploads')),
     queue: new WorkQueue(aws.sqs, (q) => resources.queue(q)),
     dedup: new DedupStore(aws.doc, () => resources.table('dedup')),
+    pools: new PoolReports(aws.doc, () => resources.table('pools')),
   };
 }
 

@@ -3,18 +3,21 @@ import type { Limits, SlaSettings } from '../config.js';
 import {
   defaultPolicySettings,
   interruptionRate,
+  type MeasuredThroughput,
   type PolicyBatch,
   type PolicyInput,
   type PolicySettings,
   type Pool,
   type PoolCapacity,
   type Prices,
+  taskRate,
 } from '../policy/index.js';
 
 /**
- * What core/policy is handed in the real system, from the deployment's settings and the batch
- * records: the system has no view of ECS or of the price lists, so capacity and prices are what
- * the configuration says (core/config.ts, set by the CDK app from cdk/config.ts).
+ * What core/policy is handed in the real system, from the deployment's settings, the batch
+ * records and (in the SLA monitor) the pools' task reports: prices and the pools' bounds are what
+ * the configuration says (core/config.ts, set by the CDK app from cdk/config.ts); throughput and
+ * the tasks running are measured from the reports when there are any.
  */
 
 type Settings = Pick<
@@ -100,28 +103,40 @@ export function observedInterruptionRate(
   return interruptionRate({ interruptions, spotTaskHours }, settings);
 }
 
-/** The policy's input for `batches` at `nowMs`, with the configured capacity and prices. */
+/**
+ * What the pools' task reports say (core/pools/task-report.ts): measured throughput and the
+ * tasks running and busy. Absent (the scheduler, admission at create), the policy falls back to
+ * the assumed rate and the configured minimum.
+ */
+export interface Observed {
+  measured: readonly MeasuredThroughput[];
+  capacity: Record<Pool, PoolCapacity>;
+}
+
+/** The policy's input for `batches` at `nowMs`, with the configured capacity and prices, or the observed ones. */
 export function policyInput(
   deps: { sla: Settings; limits: Pick<Limits, 'CHUNK_MAX_LINES'> },
   nowMs: number,
   model: string,
   batches: readonly PolicyBatch[],
   records: readonly Pick<BatchRecord, 'interruptions' | 'spot_requests'>[],
+  observed?: Observed,
 ): PolicyInput {
   const settings = policySettings(deps.sla, deps.limits);
+  const measured = observed?.measured ?? [];
   return {
     nowMs,
     model,
     batches,
-    // Chunk records carry no timing yet: every rate is the policy's fallback (docs/policy.md).
-    measured: [],
+    measured,
+    // Spot task-hours from the Spot requests at Spot's rate, measured when it is.
     interruptionsPerTaskHour: observedInterruptionRate(
       records,
-      settings.assumedRequestsPerSecondPerTask,
+      taskRate('spot', model, measured, settings).requestsPerSecondPerTask,
       settings,
     ),
     prices: configuredPrices(deps.sla),
-    capacity: configuredCapacity(deps.sla),
+    capacity: observed?.capacity ?? configuredCapacity(deps.sla),
     settings,
   };
 }

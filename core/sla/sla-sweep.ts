@@ -9,9 +9,16 @@ import { toUnixSeconds } from '../clock.js';
 import { catalogOf, DEFAULT_POOL_GROUP, poolGroupOf, poolGroups, poolQueueOf } from '../models/catalog.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import { decide, type Pool, pools, type Route } from '../policy/index.js';
+import {
+  measuredFor,
+  observedCapacity,
+  observePool,
+  type PoolObservation,
+  poolKey,
+} from '../pools/task-report.js';
 import { configuredCapacity, policyInput, toPolicyBatch } from './policy-inputs.js';
 
-type SweepDeps = Pick<Deps, 'batches' | 'queue' | 'clock' | 'sla' | 'limits'>;
+type SweepDeps = Pick<Deps, 'batches' | 'queue' | 'clock' | 'sla' | 'limits' | 'pools'>;
 
 /** A running batch whose window ends before the next sweep: `expiresAt` in unix seconds. */
 export interface DueBatch extends BatchRef {
@@ -54,6 +61,8 @@ export interface SweepReport {
   dueSoon: DueBatch[];
   /** Batches whose chunk records were read (the rest were judged from their counters). */
   chunkReads: number;
+  /** What the task reports said, per pool group the policy ran for (measured rate, running and busy tasks). */
+  observed: Record<string, Record<Pool, PoolObservation>>;
 }
 
 /** A batch stuck in finalizing or cancelling after a finalizer's claim ran out gets its finalize message again. */
@@ -80,6 +89,7 @@ export async function slaSweep(deps: SweepDeps): Promise<SweepReport> {
     finalizeRequested: [],
     dueSoon: [],
     chunkReads: 0,
+    observed: {},
   };
   const now = deps.clock.now();
   const nowS = toUnixSeconds(now);
@@ -248,8 +258,19 @@ async function applyPolicy(
   const catalog = catalogOf(deps.limits);
   const desired: Record<string, Record<Pool, number>> = {};
   for (const g of [DEFAULT_POOL_GROUP, ...poolGroups(catalog)]) desired[g] = { spot: 0, dedicated: 0 };
+  const observed = new Map<string, Promise<Record<Pool, PoolObservation>>>();
   for (const [model, group] of byModel) {
     const records = group.map((r) => r.batch);
+    const poolGroup = poolGroupOf(catalog, model || undefined);
+    // With no batch running, the decision is the pools' minimum: no report is read.
+    let seen = records.length > 0 ? observed.get(poolGroup) : undefined;
+    if (!seen && records.length > 0) {
+      seen = observeGroup(deps, poolGroup, nowMs);
+      observed.set(poolGroup, seen);
+    }
+    const observation = await seen;
+    const configured = configuredCapacity(deps.sla);
+    if (observation) report.observed[poolGroup] = observation;
     const decision = decide(
       policyInput(
         deps,
@@ -257,9 +278,15 @@ async function applyPolicy(
         model,
         records.map((b) => toPolicyBatch(b)),
         records,
+        observation && {
+          measured: measuredFor(model, observation),
+          capacity: {
+            spot: observedCapacity(configured.spot, observation.spot),
+            dedicated: observedCapacity(configured.dedicated, observation.dedicated),
+          },
+        },
       ),
     );
-    const poolGroup = poolGroupOf(catalog, model || undefined);
     const tasks = desired[poolGroup] ?? { spot: 0, dedicated: 0 };
     for (const pool of pools) tasks[pool] += decision.desiredTasks[pool];
     desired[poolGroup] = tasks;
@@ -278,6 +305,24 @@ async function applyPolicy(
     report.groupDesiredTasks[g] = bounded;
   }
   report.desiredTasks = report.groupDesiredTasks[DEFAULT_POOL_GROUP] ?? { spot: 0, dedicated: 0 };
+}
+
+/** How far back the sweep reads the task reports; each report's own interval decides if it is fresh. */
+const REPORTS_LOOKBACK_S = 900;
+
+/** What the task reports of a pool group's two pools say now (one query per pool). */
+async function observeGroup(
+  deps: Pick<SweepDeps, 'pools'>,
+  group: string,
+  nowMs: number,
+): Promise<Record<Pool, PoolObservation>> {
+  const nowS = toUnixSeconds(nowMs);
+  const [spot, dedicated] = await Promise.all(
+    pools.map(async (pool) =>
+      observePool(await deps.pools.recent(poolKey(group, pool), nowS - REPORTS_LOOKBACK_S), nowS),
+    ),
+  );
+  return { spot: spot as PoolObservation, dedicated: dedicated as PoolObservation };
 }
 
 /** The pool a batch's chunk messages went to before this sweep (batches escalated before routes were stored: dedicated). */

@@ -39,6 +39,10 @@ export class EngineBudget {
   /** Groups with waiting work, in turn order (a Map keeps insertion order; a served group goes last). */
   private readonly groups = new Map<string, Group>();
   private maxRunning = 0;
+  /** Activity since the last `takeActivity`: requests that ended, and time with any in flight. */
+  private ended = 0;
+  private busyMs = 0;
+  private busySince = 0;
 
   constructor(
     readonly size: number,
@@ -64,7 +68,7 @@ export class EngineBudget {
    * `cutEveryMs` (default 1 s), since the requests already in flight answer the same way.
    */
   overloaded(): void {
-    const now = (this.opts.now ?? Date.now)();
+    const now = this.now();
     if (now - this.lastCutAt < (this.opts.cutEveryMs ?? 1_000)) return;
     this.lastCutAt = now;
     this.cuts += 1;
@@ -109,11 +113,32 @@ export class EngineBudget {
       return await task();
     } finally {
       this.running -= 1;
+      this.ended += 1;
+      if (this.running === 0) this.busyMs += this.now() - this.busySince;
       this.next();
     }
   }
 
+  /**
+   * Requests that ended and milliseconds with at least one request in flight, since the last
+   * call: a worker's measured throughput is the one over the other (core/pools/task-report.ts).
+   */
+  takeActivity(): { answered: number; busyMs: number } {
+    const now = this.now();
+    const busyMs = this.busyMs + (this.running > 0 ? now - this.busySince : 0);
+    const activity = { answered: this.ended, busyMs };
+    this.ended = 0;
+    this.busyMs = 0;
+    if (this.running > 0) this.busySince = now;
+    return activity;
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
   private take(): void {
+    if (this.running === 0) this.busySince = this.now();
     this.running += 1;
     if (this.running > this.maxRunning) this.maxRunning = this.running;
   }

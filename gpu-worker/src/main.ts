@@ -19,6 +19,7 @@ import { type ChunkRunResult, runChunk } from './run-chunk.js';
 import { StartTurns } from './start-turns.js';
 import { EcsTaskProtection } from './task-protection.js';
 import { protectionFor } from './task-protection-setup.js';
+import { TaskReporter } from './task-reporter.js';
 import { WorkerMeter } from './worker-meter.js';
 
 const settings = readConfig(workerSchema);
@@ -173,8 +174,15 @@ const queue = new ReceiveLoop({
 const probe = settings.ENGINE_URL
   ? new EngineProbe(engineRoot(settings.ENGINE_URL), { apiKey: settings.ENGINE_API_KEY })
   : undefined;
+// This task's report to the pools table, for the SLA monitor's measured throughput: now (the
+// task runs) and every METRICS_INTERVAL_SECONDS.
+const reporter = new TaskReporter(deps.pools, { group: settings.POOL_GROUP, pool: settings.POOL }, () =>
+  budget.takeActivity(),
+);
+void reporter.report();
 const timers = [
   setInterval(() => void flushMetrics(), settings.METRICS_INTERVAL_SECONDS * 1000),
+  setInterval(() => void reporter.report(), settings.METRICS_INTERVAL_SECONDS * 1000),
   ...(probe
     ? [
         setInterval(

@@ -178,6 +178,7 @@ describe('least privilege per function, from the declaration', () => {
       'table/openbatch-dev-batches',
       'table/openbatch-dev-batches/index/*',
       'table/openbatch-dev-chunks',
+      'table/openbatch-dev-pools',
     ]);
   });
 

@@ -109,6 +109,8 @@ const expected: Record<keyof typeof functions, string[]> = {
   slaMonitor: [
     ...indexed(tableWrite, 'batches'),
     ...on(tableWrite, T('chunks')),
+    // The worker tasks' reports: measured throughput and running tasks (core/pools).
+    ...on(tableRead, T('pools')),
     ...send('spot'),
     ...send('dedicated'),
     ...send('finalizing'),
@@ -161,6 +163,8 @@ describe('IAM grants of the worker task role', () => {
           ...on(tableWrite, T('chunks')),
           // Deduplication's index of answer packs (docs/dedup.md): query and put, no scan.
           ...on(tableWrite, T('dedup')),
+          // Its own report, for the SLA monitor's measured throughput (core/pools).
+          ...on(tableWrite, T('pools')),
           // Its batch's next chunk, to the batch's pool (core/chunks/dispatch.ts).
           ...send('spot'),
           ...send('dedicated'),

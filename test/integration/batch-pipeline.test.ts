@@ -327,7 +327,7 @@ describe('wiring: each flow runs with exactly its declaration', () => {
     // the grant; here the sweep fails at once, naming the function and the table.
     const narrow = depsFor(
       'slaMonitor',
-      { tables: { batches: 'readWrite' }, queues: ['dedicated', 'finalizing'] },
+      { tables: { batches: 'readWrite', pools: 'read' }, queues: ['dedicated', 'finalizing'] },
       { ...t.env, AWS_REGION: 'us-east-1' },
       t.aws,
     );

@@ -13,6 +13,7 @@ import { createFile } from '../../core/files/files-service.js';
 import { createSequentialIdSource } from '../../core/ids.js';
 import type { QueueTarget } from '../../core/models/catalog.js';
 import type { BatchStatus, CreateBatchBody, FileObject } from '../../core/openai/schemas.js';
+import type { TaskReport } from '../../core/pools/task-report.js';
 import type {
   ApiKeyRepo,
   BatchRepo,
@@ -20,6 +21,7 @@ import type {
   DedupRepo,
   FileRecord,
   FileRepo,
+  PoolReportRepo,
   QueuePort,
   UploadRepo,
 } from '../../core/ports.js';
@@ -415,6 +417,17 @@ export class InMemoryDedupRepo implements DedupRepo {
   }
 }
 
+/** The pools table as a map by pool and task; a report replaces the task's last. */
+export class InMemoryPoolReports implements PoolReportRepo {
+  readonly reports = new Map<string, TaskReport>();
+  async put(report: TaskReport): Promise<void> {
+    this.reports.set(`${report.pool}|${report.task}`, clone(report));
+  }
+  async recent(pool: string, sinceS: number): Promise<TaskReport[]> {
+    return [...this.reports.values()].filter((r) => r.pool === pool && r.at >= sinceS).map(clone);
+  }
+}
+
 export interface FakeDeps extends Deps {
   clock: FakeClock;
   blobs: InMemoryBlobStore;
@@ -424,6 +437,7 @@ export interface FakeDeps extends Deps {
   uploads: InMemoryUploadRepo;
   queue: RecordingQueue;
   dedup: InMemoryDedupRepo;
+  pools: InMemoryPoolReports;
 }
 
 /** A whole set of in-memory deps; `env` overrides limits and SLA settings by variable name. */
@@ -440,6 +454,7 @@ export function fakeDeps(env: Record<string, string> = {}): FakeDeps {
     uploads: new InMemoryUploadRepo(),
     queue: new RecordingQueue(),
     dedup: new InMemoryDedupRepo(),
+    pools: new InMemoryPoolReports(),
   };
 }
 

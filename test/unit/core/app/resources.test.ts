@@ -7,6 +7,8 @@ import { ConfigError } from '../../../../core/config.js';
 const slaEnv = {
   BATCHES_TABLE: 'p-batches',
   CHUNKS_TABLE: 'p-chunks',
+  POOLS_TABLE: 'p-pools',
+  SPOT_QUEUE_URL: 'http://sqs/p-spot',
   DEDICATED_QUEUE_URL: 'http://sqs/p-dedicated',
   FINALIZING_QUEUE_URL: 'http://sqs/p-finalizing',
   SCHEDULING_QUEUE_URL: 'http://sqs/p-scheduling',
@@ -22,7 +24,7 @@ describe('resolveResources', () => {
   it('fails fast, naming every missing variable at once', () => {
     expect(() => resolveResources('slaMonitor', functions.slaMonitor.uses, { BATCHES_TABLE: 'x' })).toThrow(
       new ConfigError(
-        'slaMonitor: missing CHUNKS_TABLE (table chunks), DEDICATED_QUEUE_URL (queue dedicated), FINALIZING_QUEUE_URL (queue finalizing), SCHEDULING_QUEUE_URL (queue scheduling)',
+        'slaMonitor: missing CHUNKS_TABLE (table chunks), POOLS_TABLE (table pools), SPOT_QUEUE_URL (queue spot), DEDICATED_QUEUE_URL (queue dedicated), FINALIZING_QUEUE_URL (queue finalizing), SCHEDULING_QUEUE_URL (queue scheduling)',
       ),
     );
   });
@@ -36,7 +38,14 @@ describe('resolveResources', () => {
     expect(() => r.table('files')).toThrow(WiringError);
     expect(() => r.table('files')).toThrow("slaMonitor uses table 'files' but does not declare it");
     expect(() => r.bucket('files')).toThrow("slaMonitor uses bucket 'files'");
-    expect(() => r.queue('spot')).toThrow("slaMonitor uses queue 'spot'");
+    const finalizer = resolveResources('finalizer', functions.finalizer.uses, {
+      FILES_BUCKET: 'p-files',
+      FILES_TABLE: 'p-files',
+      BATCHES_TABLE: 'p-batches',
+      CHUNKS_TABLE: 'p-chunks',
+      SPOT_QUEUE_URL: 'http://sqs/p-spot',
+    });
+    expect(() => finalizer.queue('spot')).toThrow("finalizer uses queue 'spot'");
   });
 });
 
@@ -47,7 +56,9 @@ describe('createDeps', () => {
     const deps = createDeps('slaMonitor', { ...aws, ...slaEnv });
     await expect(deps.files.get('t', 'f')).rejects.toThrow("slaMonitor uses table 'files'");
     await expect(deps.blobs.read('k')).rejects.toThrow("slaMonitor uses bucket 'files'");
-    await expect(deps.queue.send('spot', {})).rejects.toThrow("slaMonitor uses queue 'spot'");
+    await expect(deps.dedup.listPacks('t', { maxEntries: 1 })).rejects.toThrow(
+      "slaMonitor uses table 'dedup'",
+    );
   });
 
   it('fails at start-up when a declared variable is missing', () => {

@@ -211,3 +211,40 @@ describe('slaSweep on a running batch whose next chunks were never sent (a lost 
     expect(deps.queue.take('spot')).toEqual([]);
   });
 });
+
+describe('slaSweep with the pools’ task reports', () => {
+  const report = (deps: FakeDeps, task: string, answered: number, busyMs: number) =>
+    deps.pools.put({
+      pool: 'default#spot',
+      task,
+      at: Math.floor(deps.clock.now() / 1000),
+      interval_s: 60,
+      answered,
+      busy_ms: busyMs,
+      ttl: 0,
+    });
+
+  it('judges a batch at the measured rate: the at-risk batch of the assumed rate is on track at a measured one', async () => {
+    const assumed = fakeDeps(settings);
+    await scheduled(assumed, 80);
+    assumed.clock.advance(HOUR - 20_000);
+    expect((await slaSweep(assumed)).escalated).toHaveLength(1);
+
+    const measured = fakeDeps(settings);
+    await scheduled(measured, 80);
+    measured.clock.advance(HOUR - 20_000);
+    // Two spot tasks that answered 100 requests per busy second.
+    await report(measured, 'a', 6_000, 60_000);
+    await report(measured, 'b', 3_000, 30_000);
+    const sweep = await slaSweep(measured);
+    expect(sweep.escalated).toEqual([]);
+    expect(sweep.observed.default?.spot).toEqual({ requestsPerSecondPerTask: 100, running: 2, busy: 2 });
+    expect(sweep.observed.default?.dedicated).toEqual({ running: 0, busy: 0 });
+  });
+
+  it('reads no report while no batch runs', async () => {
+    const deps = fakeDeps(settings);
+    await report(deps, 'a', 6_000, 60_000);
+    expect((await slaSweep(deps)).observed).toEqual({});
+  });
+});

@@ -167,3 +167,33 @@ describe('EngineBudget back-pressure (AIMD)', () => {
     expect(most).toBe(5);
   });
 });
+
+describe('EngineBudget activity', () => {
+  it('counts requests that ended and the time with any in flight, once per take', async () => {
+    let now = 0;
+    const budget = new EngineBudget(4, { now: () => now });
+    const gates: (() => void)[] = [];
+    const start = () => budget.run('g', 0, () => new Promise<void>((r) => gates.push(r)));
+    expect(budget.takeActivity()).toEqual({ answered: 0, busyMs: 0 });
+    const a = start(); // busy from 10
+    now = 10;
+    // The first request took its slot at 0: busy since then.
+    const b = start();
+    now = 30;
+    gates.shift()?.();
+    await a;
+    now = 50;
+    gates.shift()?.();
+    await b; // idle from 50
+    now = 100;
+    expect(budget.takeActivity()).toEqual({ answered: 2, busyMs: 50 });
+    const c = start(); // busy from 100
+    now = 130;
+    // Taken while busy: the busy time so far, and the rest goes to the next take.
+    expect(budget.takeActivity()).toEqual({ answered: 0, busyMs: 30 });
+    now = 140;
+    gates.shift()?.();
+    await c;
+    expect(budget.takeActivity()).toEqual({ answered: 1, busyMs: 10 });
+  });
+});
