@@ -1,3 +1,5 @@
+import { defaultPolicySettings, fairShares, type Priority } from '../../core/policy/index.js';
+
 /** Requests of one chunk waiting for a slot: an array read from `head` on (no O(n) shift per start). */
 interface Lane {
   items: ((() => void) | undefined)[];
@@ -9,18 +11,32 @@ interface Group {
   lanes: Map<number, Lane>;
   /** The orders of the lanes with waiting requests, ascending. */
   orders: number[];
+  /** Whose batch it is, for its fair share (core/policy `fairShares`). */
+  owner: Owner;
+  /** Its virtual time: grows by 1 / share with each request it starts (stride scheduling). */
+  pass: number;
+}
+
+/** The tenant and priority of a group (a batch), which weigh its turns. */
+export interface Owner {
+  tenant: string;
+  priority: Priority;
 }
 
 /**
  * The worker's concurrency budget at its engine: at most `size` requests in flight, shared by
  * every chunk the worker holds.
  *
- * Waiting requests are served round-robin across groups (a group is a batch), so a small batch
- * received while a large one fills the budget gets its share at once instead of waiting behind
- * it. Within a group, the lane (a chunk) with the lowest order goes first, so the chunks of one
- * batch finish one after another, each as early as it can, rather than all together at the end:
- * their results are written while the engine works on the next, and the batch's last chunk is
- * all that is left to write after its last answer.
+ * Waiting requests are served across groups (a group is a batch) by their fair shares, the
+ * policy's (core/policy `fairShares`: tenants first, each by the highest priority among its
+ * batches, then a tenant's batches by priority), with stride scheduling: each group advances by
+ * 1 / share per request it starts and the group furthest behind goes next. A small batch received
+ * while a large one fills the budget gets its share at once instead of waiting behind it; one
+ * tenant's many batches share what one batch of another tenant gets; a high-priority batch gets
+ * twice a normal one's turns. Within a group, the lane (a chunk) with the lowest order goes
+ * first, so the chunks of one batch finish one after another, each as early as it can, rather
+ * than all together at the end: their results are written while the engine works on the next,
+ * and the batch's last chunk is all that is left to write after its last answer.
  */
 export class EngineBudget {
   private running = 0;
@@ -36,8 +52,12 @@ export class EngineBudget {
   private lastCutAt = Number.NEGATIVE_INFINITY;
   private cuts = 0;
   private waiting = 0;
-  /** Groups with waiting work, in turn order (a Map keeps insertion order; a served group goes last). */
+  /** Groups with waiting work. */
   private readonly groups = new Map<string, Group>();
+  /** Each waiting group's fair share, computed when the set of waiting groups changes. */
+  private shares = new Map<string, number>();
+  /** The pass of the group served last: a group that starts waiting starts from here. */
+  private clock = 0;
   private maxRunning = 0;
   /** Activity since the last `takeActivity`: requests that ended, and time with any in flight. */
   private ended = 0;
@@ -106,9 +126,14 @@ export class EngineBudget {
    * Runs `task` once a slot is free, in `group`'s turn and, within the group, after the waiting
    * tasks of lower `order`; releases the slot when it settles.
    */
-  async run<T>(group: string, order: number, task: () => Promise<T>): Promise<T> {
+  async run<T>(
+    group: string,
+    order: number,
+    task: () => Promise<T>,
+    owner: Owner = { tenant: group, priority: 'normal' },
+  ): Promise<T> {
     if (this.running < this.window && this.waiting === 0) this.take();
-    else await this.wait(group, order);
+    else await this.wait(group, order, owner);
     try {
       return await task();
     } finally {
@@ -143,12 +168,13 @@ export class EngineBudget {
     if (this.running > this.maxRunning) this.maxRunning = this.running;
   }
 
-  private wait(name: string, order: number): Promise<void> {
+  private wait(name: string, order: number, owner: Owner): Promise<void> {
     return new Promise<void>((resolve) => {
       let group = this.groups.get(name);
       if (!group) {
-        group = { lanes: new Map(), orders: [] };
+        group = { lanes: new Map(), orders: [], owner, pass: this.clock };
         this.groups.set(name, group);
+        this.reshare();
       }
       let lane = group.lanes.get(order);
       if (!lane) {
@@ -163,12 +189,28 @@ export class EngineBudget {
     });
   }
 
-  /** Gives the freed slot to the next group in turn, to its lowest lane. */
+  /** The waiting groups' shares, from the policy's rule over their owners. */
+  private reshare(): void {
+    this.shares = fairShares(
+      [...this.groups].map(([id, g]) => ({ id, tenant: g.owner.tenant, priority: g.owner.priority })),
+      { priorityWeights: defaultPolicySettings.priorityWeights },
+    );
+  }
+
+  /** Gives the freed slot to the group furthest behind its share, to its lowest lane. */
   private next(): void {
     if (this.waiting === 0 || this.running >= this.window) return;
-    const first = this.groups.entries().next();
-    if (first.done) return;
-    const [name, group] = first.value;
+    let name: string | undefined;
+    let group: Group | undefined;
+    for (const [n, g] of this.groups) {
+      if (!group || g.pass < group.pass) {
+        name = n;
+        group = g;
+      }
+    }
+    if (!group || name === undefined) return;
+    this.clock = group.pass;
+    group.pass += 1 / Math.max(this.shares.get(name) ?? 1, Number.MIN_VALUE);
     const order = group.orders[0] as number;
     const lane = group.lanes.get(order) as Lane;
     const start = lane.items[lane.head] as () => void;
@@ -178,8 +220,10 @@ export class EngineBudget {
       group.lanes.delete(order);
       group.orders.shift();
     }
-    this.groups.delete(name);
-    if (group.orders.length > 0) this.groups.set(name, group); // to the back of the line
+    if (group.orders.length === 0) {
+      this.groups.delete(name);
+      this.reshare();
+    }
     this.waiting -= 1;
     this.take();
     start();

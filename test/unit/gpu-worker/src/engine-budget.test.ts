@@ -197,3 +197,47 @@ describe('EngineBudget activity', () => {
     expect(budget.takeActivity()).toEqual({ answered: 1, busyMs: 10 });
   });
 });
+
+describe('EngineBudget fair shares (core/policy fairShares)', () => {
+  /** Queues `n` requests of each group behind one running request, then lets them through one at a time. */
+  async function order(
+    groups: { name: string; tenant: string; priority: 'low' | 'normal' | 'high'; n: number }[],
+  ) {
+    const budget = new EngineBudget(1);
+    const started: string[] = [];
+    let release: () => void = () => {};
+    const blocker = budget.run('blocker', 0, () => new Promise<void>((r) => (release = r)));
+    const runs = groups.flatMap((g) =>
+      Array.from({ length: g.n }, () =>
+        budget.run(g.name, 0, async () => void started.push(g.name), {
+          tenant: g.tenant,
+          priority: g.priority,
+        }),
+      ),
+    );
+    release();
+    await Promise.all([blocker, ...runs]);
+    return started;
+  }
+
+  it('gives a high-priority batch twice the turns of a normal one of the same tenant', async () => {
+    const started = await order([
+      { name: 'normal', tenant: 't', priority: 'normal', n: 30 },
+      { name: 'high', tenant: 't', priority: 'high', n: 30 },
+    ]);
+    const firstThirty = started.slice(0, 30);
+    expect(firstThirty.filter((g) => g === 'high')).toHaveLength(20);
+  });
+
+  it("shares by tenant first: one tenant's two batches together get what another tenant's one batch gets", async () => {
+    const started = await order([
+      { name: 'a1', tenant: 'a', priority: 'normal', n: 40 },
+      { name: 'a2', tenant: 'a', priority: 'normal', n: 40 },
+      { name: 'b1', tenant: 'b', priority: 'normal', n: 40 },
+    ]);
+    const first = started.slice(0, 40);
+    expect(first.filter((g) => g === 'b1')).toHaveLength(20);
+    expect(first.filter((g) => g === 'a1')).toHaveLength(10);
+    expect(first.filter((g) => g === 'a2')).toHaveLength(10);
+  });
+});
