@@ -59,6 +59,19 @@ export class ChunkDedup {
     this.index = answerIndexOf(deps.dedup, { maxEntries: deps.limits.DEDUP_INDEX_MAX_ENTRIES });
   }
 
+  /**
+   * Starts loading `tenant`'s answer index (a refresh at most every second, shared by the chunks
+   * that start meanwhile) before the chunk's batch record says whether it deduplicates, so the
+   * chunk's first requests do not wait for that query after the record read. Batches deduplicate
+   * unless they ask not to; a failure here is the lookup's to report.
+   */
+  static warm(deps: DedupDeps, tenant: string): void {
+    if (deps.limits.DEDUP === 'off') return;
+    answerIndexOf(deps.dedup, { maxEntries: deps.limits.DEDUP_INDEX_MAX_ENTRIES })
+      .forTenant(tenant, deps.clock.now())
+      .catch(() => {});
+  }
+
   /** The chunk's dedup, or undefined when the deployment or the batch turned it off. */
   static open(
     deps: DedupDeps,

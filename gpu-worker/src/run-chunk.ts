@@ -102,6 +102,7 @@ export async function runChunk(
       () => {},
     );
   const reading = deps.batches.getBatchAndChunk(ref, msg.chunk);
+  ChunkDedup.warm(deps, msg.tenant);
   if (turn) void Promise.allSettled([opening, reading]).then(turn);
   const { batch, chunk } = await reading;
   const skip =
@@ -169,15 +170,20 @@ export async function runChunk(
         body: Record<string, unknown>;
       };
       const run = () =>
-        budget.run(group, lane, async () => {
-          if (signal.aborted) return;
-          const result = await runRequest(deps, opts, request, signal);
-          if (!result) return;
-          finished.set(item.number, result);
-          ran += 1;
-          if (opts.simulateInterruptionAfter !== undefined && ran >= opts.simulateInterruptionAfter)
-            interrupt.abort('simulated');
-        });
+        budget.run(
+          group,
+          lane,
+          async () => {
+            if (signal.aborted) return;
+            const result = await runRequest(deps, opts, request, signal);
+            if (!result) return;
+            finished.set(item.number, result);
+            ran += 1;
+            if (opts.simulateInterruptionAfter !== undefined && ran >= opts.simulateInterruptionAfter)
+              interrupt.abort('simulated');
+          },
+          { tenant: msg.tenant, priority: batch.priority },
+        );
       // A request answered before is not run: its earlier answer is this line's result.
       const reuse = dedup?.reuse(item.number, request);
       tasks.push(reuse ? reuse.then((r) => (r ? void finished.set(item.number, r) : run())) : run());
