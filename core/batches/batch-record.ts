@@ -72,6 +72,8 @@ export interface BatchRecord {
   end_reason?: EndReason;
   /** Display counters kept per chunk (fast path; decisions use the chunk records). */
   chunks_done?: number;
+  /** The pool group of the batch's model (core/models/catalog.ts), set when validation ends. */
+  pool_group?: string;
   /**
    * When a chunk of the batch last completed (unix seconds). A running batch with chunks left
    * and none completed for DISPATCH_STALL_SECONDS lost the message that would have sent its next
@@ -236,6 +238,8 @@ function openbatchExtension(r: BatchRecord, rates: CostRates): OpenBatchExtensio
     ...(r.admission_warning ? { admission_warning: r.admission_warning } : {}),
     sla: { deadline_at: r.expires_at, state: slaState(r) },
     pools: { spot: r.spot_requests ?? 0, dedicated: r.dedicated_requests ?? 0 },
+    pool_group: r.pool_group ?? null,
+    route: r.route_pool ?? null,
     chunks: {
       total: r.chunk_count ?? 0,
       done: r.chunks_done ?? 0,

@@ -6,7 +6,7 @@ import { ChunkPlanner, type ChunkRange, freshPlannerState } from '../chunks/plan
 import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.js';
 import { toUnixSeconds } from '../clock.js';
 import { splitLineBatches } from '../lines/split-lines.js';
-import { catalogOf, modelIds, poolQueueOf } from '../models/catalog.js';
+import { catalogOf, modelIds, poolGroupOf, poolQueueOf } from '../models/catalog.js';
 import type { BatchError } from '../openai/schemas.js';
 import { admitValidated } from '../sla/admission.js';
 import { routeForChunks } from '../sla/routing.js';
@@ -148,7 +148,12 @@ export async function scheduleBatch(
     ref,
     'in_progress',
     toUnixSeconds(deps.clock.now()),
-    { total: plan.total, chunk_count: plan.chunks.length, ...(plan.model ? { model: plan.model } : {}) },
+    {
+      total: plan.total,
+      chunk_count: plan.chunks.length,
+      ...(plan.model ? { model: plan.model } : {}),
+      pool_group: poolGroupOf(catalogOf(deps.limits), plan.model),
+    },
     ['validating'],
   );
   if (!running) return 'not-validating'; // cancelled while validating: the finalizer ends it

@@ -238,6 +238,10 @@ export interface OpenBatchExtension {
   sla: { deadline_at: number; state: 'on_track' | 'at_risk' | 'met' | 'breached' | null };
   /** Requests completed on each pool. */
   pools: { spot: number; dedicated: number };
+  /** The pool group whose spot and dedicated pools run the batch's model; null before validation ends. */
+  pool_group: string | null;
+  /** The pool its chunks are sent to now (the policy's route); null before the first is sent. */
+  route: 'spot' | 'dedicated' | null;
   chunks: { total: number; done: number; escalated: number; interruptions: number };
   /** The batch this one retries (`POST /v1/openbatch/batches/{id}/retry`), or null. */
   retry_of: string | null;

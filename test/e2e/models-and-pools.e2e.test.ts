@@ -83,6 +83,11 @@ describe('models and pool groups', () => {
     expect(b.request_counts).toEqual({ total: 80, completed: 80, failed: 0 });
     expect(engines.beta.stats().answered).toBe(80);
     expect(engines.alpha.stats().received).toBe(120);
+    // The batch object names the pool group and the pool its chunks went to.
+    const ext = (x: unknown) =>
+      (x as { openbatch: { pool_group: string | null; route: string | null } }).openbatch;
+    expect([ext(a).pool_group, ext(a).route]).toEqual(['default', 'spot']);
+    expect([ext(b).pool_group, ext(b).route]).toEqual(['second', 'spot']);
   });
 
   it('fails a model outside the catalog with model_not_found naming the line', async () => {

@@ -5,7 +5,14 @@ import { type CostRates, estimateCost } from '../../../core/pricing/cost.js';
  * Fields issue 10 adds to the batch object (retries, usage) that the fixtures do not set one by
  * one. They are spread in, so the fixtures type-check whether or not the API declares them yet.
  */
-const laterFields = { retry_of: null, retries: [] as string[], dedup: 'on' as const, reused: 0 };
+const laterFields = {
+  retry_of: null,
+  retries: [] as string[],
+  dedup: 'on' as const,
+  reused: 0,
+  pool_group: 'default' as string | null,
+  route: 'spot' as 'spot' | 'dedicated' | null,
+};
 const laterBatchFields = {
   usage: {
     input_tokens: 0,

@@ -292,6 +292,16 @@ function BatchDetails({ view, crumbs }: { view: BatchView; crumbs: { label: stri
                   <span className="font-mono text-xs">{b.endpoint}</span>
                 </Detail>
                 <Detail label="Model">{b.model ?? '—'}</Detail>
+                <Detail label="Pools">
+                  {b.openbatch?.pool_group ? (
+                    <span data-testid="batch-pools">
+                      {b.openbatch.pool_group}: spot and dedicated
+                      {b.openbatch.route ? `, now sent to ${b.openbatch.route}` : ''}
+                    </span>
+                  ) : (
+                    '—'
+                  )}
+                </Detail>
                 <Detail label="Completion window">{b.completion_window}</Detail>
                 <Detail label="Priority">{b.openbatch?.priority ?? 'normal'}</Detail>
                 {b.openbatch?.dedup ? (

@@ -158,6 +158,8 @@ describe('POST /v1/batches', () => {
         priority: 'normal',
         sla: { deadline_at: NOW_S + 86_400, state: 'on_track' },
         pools: { spot: 0, dedicated: 0 },
+        pool_group: null,
+        route: null,
         chunks: { total: 0, done: 0, escalated: 0, interruptions: 0 },
         retry_of: null,
         retries: [],
