@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { awsCalls } from '../../core/adapters/aws-clients.js';
 import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { sdk } from '../support/sdk.js';
-import { sampleLoad, since, snapshot } from './proc-stats.js';
+import { runtimeProcesses, sampleLoad, since, snapshot } from './proc-stats.js';
 import { callsMade, readWorkerReports } from './worker-reports.js';
 
 export interface BatchScenario {
@@ -156,17 +156,7 @@ export async function runBatchScenario(s: BatchScenario) {
     const client = sdk(rt.url, 'sk-bench');
     const upload = await uploadWithCli(inputPath, `${rt.url}/v1`, 'sk-bench', join(work, 'state'));
     const callsBefore = awsCalls.total();
-    const cpu = () =>
-      snapshot({
-        ...Object.fromEntries(
-          Object.entries(rt.functionPids()).map(([fn, pid]) => [`function ${fn}`, { pid }]),
-        ),
-        ...Object.fromEntries(
-          rt.fleet.workers.map((w) => [`worker-${w.pool}-${w.index}`, { pid: w.child.pid }]),
-        ),
-        'moto emulator, S3 and SQS (not ours)': { pid: rt.emulator.pid, tree: true },
-        'DynamoDB Local (not ours)': { pid: rt.dynamoDbLocal?.pid, tree: true },
-      });
+    const cpu = () => snapshot(runtimeProcesses(rt));
     const cpuBefore = cpu();
 
     const started = performance.now();

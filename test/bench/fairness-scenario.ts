@@ -14,8 +14,8 @@ import { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { sdk } from '../support/sdk.js';
-import { sampleLoad, since, snapshot } from './proc-stats.js';
-import type { ScenarioRecord } from './saturation-scenario.js';
+import { runtimeProcesses, sampleLoad, since, snapshot } from './proc-stats.js';
+import { linesOf as chatRequestLines, type ScenarioRecord } from './saturation-scenario.js';
 
 const root = process.cwd();
 const ENDED = ['completed', 'failed', 'expired', 'cancelled'];
@@ -35,15 +35,7 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-const linesOf = (n: number, prefix: string): string =>
-  Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      custom_id: `${prefix}-${i}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: { model: 'bench-model', messages: [{ role: 'user', content: `Question ${i} of ${prefix}` }] },
-    }),
-  ).join('\n');
+const linesOf = (n: number, prefix: string): string => chatRequestLines(n, prefix).join('\n');
 
 /** Through OpenAI's Uploads API in 3 MiB parts: a file above the API's direct limit, as a client sends it. */
 async function uploadInParts(client: OpenAI, text: string, name: string): Promise<string> {
@@ -124,17 +116,7 @@ async function phase(window: number): Promise<PhaseResult> {
   });
   const a = sdk(rt.url, 'sk-a');
   const b = sdk(rt.url, 'sk-b');
-  const cpu = () =>
-    snapshot({
-      ...Object.fromEntries(
-        Object.entries(rt.functionPids()).map(([fn, pid]) => [`function ${fn}`, { pid }]),
-      ),
-      ...Object.fromEntries(
-        rt.fleet.workers.map((w) => [`worker-${w.pool}-${w.index}`, { pid: w.child.pid }]),
-      ),
-      'moto emulator, S3 and SQS (not ours)': { pid: rt.emulator.pid, tree: true },
-      'DynamoDB Local (not ours)': { pid: rt.dynamoDbLocal?.pid, tree: true },
-    });
+  const cpu = () => snapshot(runtimeProcesses(rt));
   try {
     // Warm-up (module loading, JIT, connections): not measured.
     await timed(b, await upload(b, linesOf(SMALL, 'warm'), 'warm'), SMALL);

@@ -67,6 +67,26 @@ export function treeCpuSecondsOf(pid: number | undefined): number | undefined {
   return treeOf(pid).reduce((total, p) => total + (statOf(p)?.cpu ?? 0), 0);
 }
 
+/** What the bench measures of a local runtime: its function and worker processes and the emulators. */
+interface MeasuredRuntime {
+  functionPids(): Record<string, number | undefined>;
+  fleet: { workers: readonly { pool: string; index: number; child: { pid?: number | undefined } }[] };
+  emulator: { pid?: number | undefined };
+  dynamoDbLocal?: { pid?: number | undefined } | undefined;
+}
+
+/** The runtime's processes by label, for `snapshot`: each function, each worker, the emulators (trees). */
+export function runtimeProcesses(
+  rt: MeasuredRuntime,
+): Record<string, { pid: number | undefined; tree?: boolean }> {
+  return {
+    ...Object.fromEntries(Object.entries(rt.functionPids()).map(([fn, pid]) => [`function ${fn}`, { pid }])),
+    ...Object.fromEntries(rt.fleet.workers.map((w) => [`worker-${w.pool}-${w.index}`, { pid: w.child.pid }])),
+    'moto emulator, S3 and SQS (not ours)': { pid: rt.emulator.pid, tree: true },
+    'DynamoDB Local (not ours)': { pid: rt.dynamoDbLocal?.pid, tree: true },
+  };
+}
+
 /** Takes CPU snapshots of named processes; `since` gives each one's CPU-seconds between two snapshots. */
 export type CpuSnapshot = Record<string, number | undefined>;
 

@@ -25,7 +25,7 @@ import { awsCalls } from '../../core/adapters/aws-clients.js';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { type FakeEngineStats, preciseNow } from '../support/fake-engine-server.js';
 import { sdk } from '../support/sdk.js';
-import { type CpuSnapshot, sampleLoad, since, snapshot } from './proc-stats.js';
+import { type CpuSnapshot, runtimeProcesses, sampleLoad, since, snapshot } from './proc-stats.js';
 import { callsMade, readWorkerReports } from './worker-reports.js';
 
 const root = process.cwd();
@@ -66,7 +66,7 @@ export const saturationScenarios: Record<SaturationName, { capacity: number; des
 };
 
 /** `n` chat request lines, `prefix` keeping custom ids unique across files. */
-const linesOf = (n: number, prefix: string): string[] =>
+export const linesOf = (n: number, prefix: string): string[] =>
   Array.from({ length: n }, (_, i) =>
     JSON.stringify({
       custom_id: `${prefix}-${i}`,
@@ -248,12 +248,7 @@ async function harness(name: string, capacity: number): Promise<Harness> {
   expectCompleted(warm.batch, 20, 'warm-up batch');
   const cpu = () =>
     snapshot({
-      ...Object.fromEntries(
-        Object.entries(rt.functionPids()).map(([fn, pid]) => [`function ${fn}`, { pid }]),
-      ),
-      ...Object.fromEntries(rt.fleet.workers.map((w) => [`worker-${w.pool}`, { pid: w.child.pid }])),
-      'moto emulator, S3 and SQS (not ours)': { pid: rt.emulator.pid, tree: true },
-      'DynamoDB Local (not ours)': { pid: rt.dynamoDbLocal?.pid, tree: true },
+      ...runtimeProcesses(rt),
       'FAKE ENGINE (not ours)': { pid: engine.pid },
     });
   return { rt, client, engine, reportDir, cpu };

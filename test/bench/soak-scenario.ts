@@ -21,7 +21,7 @@ import { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { sdk } from '../support/sdk.js';
-import { rssOf, sampleLoad, since, snapshot, treeRssOf } from './proc-stats.js';
+import { rssOf, runtimeProcesses, sampleLoad, since, snapshot, treeRssOf } from './proc-stats.js';
 
 const root = process.cwd();
 const ENDED = ['completed', 'failed', 'expired', 'cancelled'];
@@ -184,17 +184,7 @@ export async function runSoak(s: SoakSettings) {
     };
     const sampler = setInterval(sample, s.sampleMs);
 
-    const cpu = () =>
-      snapshot({
-        ...Object.fromEntries(
-          Object.entries(rt.functionPids()).map(([fn, pid]) => [`function ${fn}`, { pid }]),
-        ),
-        ...Object.fromEntries(
-          rt.fleet.workers.map((w, i) => [`worker-${w.pool}-${i}`, { pid: w.child.pid }]),
-        ),
-        'moto emulator, S3 and SQS (not ours)': { pid: rt.emulator.pid, tree: true },
-        'DynamoDB Local (not ours)': { pid: rt.dynamoDbLocal?.pid, tree: true },
-      });
+    const cpu = () => snapshot(runtimeProcesses(rt));
     const cpuBefore = cpu();
 
     // The stream: one batch every min–max interval, each tracked until it ends.

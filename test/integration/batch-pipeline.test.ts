@@ -1,11 +1,10 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depsFor, type Principal } from '../../core/app/deps.js';
 import { WiringError } from '../../core/app/resources.js';
 import { cancelBatch, createBatch } from '../../core/batches/batches-service.js';
 import { finalizeBatch } from '../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../core/batches/schedule-batch.js';
-import { type ChunkMessage, parseChunkMessage } from '../../core/chunks/chunk-message.js';
+import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import type { Clock } from '../../core/clock.js';
 import { createFile } from '../../core/files/files-service.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
@@ -13,7 +12,7 @@ import { slaSweep } from '../../core/sla/sla-sweep.js';
 import type { Engine } from '../../gpu-worker/src/engine/engine.js';
 import { SimulatedEngine } from '../../gpu-worker/src/engine/simulated-engine.js';
 import { runChunk } from '../../gpu-worker/src/run-chunk.js';
-import { chatLines, startTestAws, type TestAws } from '../support/test-aws.js';
+import { chatLines, drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
 
 let t: TestAws;
 beforeAll(async () => {
@@ -24,34 +23,8 @@ afterAll(() => t?.close());
 const tenant = 'tenant-p';
 const stop = new AbortController().signal;
 
-async function drain(url: string): Promise<ChunkMessage[]> {
-  const out: ChunkMessage[] = [];
-  for (;;) {
-    const res = await t.aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    const messages = res.Messages ?? [];
-    if (messages.length === 0) return out.sort((a, b) => a.chunk - b.chunk);
-    for (const m of messages) {
-      out.push(parseChunkMessage(m.Body ?? ''));
-      await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-    }
-  }
-}
-
-async function drainRefs(url: string): Promise<number> {
-  let n = 0;
-  for (;;) {
-    const res = await t.aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!res.Messages?.length) return n;
-    for (const m of res.Messages) {
-      n += 1;
-      await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-    }
-  }
-}
+const drain = async (url: string): Promise<ChunkMessage[]> => (await drainQueue(t, url)).messages;
+const drainRefs = async (url: string): Promise<number> => (await drainQueue(t, url, false)).count;
 
 /** Each flow runs as its function would on AWS: exactly its declared resources and grants. */
 const as = (principal: Principal) => t.depsOf(principal);

@@ -1,10 +1,9 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../core/app/deps.js';
 import { createBatch } from '../../core/batches/batches-service.js';
 import { finalizeBatch } from '../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../core/batches/schedule-batch.js';
-import { type ChunkMessage, parseChunkMessage } from '../../core/chunks/chunk-message.js';
+import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import { type PackRecord, packIdAt } from '../../core/dedup/answer-index.js';
 import { encodePack } from '../../core/dedup/answer-pack.js';
 import { requestHash } from '../../core/dedup/normalise.js';
@@ -14,7 +13,7 @@ import { listRequests } from '../../core/requests/requests-service.js';
 import type { Engine } from '../../gpu-worker/src/engine/engine.js';
 import { SimulatedEngine } from '../../gpu-worker/src/engine/simulated-engine.js';
 import { runChunk } from '../../gpu-worker/src/run-chunk.js';
-import { startTestAws, type TestAws } from '../support/test-aws.js';
+import { drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
 
 /**
  * Deduplication against the emulator (DynamoDB Local for the dedup table's binary entries and
@@ -78,19 +77,8 @@ describe('DedupStore against the emulator', () => {
 });
 
 /** Takes every message off a queue; chunk messages parsed (`chunks`), others dropped. */
-async function drain(url: string, chunks = false): Promise<ChunkMessage[]> {
-  const out: ChunkMessage[] = [];
-  for (;;) {
-    const res = await t.aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!res.Messages?.length) return out;
-    for (const m of res.Messages) {
-      if (chunks) out.push(parseChunkMessage(m.Body ?? ''));
-      await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-    }
-  }
-}
+const drain = async (url: string, chunks = false): Promise<ChunkMessage[]> =>
+  (await drainQueue(t, url, chunks)).messages;
 
 class CountingEngine implements Engine {
   readonly name = 'counting';

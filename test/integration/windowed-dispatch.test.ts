@@ -1,15 +1,14 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../core/app/deps.js';
 import { createBatch } from '../../core/batches/batches-service.js';
 import { finalizeBatch } from '../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../core/batches/schedule-batch.js';
-import { type ChunkMessage, parseChunkMessage } from '../../core/chunks/chunk-message.js';
+import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import { createFile } from '../../core/files/files-service.js';
 import { slaSweep } from '../../core/sla/sla-sweep.js';
 import { SimulatedEngine } from '../../gpu-worker/src/engine/simulated-engine.js';
 import { runChunk } from '../../gpu-worker/src/run-chunk.js';
-import { chatLines, startTestAws, type TestAws } from '../support/test-aws.js';
+import { chatLines, drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
 
 /**
  * Windowed dispatch through the real adapters and queues (moto's SQS, DynamoDB Local), each flow
@@ -35,19 +34,8 @@ const as = (principal: Principal) => t.depsOf(principal);
 const engine = new SimulatedEngine({ latencyMs: 0, failureRate: 0 });
 const stop = new AbortController().signal;
 
-async function drain(url: string, parse = true): Promise<ChunkMessage[]> {
-  const out: ChunkMessage[] = [];
-  for (;;) {
-    const res = await t.aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!res.Messages?.length) return out.sort((a, b) => a.chunk - b.chunk);
-    for (const m of res.Messages) {
-      if (parse) out.push(parseChunkMessage(m.Body ?? ''));
-      await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-    }
-  }
-}
+const drain = async (url: string, parse = true): Promise<ChunkMessage[]> =>
+  (await drainQueue(t, url, parse)).messages;
 
 const spot = () => drain(t.env.SPOT_QUEUE_URL as string);
 const run = (msg: ChunkMessage) =>

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, awsCalls, createAwsClients } from '../../core/adapters/aws-clients.js';
 import { buckets, queues, tables, type Uses } from '../../core/app/declaration.js';
 import { createDeps, type Deps, depsFor, type Principal, usesOf } from '../../core/app/deps.js';
 import { resourceEnvironment } from '../../core/app/resources.js';
+import { type ChunkMessage, parseChunkMessage } from '../../core/chunks/chunk-message.js';
 import { accessGuard, permissionsOf } from '../../localstack/runtime/access-guard.js';
 import { bootstrapResources } from '../../localstack/runtime/bootstrap.js';
 import { startDynamoDbLocal } from '../../localstack/runtime/dynamodb-local.js';
@@ -101,5 +103,29 @@ export async function waitFor<T>(
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Takes every message off a queue, deleting each: chunk messages parsed and sorted by chunk
+ * (`parse`, the default), others only counted. Returns the parsed messages and the count.
+ */
+export async function drainQueue(
+  t: Pick<TestAws, 'aws'>,
+  url: string,
+  parse = true,
+): Promise<{ messages: ChunkMessage[]; count: number }> {
+  const messages: ChunkMessage[] = [];
+  let count = 0;
+  for (;;) {
+    const res = await t.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (!res.Messages?.length) return { messages: messages.sort((a, b) => a.chunk - b.chunk), count };
+    for (const m of res.Messages) {
+      count += 1;
+      if (parse) messages.push(parseChunkMessage(m.Body ?? ''));
+      await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
+    }
   }
 }

@@ -232,6 +232,25 @@ export function addOpenbatchAlarms(scope: Construct, props: OpenbatchAlarmsProps
   // Engines: the worker's probe of its engine, and ECS running fewer tasks than it wants (an
   // engine that fails its container health check is replaced, again and again).
   const minutes = monitoring.engineUnhealthyMinutes;
+  const workersShort = (subject: string, pool: ReturnType<typeof metrics.pool>, which: string) =>
+    alarm(
+      subject,
+      new cloudwatch.MathExpression({
+        expression: 'FILL(desired, 0) - FILL(running, 0)',
+        usingMetrics: { desired: cw(pool.desired), running: cw(pool.running) },
+        label: `${subject} workers short`,
+        period: Duration.minutes(1),
+      }),
+      'Workers-Short',
+      {
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: minutes,
+        datapointsToAlarm: minutes,
+        alarmDescriptionOverride: `${which} ran fewer workers than it wants for ${minutes} minutes: engines failing their health check, no GPU capacity, or tasks failing to start.`,
+        ...quiet,
+      },
+    );
   for (const p of poolNames) {
     alarm(p, cw(metrics.emf(emf('EngineUnhealthy'), p, { periodSeconds: 60 })), 'Engine-Unhealthy', {
       threshold: 1,
@@ -241,52 +260,18 @@ export function addOpenbatchAlarms(scope: Construct, props: OpenbatchAlarmsProps
       alarmDescriptionOverride: `A ${p} worker's engine failed its health probe every minute for ${minutes} minutes.`,
       ...quiet,
     });
-    const pool = metrics.pool(p);
-    alarm(
-      p,
-      new cloudwatch.MathExpression({
-        expression: 'FILL(desired, 0) - FILL(running, 0)',
-        usingMetrics: { desired: cw(pool.desired), running: cw(pool.running) },
-        label: `${p} workers short`,
-        period: Duration.minutes(1),
-      }),
-      'Workers-Short',
-      {
-        threshold: 1,
-        comparisonOperator: atLeast,
-        evaluationPeriods: minutes,
-        datapointsToAlarm: minutes,
-        alarmDescriptionOverride: `The ${p} pool ran fewer workers than it wants for ${minutes} minutes: engines failing their health check, no GPU capacity, or tasks failing to start.`,
-        ...quiet,
-      },
-    );
+    workersShort(p, metrics.pool(p), `The ${p} pool`);
   }
 
   // Other pool groups' services: the same shortfall alarm as the default group's pools.
   for (const m of modelsOf(config)) {
     if (m.group === DEFAULT_POOL_GROUP) continue;
-    for (const p of poolNames) {
-      const subject = `${m.group}-${p}`;
-      const pool = metrics.pool(p, m.group);
-      alarm(
-        subject,
-        new cloudwatch.MathExpression({
-          expression: 'FILL(desired, 0) - FILL(running, 0)',
-          usingMetrics: { desired: cw(pool.desired), running: cw(pool.running) },
-          label: `${subject} workers short`,
-          period: Duration.minutes(1),
-        }),
-        'Workers-Short',
-        {
-          threshold: 1,
-          comparisonOperator: atLeast,
-          evaluationPeriods: minutes,
-          datapointsToAlarm: minutes,
-          alarmDescriptionOverride: `The ${p} pool of pool group ${m.group} (model ${m.id}) ran fewer workers than it wants for ${minutes} minutes: engines failing their health check, no GPU capacity, or tasks failing to start.`,
-          ...quiet,
-        },
+    for (const p of poolNames)
+      workersShort(
+        `${m.group}-${p}`,
+        metrics.pool(p, m.group),
+        `The ${p} pool of pool group ${m.group} (model ${m.id})`,
       );
-    }
   }
 
   return facade.createdAlarms();
