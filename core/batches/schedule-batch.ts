@@ -8,7 +8,7 @@ import { toUnixSeconds } from '../clock.js';
 import { splitLineBatches } from '../lines/split-lines.js';
 import { catalogOf, modelIds, poolGroupOf, poolQueueOf } from '../models/catalog.js';
 import type { BatchError } from '../openai/schemas.js';
-import { admitValidated, runningBatches } from '../sla/admission.js';
+import { admitValidated } from '../sla/admission.js';
 import { routeForChunks } from '../sla/routing.js';
 import type { BatchRecord } from './batch-record.js';
 
@@ -91,10 +91,6 @@ export async function scheduleBatch(
   if (!input)
     return fail(fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`));
 
-  // The batches running now, for admission when validation ends: read while the file streams,
-  // so the end of validation does not wait for that query.
-  const othersRunning = runningBatches(deps, ref.batchId);
-  othersRunning.catch(() => {}); // awaited by admission; a failure surfaces there
   // The catalog's models are the allowlist: any other model fails its line with model_not_found.
   const planner = new ChunkPlanner(
     { endpoint: batch.endpoint, limits: { ...deps.limits, MODELS: modelIds(catalogOf(deps.limits)) } },
@@ -144,7 +140,7 @@ export async function scheduleBatch(
   // The exact request count is known now: admission again (core/sla/admission.ts), beside the
   // chunk records' write (records of a batch refused here run nothing and expire with it).
   const [admission] = await Promise.all([
-    admitValidated(deps, batch, plan.total, deps.clock.now(), othersRunning),
+    admitValidated(deps, batch, plan.total, deps.clock.now()),
     deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400),
   ]);
   if (!admission.ok) return fail(admission.errors);

@@ -14,10 +14,7 @@ export const WINDOW_INFEASIBLE = 'completion_window_infeasible';
  * Today one spot and one dedicated pool serve every model, so every running batch competes for the
  * same capacity whatever its model.
  */
-export async function runningBatches(
-  deps: Pick<AdmissionDeps, 'batches'>,
-  except?: string,
-): Promise<PolicyBatch[]> {
+async function runningBatches(deps: AdmissionDeps, except?: string): Promise<PolicyBatch[]> {
   const active = await deps.batches.listActive();
   return active
     .filter((b) => b.status === 'in_progress' && b.id !== except && remainingRequests(b) > 0)
@@ -74,10 +71,8 @@ export async function admitValidated(
   batch: BatchRecord,
   total: number,
   nowMs: number,
-  /** The batches running, if the caller read them already (the scheduler does, while it validates). */
-  running: Promise<PolicyBatch[]> = runningBatches(deps, batch.id),
 ): Promise<ValidatedAdmission> {
-  const others = await running;
+  const others = await runningBatches(deps, batch.id);
   const admission = admit(
     toPolicyBatch(batch, total),
     policyInput(deps, nowMs, modelLabel(deps.limits, batch.model), others, []),

@@ -245,16 +245,13 @@ export async function runChunk(
   // The batch's next chunk takes this one's place on the queue (core/chunks/dispatch.ts), on the
   // pool the batch is routed to; this worker's queues are its own pool group's, the batch's.
   const next = nextInChain(msg);
-  // Side by side: the next chunk's send, the answers' indexing and the check whether the batch is
-  // done. Indexed before the batch can end (the finalizing message waits for it): a batch
-  // created after this one completed finds its answers. A batch of one chunk is done with it:
-  // its only chunk record is the one this worker just moved to done. Otherwise the batch's
-  // counter, then the records, decide.
-  const [allDone] = await Promise.all([
-    batch.chunk_count === 1 || batchDone(deps, ref),
-    dedup?.record(finished),
-    next ? deps.queue.send(batch.route_pool ?? 'spot', next) : undefined,
-  ]);
+  if (next) await deps.queue.send(batch.route_pool ?? 'spot', next);
+  // Indexed before the batch can end: a batch created after this one completed finds its answers.
+  await dedup?.record(finished);
+
+  // A batch of one chunk is done with it: its only chunk record is the one this worker just
+  // moved to done. Otherwise the batch's counter, then the records, decide.
+  const allDone = batch.chunk_count === 1 || (await batchDone(deps, ref));
   if (allDone) await deps.queue.send('finalizing', ref);
   return {
     outcome: 'completed',
