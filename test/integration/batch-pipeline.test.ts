@@ -12,7 +12,7 @@ import { slaSweep } from '../../core/sla/sla-sweep.js';
 import type { Engine } from '../../gpu-worker/src/engine/engine.js';
 import { SimulatedEngine } from '../../gpu-worker/src/engine/simulated-engine.js';
 import { runChunk } from '../../gpu-worker/src/run-chunk.js';
-import { chatLines, drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
+import { chatLines, createAndSchedule, drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
 
 let t: TestAws;
 beforeAll(async () => {
@@ -29,21 +29,8 @@ const drainRefs = async (url: string): Promise<number> => (await drainQueue(t, u
 /** Each flow runs as its function would on AWS: exactly its declared resources and grants. */
 const as = (principal: Principal) => t.depsOf(principal);
 
-async function startBatch(content: string, window = '24h') {
-  const file = await createFile(as('filesApi'), tenant, {
-    filename: 'in.jsonl',
-    purpose: 'batch',
-    content: Buffer.from(content),
-  });
-  const batch = await createBatch(as('batchesApi'), tenant, {
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: window,
-  });
-  await drainRefs(t.env.SCHEDULING_QUEUE_URL as string);
-  const ref = { tenant, batchId: batch.id };
-  return { ref, outcome: await scheduleBatch(as('scheduler'), ref) };
-}
+const startBatch = (content: string, window = '24h') =>
+  createAndSchedule(t, tenant, content, { completion_window: window });
 
 const run = (msg: ChunkMessage, engine: Engine, extra: Partial<Parameters<typeof runChunk>[2]> = {}) =>
   runChunk(as('worker'), msg, {

@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../core/app/deps.js';
-import { createBatch } from '../../core/batches/batches-service.js';
 import { finalizeBatch } from '../../core/batches/finalize-batch.js';
-import { scheduleBatch } from '../../core/batches/schedule-batch.js';
 import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import { type PackRecord, packIdAt } from '../../core/dedup/answer-index.js';
 import { encodePack } from '../../core/dedup/answer-pack.js';
 import { requestHash } from '../../core/dedup/normalise.js';
-import { createFile } from '../../core/files/files-service.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
 import { listRequests } from '../../core/requests/requests-service.js';
 import type { Engine } from '../../gpu-worker/src/engine/engine.js';
 import { SimulatedEngine } from '../../gpu-worker/src/engine/simulated-engine.js';
 import { runChunk } from '../../gpu-worker/src/run-chunk.js';
-import { drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
+import { createAndSchedule, drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
 
 /**
  * Deduplication against the emulator (DynamoDB Local for the dedup table's binary entries and
@@ -103,20 +100,12 @@ const lines = (ids: string, contents: string[]) =>
     .join('\n');
 
 async function runBatch(tenant: string, content: string, engine: Engine, dedup?: boolean) {
-  const file = await createFile(as('filesApi'), tenant, {
-    filename: 'in.jsonl',
-    purpose: 'batch',
-    content: Buffer.from(content),
-  });
-  const batch = await createBatch(as('batchesApi'), tenant, {
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: '24h',
-    ...(dedup === undefined ? {} : { openbatch: { dedup } }),
-  });
-  await drain(t.env.SCHEDULING_QUEUE_URL as string);
-  const ref = { tenant, batchId: batch.id };
-  await scheduleBatch(as('scheduler'), ref);
+  const { ref } = await createAndSchedule(
+    t,
+    tenant,
+    content,
+    dedup === undefined ? {} : { openbatch: { dedup } },
+  );
   for (const msg of await drain(t.env.SPOT_QUEUE_URL as string, true))
     expect(
       (await runChunk(as('worker'), msg, { pool: 'spot', engine, maxRetries: 0, stop, concurrency: 8 }))

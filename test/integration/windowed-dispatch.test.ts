@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../core/app/deps.js';
-import { createBatch } from '../../core/batches/batches-service.js';
 import { finalizeBatch } from '../../core/batches/finalize-batch.js';
-import { scheduleBatch } from '../../core/batches/schedule-batch.js';
 import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
-import { createFile } from '../../core/files/files-service.js';
 import { slaSweep } from '../../core/sla/sla-sweep.js';
 import { SimulatedEngine } from '../../gpu-worker/src/engine/simulated-engine.js';
 import { runChunk } from '../../gpu-worker/src/run-chunk.js';
-import { chatLines, drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
+import { chatLines, createAndSchedule, drainQueue, startTestAws, type TestAws } from '../support/test-aws.js';
 
 /**
  * Windowed dispatch through the real adapters and queues (moto's SQS, DynamoDB Local), each flow
@@ -43,19 +40,8 @@ const run = (msg: ChunkMessage) =>
 
 describe('windowed dispatch', () => {
   it('queues a window of chunks, sends each next one on completion, and resends a lost one after a stall', async () => {
-    const file = await createFile(as('filesApi'), tenant, {
-      filename: 'in.jsonl',
-      purpose: 'batch',
-      content: Buffer.from(chatLines(50, { prefix: 'w' })),
-    });
-    const created = await createBatch(as('batchesApi'), tenant, {
-      input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    });
-    const ref = { tenant, batchId: created.id };
-    await drain(t.env.SCHEDULING_QUEUE_URL as string, false);
-    expect(await scheduleBatch(as('scheduler'), ref)).toBe('scheduled');
+    const { ref, outcome } = await createAndSchedule(t, tenant, chatLines(50, { prefix: 'w' }));
+    expect(outcome).toBe('scheduled');
 
     const first = await spot();
     expect(first.map((m) => [m.chunk, (m.chain ?? []).map(([c]) => c)])).toEqual([
@@ -81,7 +67,7 @@ describe('windowed dispatch', () => {
     // No chunk completes for DISPATCH_STALL_SECONDS: the SLA monitor sends chunk 3 again.
     await new Promise((r) => setTimeout(r, 2_100));
     const report = await slaSweep(as('slaMonitor'));
-    expect(report.redispatched).toEqual([{ batchId: created.id, chunks: 1 }]);
+    expect(report.redispatched).toEqual([{ batchId: ref.batchId, chunks: 1 }]);
     const [again] = await spot();
     expect(again).toMatchObject({ chunk: 3, lineStart: 31, lineEnd: 40 });
     expect((await run(again as ChunkMessage)).finalizeRequested).toBe(true);

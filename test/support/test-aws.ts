@@ -4,7 +4,11 @@ import { type AwsClients, awsCalls, createAwsClients } from '../../core/adapters
 import { buckets, queues, tables, type Uses } from '../../core/app/declaration.js';
 import { createDeps, type Deps, depsFor, type Principal, usesOf } from '../../core/app/deps.js';
 import { resourceEnvironment } from '../../core/app/resources.js';
-import { type ChunkMessage, parseChunkMessage } from '../../core/chunks/chunk-message.js';
+import { createBatch } from '../../core/batches/batches-service.js';
+import { type ScheduleOutcome, scheduleBatch } from '../../core/batches/schedule-batch.js';
+import { type BatchRef, type ChunkMessage, parseChunkMessage } from '../../core/chunks/chunk-message.js';
+import { createFile } from '../../core/files/files-service.js';
+import type { CreateBatchBody } from '../../core/openai/schemas.js';
 import { accessGuard, permissionsOf } from '../../localstack/runtime/access-guard.js';
 import { bootstrapResources } from '../../localstack/runtime/bootstrap.js';
 import { startDynamoDbLocal } from '../../localstack/runtime/dynamodb-local.js';
@@ -128,4 +132,31 @@ export async function drainQueue(
       await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
     }
   }
+}
+
+/**
+ * Uploads `content`, creates a chat-completions batch of it (24h unless `body` says otherwise),
+ * takes the scheduling message off its queue and runs the scheduler on it, each flow with its own
+ * function's grants, as a queue trigger would.
+ */
+export async function createAndSchedule(
+  t: TestAws,
+  tenant: string,
+  content: string,
+  body: Partial<CreateBatchBody> = {},
+): Promise<{ ref: BatchRef; outcome: ScheduleOutcome }> {
+  const file = await createFile(t.depsOf('filesApi'), tenant, {
+    filename: 'in.jsonl',
+    purpose: 'batch',
+    content: Buffer.from(content),
+  });
+  const batch = await createBatch(t.depsOf('batchesApi'), tenant, {
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+    ...body,
+  });
+  await drainQueue(t, t.env.SCHEDULING_QUEUE_URL as string, false);
+  const ref = { tenant, batchId: batch.id };
+  return { ref, outcome: await scheduleBatch(t.depsOf('scheduler'), ref) };
 }
