@@ -1,7 +1,7 @@
 import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
-import type { BatchRef, ChunkMessage } from '../chunks/chunk-message.js';
-import { windowedMessages } from '../chunks/dispatch.js';
+import type { BatchRef } from '../chunks/chunk-message.js';
+import { messageBase, windowedMessages } from '../chunks/dispatch.js';
 import { ChunkPlanner, type ChunkRange, freshPlannerState } from '../chunks/plan-chunks.js';
 import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.js';
 import { toUnixSeconds } from '../clock.js';
@@ -15,19 +15,6 @@ import type { BatchRecord } from './batch-record.js';
 type SchedulerDeps = Pick<Deps, 'batches' | 'blobs' | 'files' | 'queue' | 'clock' | 'limits' | 'sla'>;
 
 export type ScheduleOutcome = 'scheduled' | 'continued' | 'failed' | 'resent' | 'not-validating';
-
-export const chunkMessage = (batch: BatchRecord, c: ChunkRange, attempt = 1): ChunkMessage => ({
-  v: 1,
-  tenant: batch.tenant,
-  batchId: batch.id,
-  chunk: c.chunk,
-  key: batch.input_key,
-  byteStart: c.byteStart,
-  byteEnd: c.byteEnd,
-  lineStart: c.lineStart,
-  lineEnd: c.lineEnd,
-  attempt,
-});
 
 export interface ScheduleOptions {
   /** Milliseconds left in this invocation (Lambda's context); the segment ends well before. */
@@ -177,11 +164,7 @@ async function enqueue(
   const route = routeForChunks(deps, batch, deps.clock.now());
   await deps.queue.sendAll(
     poolQueueOf(catalogOf(deps.limits), batch.model, route.pool),
-    windowedMessages(
-      { tenant: batch.tenant, batchId: batch.id, key: batch.input_key },
-      chunks,
-      deps.limits.DISPATCH_WINDOW_CHUNKS,
-    ),
+    windowedMessages(messageBase(batch), chunks, deps.limits.DISPATCH_WINDOW_CHUNKS),
   );
   await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true, ...route.fields });
 }

@@ -1,8 +1,16 @@
+import type { BatchRecord } from '../batches/batch-record.js';
 import type { ChunkMessage } from './chunk-message.js';
 import type { ChunkRange } from './plan-chunks.js';
 
 /** What a chunk message says about its batch, besides the chunk. */
 export type MessageBase = Pick<ChunkMessage, 'tenant' | 'batchId' | 'key'>;
+
+/** A batch record's part of its chunk messages. */
+export const messageBase = (batch: Pick<BatchRecord, 'tenant' | 'id' | 'input_key'>): MessageBase => ({
+  tenant: batch.tenant,
+  batchId: batch.id,
+  key: batch.input_key,
+});
 
 type Link = NonNullable<ChunkMessage['chain']>[number];
 
@@ -23,6 +31,13 @@ const message = (base: MessageBase, c: Range, chain: Link[] | undefined, attempt
   attempt,
   ...(chain && chain.length > 0 ? { chain } : {}),
 });
+
+/** One chunk's message alone, nothing chained to it (an escalated copy, a re-sent chunk). */
+export const chunkMessage = (
+  batch: Pick<BatchRecord, 'tenant' | 'id' | 'input_key'>,
+  c: Range,
+  attempt = 1,
+): ChunkMessage => message(messageBase(batch), c, undefined, attempt);
 
 /**
  * The messages that start a batch's chunks with at most `window` of them on the queues at a time

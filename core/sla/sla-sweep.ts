@@ -1,10 +1,9 @@
 import type { Deps } from '../app/deps.js';
 import type { BatchRecord } from '../batches/batch-record.js';
 import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
-import { chunkMessage } from '../batches/schedule-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
-import { windowedMessages } from '../chunks/dispatch.js';
+import { chunkMessage, messageBase, windowedMessages } from '../chunks/dispatch.js';
 import { toUnixSeconds } from '../clock.js';
 import { catalogOf, DEFAULT_POOL_GROUP, poolGroupOf, poolGroups, poolQueueOf } from '../models/catalog.js';
 import type { BatchStatus } from '../openai/schemas.js';
@@ -185,11 +184,7 @@ async function redispatch(
   if (pending.length === 0) return 0;
   await deps.queue.sendAll(
     poolQueueOf(catalogOf(deps.limits), batch.model, routedPool(batch)),
-    windowedMessages(
-      { tenant: batch.tenant, batchId: batch.id, key: batch.input_key },
-      pending,
-      deps.limits.DISPATCH_WINDOW_CHUNKS,
-    ),
+    windowedMessages(messageBase(batch), pending, deps.limits.DISPATCH_WINDOW_CHUNKS),
   );
   await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { last_chunk_at: nowS });
   return pending.length;

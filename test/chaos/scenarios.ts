@@ -6,7 +6,7 @@ import type { PoolName } from '../../core/app/declaration.js';
 import { createDeps } from '../../core/app/deps.js';
 import type { BatchRecord } from '../../core/batches/batch-record.js';
 import { createBatch } from '../../core/batches/batches-service.js';
-import { chunkMessage } from '../../core/batches/schedule-batch.js';
+import { chunkMessage } from '../../core/chunks/dispatch.js';
 import { createBatchBodySchema } from '../../core/openai/schemas.js';
 import type { QueuePort } from '../../core/ports.js';
 import type { LocalRuntime } from '../../localstack/runtime/runtime.js';

@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeps } from '../../core/app/deps.js';
-import { chunkMessage } from '../../core/batches/schedule-batch.js';
+import { chunkMessage } from '../../core/chunks/dispatch.js';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { countIds, resultLines, sdk, upload, waitUntilEnded } from '../support/sdk.js';
 import { chatLines, waitFor } from '../support/test-aws.js';
