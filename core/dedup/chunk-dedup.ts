@@ -16,6 +16,10 @@ import { type DedupMode, dedupApplies, requestHash } from './normalise.js';
 
 type DedupDeps = Pick<Deps, 'dedup' | 'blobs' | 'clock' | 'ids' | 'limits'>;
 
+/** The worker's answer index (one per repository), capped as the deployment says. */
+const indexOf = (deps: Pick<DedupDeps, 'dedup' | 'limits'>) =>
+  answerIndexOf(deps.dedup, { maxEntries: deps.limits.DEDUP_INDEX_MAX_ENTRIES });
+
 interface Request {
   custom_id: string;
   url: string;
@@ -56,7 +60,7 @@ export class ChunkDedup {
     private readonly ref: { tenant: string; batchId: string; chunk: number },
     private readonly mode: DedupMode,
   ) {
-    this.index = answerIndexOf(deps.dedup, { maxEntries: deps.limits.DEDUP_INDEX_MAX_ENTRIES });
+    this.index = indexOf(deps);
   }
 
   /**
@@ -67,7 +71,7 @@ export class ChunkDedup {
    */
   static warm(deps: DedupDeps, tenant: string): void {
     if (deps.limits.DEDUP === 'off') return;
-    answerIndexOf(deps.dedup, { maxEntries: deps.limits.DEDUP_INDEX_MAX_ENTRIES })
+    indexOf(deps)
       .forTenant(tenant, deps.clock.now())
       .catch(() => {});
   }

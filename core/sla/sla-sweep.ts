@@ -253,19 +253,14 @@ async function applyPolicy(
   const catalog = catalogOf(deps.limits);
   const desired: Record<string, Record<Pool, number>> = {};
   for (const g of [DEFAULT_POOL_GROUP, ...poolGroups(catalog)]) desired[g] = { spot: 0, dedicated: 0 };
-  const observed = new Map<string, Promise<Record<Pool, PoolObservation>>>();
+  const configured = configuredCapacity(deps.sla);
   for (const [model, group] of byModel) {
     const records = group.map((r) => r.batch);
     const poolGroup = poolGroupOf(catalog, model || undefined);
-    // With no batch running, the decision is the pools' minimum: no report is read.
-    let seen = records.length > 0 ? observed.get(poolGroup) : undefined;
-    if (!seen && records.length > 0) {
-      seen = observeGroup(deps, poolGroup, nowMs);
-      observed.set(poolGroup, seen);
-    }
-    const observation = await seen;
-    const configured = configuredCapacity(deps.sla);
-    if (observation) report.observed[poolGroup] = observation;
+    // A group's reports are read once a sweep, and not at all with no batch running (the
+    // decision is then the pools' minimum).
+    if (records.length > 0) report.observed[poolGroup] ??= await observeGroup(deps, poolGroup, nowMs);
+    const observation = report.observed[poolGroup];
     const decision = decide(
       policyInput(
         deps,
@@ -292,11 +287,10 @@ async function applyPolicy(
     }
   }
   // Every group's pools have the SLA_* bounds (cdk/lib/environment.ts sets them per deployment).
-  const capacity = configuredCapacity(deps.sla);
   for (const [g, tasks] of Object.entries(desired)) {
     const bounded = { spot: 0, dedicated: 0 };
     for (const pool of pools)
-      bounded[pool] = Math.max(capacity[pool].min, Math.min(capacity[pool].max, tasks[pool]));
+      bounded[pool] = Math.max(configured[pool].min, Math.min(configured[pool].max, tasks[pool]));
     report.groupDesiredTasks[g] = bounded;
   }
   report.desiredTasks = report.groupDesiredTasks[DEFAULT_POOL_GROUP] ?? { spot: 0, dedicated: 0 };
