@@ -122,6 +122,38 @@ async function uploadWithCli(file: string, baseUrl: string, apiKey: string, stat
   return { fileId: fileObject.id, seconds: (performance.now() - started) / 1000, peakRss: peak };
 }
 
+/**
+ * The local runtime a batch scenario runs on: `spotWorkers` spot workers and one dedicated, an
+ * instant SIMULATED engine, workers' call reports in `reportDir`, limits raised to `requests`.
+ */
+function benchRuntime(
+  reportDir: string,
+  spotWorkers: number,
+  requests: number,
+  env: Record<string, string> = {},
+) {
+  return startLocalRuntime({
+    port: 0,
+    apiKeys: { 'sk-bench': 'bench' },
+    workers: { spot: spotWorkers, dedicated: 1 },
+    env: {
+      OPENBATCH_REPORT_DIR: reportDir,
+      OPENBATCH_METRICS: 'off',
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
+      ENGINE_CONCURRENCY: '64',
+      MAX_REQUESTS_PER_BATCH: String(Math.max(requests, 50_000)),
+      // The SLA policy's assumed rate (default 5 requests/s) would call any batch above ~216,000
+      // requests at risk on arrival and send it all to dedicated capacity; with an instant engine
+      // the fleet does thousands a second, so the bench tells the policy so.
+      SLA_ASSUMED_REQUESTS_PER_SECOND: '2000',
+      ...(process.env.BENCH_WORKER_NODE_ARGS
+        ? { OPENBATCH_WORKER_NODE_ARGS: process.env.BENCH_WORKER_NODE_ARGS }
+        : {}),
+      ...env,
+    },
+  });
+}
+
 export async function runBatchScenario(s: BatchScenario) {
   const load = sampleLoad();
   const work = resolve(root, '.openbatch/bench', s.name);
@@ -131,26 +163,9 @@ export async function runBatchScenario(s: BatchScenario) {
   const inputPath = join(work, 'input.jsonl');
   const inputBytes = await writeInput(inputPath, s.requests, s.lineBytes);
 
-  const rt = await startLocalRuntime({
-    port: 0,
-    apiKeys: { 'sk-bench': 'bench' },
-    workers: { spot: s.spotWorkers, dedicated: 1 },
-    // OpenAI's limits are 50,000 requests and 200 MB a batch; deployments raise them by configuration.
-    env: {
-      OPENBATCH_REPORT_DIR: reportDir,
-      OPENBATCH_METRICS: 'off',
-      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
-      ENGINE_CONCURRENCY: '64',
-      MAX_REQUESTS_PER_BATCH: String(Math.max(s.requests, 50_000)),
-      MAX_BATCH_FILE_BYTES: String(Math.max(inputBytes, 200 * 1024 * 1024)),
-      // The SLA policy's assumed rate (default 5 requests/s) would call any batch above ~216,000
-      // requests at risk on arrival and send it all to dedicated capacity; with an instant engine
-      // the fleet does thousands a second, so the bench tells the policy so.
-      SLA_ASSUMED_REQUESTS_PER_SECOND: '2000',
-      ...(process.env.BENCH_WORKER_NODE_ARGS
-        ? { OPENBATCH_WORKER_NODE_ARGS: process.env.BENCH_WORKER_NODE_ARGS }
-        : {}),
-    },
+  // OpenAI's limits are 50,000 requests and 200 MB a batch; deployments raise them by configuration.
+  const rt = await benchRuntime(reportDir, s.spotWorkers, s.requests, {
+    MAX_BATCH_FILE_BYTES: String(Math.max(inputBytes, 200 * 1024 * 1024)),
   });
   try {
     const client = sdk(rt.url, 'sk-bench');
@@ -330,19 +345,7 @@ export async function runDedupScenario(s: DedupScenario) {
   const inputs = [join(work, 'first.jsonl'), join(work, 'second.jsonl')] as const;
   await writeDedupInput(inputs[0], s.requests, false);
   await writeDedupInput(inputs[1], s.requests, true);
-  const rt = await startLocalRuntime({
-    port: 0,
-    apiKeys: { 'sk-bench': 'bench' },
-    workers: { spot: s.spotWorkers, dedicated: 1 },
-    env: {
-      OPENBATCH_REPORT_DIR: reportDir,
-      OPENBATCH_METRICS: 'off',
-      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
-      ENGINE_CONCURRENCY: '64',
-      MAX_REQUESTS_PER_BATCH: String(Math.max(s.requests, 50_000)),
-      SLA_ASSUMED_REQUESTS_PER_SECOND: '2000',
-    },
-  });
+  const rt = await benchRuntime(reportDir, s.spotWorkers, s.requests);
   try {
     const client = sdk(rt.url, 'sk-bench');
     const files = [];
