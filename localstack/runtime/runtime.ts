@@ -15,7 +15,7 @@ import {
 } from '../../core/app/declaration.js';
 import { parsePoolQueueUrls } from '../../core/app/resources.js';
 import { dispatchWindow } from '../../core/chunks/dispatch.js';
-import { limitsSchema, readConfig } from '../../core/config.js';
+import { limitsSchema, readConfig, workerSchema } from '../../core/config.js';
 import {
   catalogOf,
   DEFAULT_POOL_GROUP,
@@ -153,7 +153,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // A batch keeps queued half of what the larger pool's workers hold at once, as the CDK app
     // sets it (cdk/lib/environment.ts `dispatchWindow`).
     DISPATCH_WINDOW_CHUNKS: String(
-      dispatchWindow(Math.max(workers.spot, workers.dedicated), Number(opts.env?.CHUNKS_IN_PARALLEL ?? 16)),
+      dispatchWindow(
+        Math.max(workers.spot, workers.dedicated),
+        workerSchema.pick({ CHUNKS_IN_PARALLEL: true }).parse(opts.env ?? {}).CHUNKS_IN_PARALLEL,
+      ),
     ),
     // Batches expire at their window's second, whatever the sweep period (a long one turns it off).
     SLA_EXPIRY_LOOKAHEAD_SECONDS: String(

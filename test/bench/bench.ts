@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dedupScenarios, scenarios } from './batch-scenario.js';
+import { median } from './figures.js';
 import { saturationScenarios } from './saturation-scenario.js';
 
 const root = process.cwd();
@@ -58,11 +59,6 @@ interface ScenarioResult {
   runs: RunRecord[];
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 const stat = (xs: number[]): Summary => ({
   median: Number(median(xs).toFixed(3)),
   min: Math.min(...xs),

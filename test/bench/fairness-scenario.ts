@@ -14,6 +14,7 @@ import { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { sdk } from '../support/sdk.js';
+import { median, r2 } from './figures.js';
 import { runtimeProcesses, sampleLoad, since, snapshot } from './proc-stats.js';
 import { linesOf as chatRequestLines, type ScenarioRecord } from './saturation-scenario.js';
 
@@ -27,13 +28,6 @@ const IDLE_RUNS = 5;
 const LATENCY_MS = Number(process.env.BENCH_FAIRNESS_LATENCY_MS ?? 50);
 const CREATE_EVERY_MS = 250;
 const POLL_MS = 50;
-
-const r2 = (x: number) => Number(x.toFixed(2));
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 
 const linesOf = (n: number, prefix: string): string => chatRequestLines(n, prefix).join('\n');
 

@@ -25,6 +25,7 @@ import { awsCalls } from '../../core/adapters/aws-clients.js';
 import { type LocalRuntime, startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { type FakeEngineStats, preciseNow } from '../support/fake-engine-server.js';
 import { sdk } from '../support/sdk.js';
+import { r2, r3 } from './figures.js';
 import { type CpuSnapshot, runtimeProcesses, sampleLoad, since, snapshot } from './proc-stats.js';
 import { callsMade, readWorkerReports } from './worker-reports.js';
 
@@ -200,9 +201,6 @@ function expectCompleted(batch: Batch, n: number, what: string): void {
   if (batch.status !== 'completed' || batch.request_counts?.completed !== n)
     throw new Error(`${what}: batch ended ${batch.status} with ${JSON.stringify(batch.request_counts)}`);
 }
-
-const r2 = (x: number) => Number(x.toFixed(2));
-const r3 = (x: number) => Number(x.toFixed(3));
 
 interface Harness {
   rt: LocalRuntime;

@@ -21,6 +21,7 @@ import { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { startLocalRuntime } from '../../localstack/runtime/runtime.js';
 import { sdk } from '../support/sdk.js';
+import { r2 } from './figures.js';
 import { rssOf, runtimeProcesses, sampleLoad, since, snapshot, treeRssOf } from './proc-stats.js';
 
 const root = process.cwd();
@@ -261,7 +262,6 @@ export async function runSoak(s: SoakSettings) {
     }
     const measured = latencies.filter((l) => l.at >= from).map((l) => l.seconds);
     const all = latencies.map((l) => l.seconds);
-    const r2 = (x: number) => Number(x.toFixed(2));
     const completed = ended.completed ?? 0;
     const notCompleted = submitted - completed + submitFailures;
     const rssFigures = Object.fromEntries(
