@@ -26,6 +26,8 @@ export interface FileRecord {
   s3_key: string;
   /** Batches not yet ended whose input this file is: while any is, the file cannot be deleted. */
   in_use_by?: Set<string>;
+  /** Its lines' validation and chunk plan, made at upload (core/chunks/file-plan.ts); absent when it had errors. */
+  plan?: string;
 }
 
 export interface FileRepo {
@@ -53,8 +55,13 @@ export interface BlobStorePort {
   /** Streams an object, or the byte range [start, end) of it. */
   stream(key: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>>;
   read(key: string): Promise<Buffer>;
-  /** Writes a stream of unknown length; returns the bytes written. */
-  upload(key: string, source: AsyncIterable<Buffer>, contentType?: string): Promise<number>;
+  /** The object's size in bytes; undefined when there is no such object. */
+  size(key: string): Promise<number | undefined>;
+  /**
+   * Writes a stream; returns the bytes written. `bytes`, when the caller knows the length: a
+   * stream of up to STREAMED_PUT_MAX_BYTES then goes out as it is read, in one request.
+   */
+  upload(key: string, source: AsyncIterable<Buffer>, contentType?: string, bytes?: number): Promise<number>;
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<number>;
   presignedGetUrl(key: string, filename: string, expiresInSeconds?: number): Promise<string>;

@@ -105,7 +105,12 @@ export class BatchStore implements BatchRepo {
     fields: Partial<BatchRecord> = {},
     from: readonly BatchStatus[] = predecessorsOf(to),
   ): Promise<BatchRecord | undefined> {
-    const terminal = isTerminal(to);
+    // A batch past validation no longer needs its file's plan (every poll reads the item);
+    // one that ends no longer appears in the sparse index of running batches.
+    const removed = {
+      ...(to !== 'validating' ? { '#plan': 'plan' } : {}),
+      ...(isTerminal(to) ? { '#active': 'active' } : {}),
+    };
     const set = setClause({ ...fields, status: to, [timestampField[to]]: nowS });
     const fromValues = Object.fromEntries(from.map((s, i) => [`:from${i}`, s]));
     try {
@@ -113,9 +118,9 @@ export class BatchStore implements BatchRepo {
         new UpdateCommand({
           TableName: this.batchesTable,
           Key: { tenant: ref.tenant, id: ref.batchId },
-          UpdateExpression: `${set.expression}${terminal ? ' REMOVE #active' : ''}`,
+          UpdateExpression: `${set.expression}${Object.keys(removed).length > 0 ? ` REMOVE ${Object.keys(removed).join(', ')}` : ''}`,
           ConditionExpression: `#status IN (${Object.keys(fromValues).join(', ')})`,
-          ExpressionAttributeNames: { ...set.names, ...(terminal ? { '#active': 'active' } : {}) },
+          ExpressionAttributeNames: { ...set.names, ...removed },
           ExpressionAttributeValues: { ...set.values, ...fromValues },
           ReturnValues: 'ALL_NEW',
         }),

@@ -6,6 +6,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
@@ -17,6 +18,12 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachment } from '../files/attachment.js';
 import type { BlobStorePort } from '../ports.js';
 import { nameOf, type ResourceName } from './resource-name.js';
+
+/**
+ * The largest object written as one streamed PutObject when its length is known (S3 takes up
+ * to 5 GB): above it, a multipart upload sends parts side by side and retries one part, not all.
+ */
+export const STREAMED_PUT_MAX_BYTES = 64 * 1024 * 1024;
 
 /** S3 access for files, chunk parts and checkpoints. One bucket, keys always start with the tenant. */
 export class BlobStore implements BlobStorePort {
@@ -52,6 +59,17 @@ export class BlobStore implements BlobStorePort {
     return out.Body as unknown as AsyncIterable<Uint8Array>;
   }
 
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return out.ContentLength;
+    } catch (err) {
+      // A HEAD's 404 has no body: the SDK names it NotFound, not NoSuchKey.
+      if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
   async read(key: string): Promise<Buffer> {
     const parts: Buffer[] = [];
     for await (const c of await this.stream(key)) parts.push(Buffer.from(c));
@@ -59,14 +77,56 @@ export class BlobStore implements BlobStorePort {
   }
 
   /**
-   * Writes a stream of unknown length, as a multipart upload when it is large. Parts are
-   * buffered up to the 5 MiB minimum, so memory stays bounded whatever the object's size.
+   * Writes a stream. Of a known length up to STREAMED_PUT_MAX_BYTES: one PutObject whose body is
+   * sent as the source yields it, so reading the source and writing the object overlap (S3
+   * refuses a body shorter or longer than the length). Otherwise a multipart upload when it is
+   * large: parts are buffered up to 8 MiB, so memory stays bounded whatever the object's size,
+   * but a part is only sent once it is whole.
    */
   async upload(
     key: string,
     source: AsyncIterable<Buffer>,
     contentType = 'application/jsonl',
+    known?: number,
   ): Promise<number> {
+    if (known !== undefined && known <= STREAMED_PUT_MAX_BYTES) {
+      // A body that fails or comes out shorter than its Content-Length would leave the request
+      // waiting for bytes that never come: the request is aborted instead, and the send fails
+      // with the reason. (The body stream itself ends quietly: the SDK pipes it, and an error
+      // on it would reach no listener.)
+      const abort = new AbortController();
+      let failure: unknown;
+      const exact = async function* () {
+        try {
+          let sent = 0;
+          for await (const b of source) {
+            sent += b.length;
+            if (sent > known) throw new Error(`${key}: the stream is longer than its length, ${known} bytes`);
+            yield b;
+          }
+          if (sent < known)
+            throw new Error(`${key}: the stream ended at ${sent} bytes, short of its length, ${known}`);
+        } catch (err) {
+          failure = err;
+          abort.abort(err);
+        }
+      };
+      await this.s3
+        .send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: Readable.from(exact(), { objectMode: false }),
+            ContentLength: known,
+            ContentType: contentType,
+          }),
+          { abortSignal: abort.signal },
+        )
+        .catch((err: unknown) => {
+          throw failure ?? err;
+        });
+      return known;
+    }
     let bytes = 0;
     const counted = Readable.from(
       (async function* () {

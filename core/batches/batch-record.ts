@@ -67,6 +67,11 @@ export interface BatchRecord {
   validation_progress_at?: number;
   /** Scheduling messages the SLA monitor sent again for a batch stuck validating. */
   validation_redrives?: number;
+  /**
+   * The input file's plan, copied from its record at create (core/chunks/file-plan.ts): the
+   * scheduler uses it instead of reading the file again. Removed when validation ends.
+   */
+  plan?: string;
   /** Set once every chunk message has been sent, so a retried scheduler knows to resend. */
   enqueued?: boolean;
   end_reason?: EndReason;

@@ -81,6 +81,7 @@ export async function createBatch(
     dedup: batchDedupMode(deps.limits.DEDUP, body.openbatch?.dedup),
   });
   if (admission.warning) record.admission_warning = admission.warning;
+  if (file.plan) record.plan = file.plan;
   try {
     await deps.batches.create(record);
   } catch (err) {

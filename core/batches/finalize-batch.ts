@@ -31,15 +31,20 @@ export const resultFileId = (batchId: string, kind: 'output' | 'error'): string 
  * the final status and request counts from the chunk records, the source of truth.
  */
 export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise<FinalizeOutcome> {
-  let batch = await deps.batches.get(ref);
+  // The chunk records are read beside the batch: a running batch's finalizer needs both, and
+  // one round trip fewer stands between the last answer and `completed`.
+  const [found, listed] = await Promise.all([deps.batches.get(ref), deps.batches.listChunks(ref)]);
+  let batch = found;
   if (!batch) return 'already-final';
   let chunks: ChunkRecord[] | undefined;
   // The finalizer that moves the batch to finalizing claims it in the same write: one round
-  // trip fewer between the last answer and `completed`.
+  // trip fewer again.
   let claimed = false;
 
   if (batch.status === 'in_progress') {
-    chunks = await deps.batches.listChunks(ref);
+    // Every chunk done: none changes any more. (A cancelled batch's are read after its claim,
+    // below, when its workers have had their say.)
+    chunks = listed;
     if (!allChunksDone(batch, chunks)) return 'not-ready';
     const nowS = toUnixSeconds(deps.clock.now());
     const moved = await deps.batches.transition(
@@ -80,10 +85,18 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
             deps,
             done.map((c) => c.output_key),
           ),
+          partsBytes(done, 'output'),
         )
       : undefined,
     failedInChunks + expired > 0
-      ? writeResultFile(deps, ending, 'error', errorLines(deps, done, unfinished, ending.input_key))
+      ? writeResultFile(
+          deps,
+          ending,
+          'error',
+          errorLines(deps, done, unfinished, ending.input_key),
+          // Expired lines are made here: their length is known once written.
+          unfinished.length === 0 ? partsBytes(done, 'error') : undefined,
+        )
       : undefined,
   ]);
 
@@ -107,15 +120,33 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
   return 'finalized';
 }
 
+/**
+ * The length of the done chunks' `kind` parts together, from the sizes their workers recorded;
+ * undefined when a part's size is not recorded.
+ */
+function partsBytes(done: readonly ChunkRecord[], kind: 'output' | 'error'): number | undefined {
+  let bytes = 0;
+  for (const c of done) {
+    if (!(kind === 'output' ? c.output_key : c.error_key)) continue;
+    const size = kind === 'output' ? c.output_bytes : c.error_bytes;
+    if (size === undefined) return undefined;
+    bytes += size;
+  }
+  return bytes;
+}
+
 async function writeResultFile(
   deps: FinalizerDeps,
   batch: BatchRecord,
   kind: 'output' | 'error',
   content: AsyncIterable<Buffer>,
+  knownBytes: number | undefined,
 ): Promise<string> {
   const id = resultFileId(batch.id, kind);
   const s3Key = keys.file(batch.tenant, id);
-  const bytes = await deps.blobs.upload(s3Key, content);
+  // Of a known length, the parts are written as they are read (core/adapters/blob-store.ts).
+  const bytes = await deps.blobs.upload(s3Key, content, 'application/jsonl', knownBytes);
+
   const createdAt = toUnixSeconds(deps.clock.now());
   const record: FileRecord = {
     tenant: batch.tenant,

@@ -2,11 +2,12 @@ import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { messageBase, windowedMessages } from '../chunks/dispatch.js';
-import { ChunkPlanner, type ChunkRange, freshPlannerState } from '../chunks/plan-chunks.js';
+import { planRules, usableFilePlan } from '../chunks/file-plan.js';
+import { ChunkPlanner, type ChunkRange, freshPlannerState, type PlanResult } from '../chunks/plan-chunks.js';
 import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.js';
 import { toUnixSeconds } from '../clock.js';
 import { splitLineBatches } from '../lines/split-lines.js';
-import { catalogOf, modelIds, poolGroupOf, poolQueueOf } from '../models/catalog.js';
+import { catalogOf, poolGroupOf, poolQueueOf } from '../models/catalog.js';
 import type { BatchError } from '../openai/schemas.js';
 import { admitValidated } from '../sla/admission.js';
 import { routeForChunks } from '../sla/routing.js';
@@ -55,6 +56,7 @@ export async function scheduleBatch(
   const fileError = (code: string, message: string): BatchError[] => [
     { code, message, param: null, line: null },
   ];
+  const inputGone = fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`);
   if (batch.input_bytes > deps.limits.MAX_BATCH_FILE_BYTES) {
     return fail(
       fileError(
@@ -64,6 +66,54 @@ export async function scheduleBatch(
     );
   }
 
+  // A file validated clean when it was uploaded (core/chunks/file-plan.ts) is not read again:
+  // only its object is checked to be there, beside the chunk records' write below.
+  const planned = batch.validation_segment
+    ? undefined
+    : usableFilePlan(batch.plan, batch.endpoint, deps.limits);
+  const plan = planned
+    ? ({ ok: true, chunks: planned.chunks, total: planned.total, model: planned.model } satisfies PlanResult)
+    : await validateFile(deps, batch, opts);
+  if (plan === 'continued' || plan === 'not-validating') return plan;
+  if (plan === 'missing') return fail(inputGone);
+  if (!plan.ok) return fail(plan.errors);
+  // The exact request count is known now: admission again (core/sla/admission.ts), beside the
+  // chunk records' write (records of a batch refused here run nothing and expire with it).
+  const [admission, present] = await Promise.all([
+    admitValidated(deps, batch, plan.total, deps.clock.now()),
+    planned ? deps.blobs.size(batch.input_key).then((bytes) => bytes === batch.input_bytes) : true,
+    deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400),
+  ]);
+  if (!present) return fail(inputGone);
+  if (!admission.ok) return fail(admission.errors);
+  const running = await deps.batches.transition(
+    ref,
+    'in_progress',
+    toUnixSeconds(deps.clock.now()),
+    {
+      total: plan.total,
+      chunk_count: plan.chunks.length,
+      ...(plan.model ? { model: plan.model } : {}),
+      pool_group: poolGroupOf(catalogOf(deps.limits), plan.model),
+    },
+    ['validating'],
+  );
+  if (!running) return 'not-validating'; // cancelled while validating: the finalizer ends it
+  await enqueue(deps, running, plan.chunks);
+  await discardValidationState(deps, batch);
+  return 'scheduled';
+}
+
+/**
+ * Reads the input file as a stream and validates it line by line, up to the end of this
+ * invocation's segment: the plan, or `continued` when the next segment was asked for.
+ */
+async function validateFile(
+  deps: SchedulerDeps,
+  batch: BatchRecord,
+  opts: ScheduleOptions,
+): Promise<PlanResult | 'continued' | 'not-validating' | 'missing'> {
+  const ref = { tenant: batch.tenant, batchId: batch.id };
   const segment = batch.validation_segment ?? 0;
   const from =
     segment > 0
@@ -75,14 +125,9 @@ export async function scheduleBatch(
       if ((err as Error).name === 'NoSuchKey') return undefined;
       throw err;
     });
-  if (!input)
-    return fail(fileError('invalid_file', `The input file ${batch.input_file_id} no longer exists.`));
+  if (!input) return 'missing';
 
-  // The catalog's models are the allowlist: any other model fails its line with model_not_found.
-  const planner = new ChunkPlanner(
-    { endpoint: batch.endpoint, limits: { ...deps.limits, MODELS: modelIds(catalogOf(deps.limits)) } },
-    from,
-  );
+  const planner = new ChunkPlanner(planRules(deps.limits, batch.endpoint), from);
   const started = deps.clock.now();
   const segmentMs = Math.min(
     deps.limits.SCHEDULER_SEGMENT_SECONDS * 1000,
@@ -122,31 +167,7 @@ export async function scheduleBatch(
     return 'continued';
   }
 
-  const plan = planner.result();
-  if (!plan.ok) return fail(plan.errors);
-  // The exact request count is known now: admission again (core/sla/admission.ts), beside the
-  // chunk records' write (records of a batch refused here run nothing and expire with it).
-  const [admission] = await Promise.all([
-    admitValidated(deps, batch, plan.total, deps.clock.now()),
-    deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400),
-  ]);
-  if (!admission.ok) return fail(admission.errors);
-  const running = await deps.batches.transition(
-    ref,
-    'in_progress',
-    toUnixSeconds(deps.clock.now()),
-    {
-      total: plan.total,
-      chunk_count: plan.chunks.length,
-      ...(plan.model ? { model: plan.model } : {}),
-      pool_group: poolGroupOf(catalogOf(deps.limits), plan.model),
-    },
-    ['validating'],
-  );
-  if (!running) return 'not-validating'; // cancelled while validating: the finalizer ends it
-  await enqueue(deps, running, plan.chunks);
-  await discardValidationState(deps, batch);
-  return 'scheduled';
+  return planner.result();
 }
 
 /** Removes the saved states of a segmented validation, once they are no longer needed. */

@@ -1,6 +1,7 @@
 import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
 import { isTerminal } from '../batches/lifecycle.js';
+import { planUploadedFile } from '../chunks/file-plan.js';
 import { toUnixSeconds } from '../clock.js';
 import { BadRequestError, ConflictError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import type { ExpiresAfter, FileObject, ListPage } from '../openai/schemas.js';
@@ -24,6 +25,7 @@ export async function createFile(
   deps: FilesDeps,
   tenant: string,
   input: { filename: string; purpose: string; content: Buffer; expiresAfter?: ExpiresAfter },
+  observe: { linesValidated?(lines: number): void } = {},
 ): Promise<FileObject> {
   if (input.purpose !== 'batch') {
     throw new BadRequestError(
@@ -41,6 +43,9 @@ export async function createFile(
   if (input.content.length === 0) throw new BadRequestError('The file is empty.', 'file');
   const id = deps.ids.fileId();
   const createdAt = toUnixSeconds(deps.clock.now());
+  // Validated now, while its bytes are in memory: a batch created from it starts sooner.
+  const { plan, lines } = await planUploadedFile(input.content, deps.limits);
+  observe.linesValidated?.(lines);
   const record: FileRecord = {
     tenant,
     id,
@@ -50,6 +55,7 @@ export async function createFile(
     created_at: createdAt,
     expires_at: fileExpiresAt(deps, createdAt, input.expiresAfter),
     s3_key: keys.file(tenant, id),
+    ...(plan ? { plan } : {}),
   };
   await deps.blobs.put(record.s3_key, input.content);
   await deps.files.put(record);

@@ -8,6 +8,7 @@ import {
   listFiles,
   toFileObject,
 } from '../../core/files/files-service.js';
+import { emitMetrics } from '../../core/observability/metrics.js';
 import { listFilesQuerySchema } from '../../core/openai/schemas.js';
 import {
   download,
@@ -28,7 +29,11 @@ export const handler = httpApi([
     handler: async (event: HttpEvent) => {
       const deps = getDeps('filesApi');
       const upload = await parseMultipartUpload(event, deps.limits.MAX_API_UPLOAD_BYTES);
-      return json(200, await createFile(deps, tenantOf(event), upload));
+      let lines = 0;
+      const file = await createFile(deps, tenantOf(event), upload, { linesValidated: (n) => (lines = n) });
+      // A batch file's lines are validated here, at upload (core/chunks/file-plan.ts).
+      if (lines > 0) await emitMetrics({ Function: 'api' }, { LinesValidatedAtUpload: lines });
+      return json(200, file);
     },
   },
   {

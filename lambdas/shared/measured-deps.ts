@@ -63,8 +63,8 @@ export function measuredDeps<D extends Partial<Pick<Deps, 'blobs' | 'queue' | 'b
   if (blobs)
     out.blobs = intercept(blobs, {
       stream: async (key, range) => countingLines(await blobs.stream(key, range), counts),
-      upload: async (key, source, contentType) => {
-        const bytes = await blobs.upload(key, source, contentType);
+      upload: async (key, source, contentType, known) => {
+        const bytes = await blobs.upload(key, source, contentType, known);
         counts.bytesWritten += bytes;
         return bytes;
       },

@@ -154,7 +154,7 @@ beforeAll(async () => {
       /openbatch_bytes_written_total\{function="finalizer"\}/.test(metrics) &&
       /openbatch_engine_kv_cache_usage_percent\{pool="spot"\}/.test(metrics) &&
       // The failed batch's validation flush too: it may reach the runtime after the good one's.
-      sample('openbatch_lines_validated_total', { function: 'scheduler' }) === LINES + 2
+      sample('openbatch_lines_validated_total', { function: 'scheduler' }) === 2
     )
       break;
     await new Promise((r) => setTimeout(r, 100));
@@ -277,8 +277,11 @@ describe('a full run through npm start', () => {
     expect(total('openbatch_api_requests_total', { route: 'GET /v1/batches/{batch_id}' })).toBeGreaterThan(0);
     expect(total('openbatch_api_latency_seconds_count', { route: 'POST /v1/batches' })).toBe(2);
     expect(total('openbatch_api_latency_seconds_sum', { route: 'POST /v1/batches' })).toBeGreaterThan(0);
-    // Scheduler: both files' lines read, the good batch's chunks planned, the bad one's failure by code.
-    expect(sample('openbatch_lines_validated_total', { function: 'scheduler' })).toBe(LINES + 2);
+    // Both files' lines validated at upload; the scheduler reads only the bad file (it got no
+    // plan at upload, core/chunks/file-plan.ts) and plans the good batch's chunks from its
+    // plan; the bad one's failure by code.
+    expect(sample('openbatch_lines_validated_at_upload_total', { function: 'api' })).toBe(LINES + 2);
+    expect(sample('openbatch_lines_validated_total', { function: 'scheduler' })).toBe(2);
     expect(sample('openbatch_chunks_planned_total', { function: 'scheduler' })).toBe(LINES / 4);
     const code = failed.errors?.data?.[0]?.code as string;
     expect(sample('openbatch_validation_failures_total', { function: 'scheduler', code })).toBeGreaterThan(0);

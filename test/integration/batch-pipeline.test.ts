@@ -8,6 +8,7 @@ import type { ChunkMessage } from '../../core/chunks/chunk-message.js';
 import type { Clock } from '../../core/clock.js';
 import { createFile } from '../../core/files/files-service.js';
 import type { ResultLine } from '../../core/openai/schemas.js';
+import type { FileRecord } from '../../core/ports.js';
 import { slaSweep } from '../../core/sla/sla-sweep.js';
 import type { Engine } from '../../gpu-worker/src/engine/engine.js';
 import { SimulatedEngine } from '../../gpu-worker/src/engine/simulated-engine.js';
@@ -240,6 +241,10 @@ describe('a file validated over several scheduler invocations', () => {
       purpose: 'batch',
       content: Buffer.from(chatLines(100, { prefix: 'seg' })),
     });
+    // As a file assembled by the Uploads API (the way files this large come): no plan made at
+    // upload (core/chunks/file-plan.ts), so the scheduler reads and validates it.
+    const { plan: _planned, ...unplanned } = (await t.deps.files.get(tenant, file.id)) as FileRecord;
+    await t.deps.files.put(unplanned);
     const batch = await createBatch(as('batchesApi'), tenant, {
       input_file_id: file.id,
       endpoint: '/v1/chat/completions',

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 let n = 0;
-async function runningBatch(chunks: number) {
+async function runningBatch(chunks: number, fields: Partial<BatchRecord> = {}) {
   const id = `batch_${String(++n).padStart(4, '0')}`;
   const ref = { tenant: 'tenant-a', batchId: id };
   const record = newBatchRecord({
@@ -31,7 +31,7 @@ async function runningBatch(chunks: number) {
     priority: 'normal',
     nowMs: Date.now(),
   });
-  await t.deps.batches.create(record);
+  await t.deps.batches.create({ ...record, ...fields });
   const ranges: ChunkRange[] = Array.from({ length: chunks }, (_, i) => ({
     chunk: i,
     byteStart: i * 100,
@@ -96,6 +96,13 @@ describe('BatchStore against the emulator', () => {
     expect(finalizing?.finalizing_at).toBe(7);
     const done = await t.deps.batches.transition(ref, 'completed', 8);
     expect(done?.active).toBeUndefined();
+  });
+
+  it("drops the file's plan with the move out of validating, in the same write", async () => {
+    const ref = await runningBatch(1, { plan: '{"v":1}' });
+    const batch = await t.deps.batches.get(ref);
+    expect(batch?.status).toBe('in_progress');
+    expect(batch?.plan).toBeUndefined();
   });
 
   it('lists only running batches from the sparse index', async () => {

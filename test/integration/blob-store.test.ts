@@ -61,6 +61,39 @@ describe('BlobStore against the emulator', () => {
     expect(back.subarray(-4).toString()).toBe('#11\n');
   });
 
+  it('tells the size of an object, and of none', async () => {
+    await t.deps.blobs.put('tenant-a/files/sized.jsonl', 'twelve bytes');
+    expect(await t.deps.blobs.size('tenant-a/files/sized.jsonl')).toBe(12);
+    expect(await t.deps.blobs.size('tenant-a/files/never-written.jsonl')).toBeUndefined();
+  });
+
+  it('streams a stream of known length into one PutObject, and refuses one that is shorter', async () => {
+    const pieces = ['{"a":1}\n', '{"b":2}\n', '{"c":3}\n'].map((s) => Buffer.from(s));
+    async function* source() {
+      for (const p of pieces) yield p;
+    }
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    expect(
+      await t.deps.blobs.upload('tenant-a/files/known.jsonl', source(), 'application/jsonl', length),
+    ).toBe(length);
+    expect((await t.deps.blobs.read('tenant-a/files/known.jsonl')).toString()).toBe(
+      Buffer.concat(pieces).toString(),
+    );
+    await expect(
+      t.deps.blobs.upload('tenant-a/files/short.jsonl', source(), 'application/jsonl', length + 5),
+    ).rejects.toThrow();
+    expect(await t.deps.blobs.size('tenant-a/files/short.jsonl')).toBeUndefined();
+    // A source that fails half-way (a part's GET) fails the write with its error, without waiting.
+    async function* failing() {
+      yield pieces[0] as Buffer;
+      throw new Error('part read failed');
+    }
+    await expect(
+      t.deps.blobs.upload('tenant-a/files/failed.jsonl', failing(), 'application/jsonl', length),
+    ).rejects.toThrow('part read failed');
+    expect(await t.deps.blobs.size('tenant-a/files/failed.jsonl')).toBeUndefined();
+  });
+
   it('serves a pre-signed GET URL without credentials', async () => {
     await t.deps.blobs.put('tenant-a/files/signed.jsonl', '{"a":1}\n');
     const url = await t.deps.blobs.presignedGetUrl('tenant-a/files/signed.jsonl', 'signed.jsonl');

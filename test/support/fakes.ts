@@ -81,6 +81,7 @@ export class InMemoryBatchRepo implements BatchRepo {
     if (!b || !from.includes(b.status)) return undefined;
     Object.assign(b, fields, { status: to, [timestampField[to]]: nowS });
     if (isTerminal(to)) delete b.active;
+    if (to !== 'validating') delete b.plan;
     return clone(b);
   }
 
@@ -275,10 +276,18 @@ export class InMemoryBlobStore implements BlobStorePort {
     if (!body) throw new NoSuchKey(key);
     return Buffer.from(body);
   }
-  async upload(key: string, source: AsyncIterable<Buffer>) {
+  async size(key: string) {
+    return this.objects.get(key)?.length;
+  }
+  async upload(key: string, source: AsyncIterable<Buffer>, _contentType?: string, known?: number) {
     const parts: Buffer[] = [];
     for await (const b of source) parts.push(Buffer.from(b));
     const body = Buffer.concat(parts);
+    // As S3 answers a PutObject whose body is not its Content-Length.
+    if (known !== undefined && known !== body.length)
+      throw Object.assign(new Error(`body of ${body.length} bytes, length ${known}`), {
+        name: 'IncompleteBody',
+      });
     this.objects.set(key, body);
     return body.length;
   }
@@ -469,18 +478,24 @@ export const jsonlOf = (n: number, prefix = 'req'): string =>
     }),
   ).join('\n');
 
-/** A file of `content` and a batch on it, as the API creates them (its scheduling message taken). */
+/**
+ * A file of `content` and a batch on it, as the API creates them (its scheduling message taken).
+ * `unplanned`: the file has no upload-time plan (core/chunks/file-plan.ts), as a file assembled
+ * by the Uploads API, so the scheduler reads and validates it.
+ */
 export async function createdBatch(
   deps: FakeDeps,
   content: string,
   body: Partial<CreateBatchBody> = {},
   tenant = 'acme',
+  opts: { unplanned?: boolean } = {},
 ): Promise<{ file: FileObject; ref: BatchRef }> {
   const file = await createFile(deps, tenant, {
     filename: 'in.jsonl',
     purpose: 'batch',
     content: Buffer.from(content),
   });
+  if (opts.unplanned) delete deps.files.files.get(`${tenant}#${file.id}`)?.plan;
   const batch = await createBatch(deps, tenant, {
     input_file_id: file.id,
     endpoint: '/v1/chat/completions',

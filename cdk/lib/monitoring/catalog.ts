@@ -65,6 +65,13 @@ export const apiMetrics = stage('api', { dimensions: { Function: 'api' } })([
 
 export const schedulerMetrics = stage('scheduler', { dimensions: { Function: 'scheduler' } })([
   { name: 'LinesValidated', description: 'Input lines validated (per second on the graphs)' },
+  {
+    // Validation moved ahead of the scheduler for files uploaded through POST /v1/files
+    // (core/chunks/file-plan.ts): graphed beside the scheduler's own.
+    name: 'LinesValidatedAtUpload',
+    dimensions: { Function: 'api' },
+    description: 'Lines of batch files validated at upload, by POST /v1/files (per second on the graphs)',
+  },
   { name: 'ChunksPlanned', description: 'Chunks cut and sent to a pool queue' },
   {
     name: 'ValidationFailures',

@@ -58,6 +58,25 @@ describe('finalizeBatch (in-memory ports, fake clock)', () => {
     expect(await finalizeBatch(deps, ref)).toBe('already-final');
   });
 
+  it("writes the output at the length its parts' recorded sizes add up to, and no other", async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '3' });
+    const { ref, msgs } = await scheduled(deps, 7);
+    for (const m of msgs) await run(deps, m);
+    const lengths: (number | undefined)[] = [];
+    const upload = deps.blobs.upload.bind(deps.blobs);
+    deps.blobs.upload = (key, source, type, known) => {
+      lengths.push(known);
+      return upload(key, source, type, known);
+    };
+    // A part's recorded size off by one: the write is refused (S3 holds a PutObject to its length).
+    const sizes = (await deps.batches.listChunks(ref)).map((c) => c.output_bytes ?? 0);
+    const stored = [...deps.batches.chunks.values()][0]?.get(1);
+    if (stored?.output_bytes !== undefined) stored.output_bytes += 1;
+    await expect(finalizeBatch(deps, ref)).rejects.toThrow(/length/);
+    expect(lengths).toEqual([sizes.reduce((a, b) => a + b, 0) + 1]);
+    expect(sizes.every((s) => s > 0)).toBe(true);
+  });
+
   it('writes batch_expired lines for the chunks an expired batch never ran, so every line lands once', async () => {
     const deps = fakeDeps({ CHUNK_MAX_LINES: '4' });
     const { ref, msgs } = await scheduled(deps, 10);

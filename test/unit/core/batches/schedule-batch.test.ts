@@ -34,13 +34,62 @@ describe('scheduleBatch (in-memory ports, fake clock)', () => {
     expect(await scheduleBatch(deps, ref)).toBe('scheduled');
   });
 
-  it('fails the batch with invalid_file when the input object is gone', async () => {
+  it.each([
+    ['planned at upload', false],
+    ['validated at create', true],
+  ])('fails the batch with invalid_file when the input object is gone (%s)', async (_how, unplanned) => {
     const deps = fakeDeps();
-    const { file, ref } = await created(deps, jsonlOf(3));
+    const { file, ref } = await createdBatch(deps, jsonlOf(3), {}, tenant, { unplanned });
     await deps.blobs.delete(`${tenant}/files/${file.id}.jsonl`);
     expect(await scheduleBatch(deps, ref)).toBe('failed');
     expect((await deps.batches.get(ref))?.errors?.[0]?.code).toBe('invalid_file');
     expect(deps.queue.sent).toEqual([]);
+  });
+
+  it('schedules a file planned at upload without reading it, to the chunks validation would cut', async () => {
+    const planned = fakeDeps({ CHUNK_MAX_LINES: '4' });
+    const unplanned = fakeDeps({ CHUNK_MAX_LINES: '4' });
+    const a = await created(planned, jsonlOf(10));
+    const b = await createdBatch(unplanned, jsonlOf(10), {}, tenant, { unplanned: true });
+    expect((await planned.batches.get(a.ref))?.plan).toBeDefined();
+    const reads = { planned: 0, unplanned: 0 };
+    for (const [deps, k] of [
+      [planned, 'planned'],
+      [unplanned, 'unplanned'],
+    ] as const) {
+      const stream = deps.blobs.stream.bind(deps.blobs);
+      deps.blobs.stream = (...args) => {
+        reads[k] += 1;
+        return stream(...args);
+      };
+    }
+    expect(await scheduleBatch(planned, a.ref)).toBe('scheduled');
+    expect(await scheduleBatch(unplanned, b.ref)).toBe('scheduled');
+    expect(reads).toEqual({ planned: 0, unplanned: 1 });
+    const ranges = (deps: FakeDeps) =>
+      deps.queue
+        .take<ChunkMessage>('spot')
+        .map((m) => [m.chunk, m.lineStart, m.lineEnd, m.byteStart, m.byteEnd]);
+    expect(ranges(planned)).toEqual(ranges(unplanned));
+    const batch = await planned.batches.get(a.ref);
+    expect(batch).toMatchObject({ status: 'in_progress', total: 10, chunk_count: 3, model: 'm' });
+    // Validation is over: the plan no longer weighs on every read of the batch.
+    expect(batch?.plan).toBeUndefined();
+  });
+
+  it('validates a planned file again when the chunk size changed between upload and create', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '4' });
+    const { ref } = await created(deps, jsonlOf(10));
+    const redeployed = { ...deps, limits: { ...deps.limits, CHUNK_MAX_LINES: 2, CHUNK_TAIL_MIN_LINES: 0 } };
+    expect(await scheduleBatch(redeployed, ref)).toBe('scheduled');
+    expect((await deps.batches.get(ref))?.chunk_count).toBe(5);
+  });
+
+  it('reports the errors of a file whose lines name another endpoint than the batch, as without a plan', async () => {
+    const deps = fakeDeps();
+    const { ref } = await created(deps, jsonlOf(2), { endpoint: '/v1/completions' });
+    expect(await scheduleBatch(deps, ref)).toBe('failed');
+    expect((await deps.batches.get(ref))?.errors?.map((e) => e.line)).toEqual([1, 2]);
   });
 
   it('fails a malformed file with line-numbered errors and sends nothing', async () => {

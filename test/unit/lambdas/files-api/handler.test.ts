@@ -158,6 +158,8 @@ describe('POST /v1/files', () => {
         s3_key: `acme/files/${file.id}.jsonl`,
         // The key of the sparse index the expiry sweep reads.
         expiring: 'yes',
+        // Its lines validated and planned at upload (core/chunks/file-plan.ts): one chunk of two requests.
+        plan: expect.stringContaining(`"total":2,`),
       },
     });
     expect(s3.calls()).toHaveLength(1);
