@@ -216,9 +216,9 @@ export interface EnvironmentConfig {
   /** The engine of the model on the `default` group, and of every model that names none. */
   readonly engine: EngineConfig;
   /**
-   * The models batches may name, each on its own pool group (`modelsOf`). Every group's pools
-   * take the same SLA_*_TASKS bounds (`policyEnvironment`); each group's scaling stops at its
-   * own pools' maxWorkers.
+   * The models batches may name, each on its own pool group (`modelsOf`). The policy decides each
+   * group's pools within their own minWorkers and maxWorkers (the model catalog carries them,
+   * cdk/lib/environment.ts `modelCatalog`), and each group's scaling stops at its maxWorkers.
    * @default one model, `engine` served as its servedModelName, on the `default` group
    */
   readonly models?: readonly ModelConfig[];

@@ -41,6 +41,8 @@ export const limitsSchema = z.object({
    * rest follow as its chunks complete, so a batch created later is not queued behind all of an
    * earlier one's chunks. Set it to the chunks a pool's workers hold at once (tasks ×
    * CHUNKS_IN_PARALLEL; the CDK app does): fewer would leave workers idle. 0: every chunk at once.
+   * This is a normal-priority batch's window; a low one keeps half as many, a high one twice as
+   * many (core/policy `priorityWindow`, by the policy's priority weights).
    */
   DISPATCH_WINDOW_CHUNKS: z.coerce.number().int().min(0).default(16),
   /**

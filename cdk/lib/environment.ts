@@ -6,13 +6,22 @@ import { type EnvironmentConfig, type EnvironmentName, engineStartup, modelsOf }
 
 /**
  * The environment's model catalog (core/models/catalog.ts): each configured model on its pool
- * group, in the configured order. The CDK app makes the queues and workers of exactly these
- * groups, so the catalog never names a group without them.
+ * group, in the configured order, and each group's pools' bounds (their minWorkers and
+ * maxWorkers), which core/policy decides within. The CDK app makes the queues and workers of
+ * exactly these groups, so the catalog never names a group without them.
  */
 export function modelCatalog(config: EnvironmentConfig): Catalog {
+  const models = modelsOf(config);
+  const bounds = (p: { minWorkers: number; maxWorkers: number }) => ({
+    min_tasks: p.minWorkers,
+    max_tasks: p.maxWorkers,
+  });
+  const pools: Catalog['pools'] = {};
+  for (const m of models)
+    pools[m.group] ??= { spot: bounds(m.pools.spot), dedicated: bounds(m.pools.dedicated) };
   return {
-    pools: {},
-    models: modelsOf(config).map((m) => ({ id: m.id, pool: m.group, owned_by: 'openbatch', created: 0 })),
+    pools,
+    models: models.map((m) => ({ id: m.id, pool: m.group, owned_by: 'openbatch', created: 0 })),
   };
 }
 
@@ -40,10 +49,11 @@ export const launchSeconds = 90;
  * them, the engine's start-up); and how far ahead the SLA monitor expires batches on time (its
  * period), and the chunks a batch keeps queued. Prices keep their defaults unless `settings` sets them.
  *
- * core/config.ts has one set of bounds for every pool group, so with several models they are
- * the loosest that holds for all: the smallest minimum (no group is assumed to keep more
- * workers than it does), the largest maximum and start-up. A group's scaling still stops at its
- * own pools' maxWorkers (BacklogScaling's target), whatever the policy asks.
+ * Each pool group's own bounds travel in the model catalog (`modelCatalog`); SLA_*_TASKS are the
+ * fallback for a group the catalog gives none, the loosest that holds for all groups: the
+ * smallest minimum (no group is assumed to keep more workers than it does), the largest maximum.
+ * The start-up is the largest of the groups'. A group's scaling stops at its own pools'
+ * maxWorkers (BacklogScaling's target) in any case.
  */
 export function policyEnvironment(config: EnvironmentConfig): Record<string, string> {
   const models = modelsOf(config);

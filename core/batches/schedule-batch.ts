@@ -1,7 +1,7 @@
 import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
-import { messageBase, windowedMessages } from '../chunks/dispatch.js';
+import { batchWindow, messageBase, windowedMessages } from '../chunks/dispatch.js';
 import { planRules, usableFilePlan } from '../chunks/file-plan.js';
 import { ChunkPlanner, type ChunkRange, freshPlannerState, type PlanResult } from '../chunks/plan-chunks.js';
 import { decodePlannerState, encodePlannerState } from '../chunks/planner-state.js';
@@ -80,7 +80,8 @@ export async function scheduleBatch(
   // The exact request count is known now: admission again (core/sla/admission.ts), beside the
   // chunk records' write (records of a batch refused here run nothing and expire with it).
   const [admission, present] = await Promise.all([
-    admitValidated(deps, batch, plan.total, deps.clock.now()),
+    // The model is known now (the record gets it below): its pool group's bounds apply.
+    admitValidated(deps, plan.model ? { ...batch, model: plan.model } : batch, plan.total, deps.clock.now()),
     planned ? deps.blobs.size(batch.input_key).then((bytes) => bytes === batch.input_bytes) : true,
     deps.batches.putChunks(ref, plan.chunks, batch.expires_at + 7 * 86_400),
   ]);
@@ -185,7 +186,7 @@ async function enqueue(
   const route = routeForChunks(deps, batch, deps.clock.now());
   await deps.queue.sendAll(
     poolQueueOf(catalogOf(deps.limits), batch.model, route.pool),
-    windowedMessages(messageBase(batch), chunks, deps.limits.DISPATCH_WINDOW_CHUNKS),
+    windowedMessages(messageBase(batch), chunks, batchWindow(deps.limits, batch)),
   );
   await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { enqueued: true, ...route.fields });
 }

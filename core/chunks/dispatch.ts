@@ -1,4 +1,6 @@
 import type { BatchRecord } from '../batches/batch-record.js';
+import type { Limits } from '../config.js';
+import { defaultPolicySettings, priorityWindow } from '../policy/index.js';
 import type { ChunkMessage } from './chunk-message.js';
 import type { ChunkRange } from './plan-chunks.js';
 
@@ -73,6 +75,12 @@ export function windowedMessages(
  */
 export const dispatchWindow = (tasks: number, chunksPerTask: number): number =>
   Math.max(1, Math.floor((Math.max(1, tasks) * chunksPerTask) / 2));
+
+/** The window of `batch`: DISPATCH_WINDOW_CHUNKS weighted by its priority (core/policy `priorityWindow`). */
+export const batchWindow = (
+  limits: Pick<Limits, 'DISPATCH_WINDOW_CHUNKS'>,
+  batch: Pick<BatchRecord, 'priority'>,
+): number => priorityWindow(limits.DISPATCH_WINDOW_CHUNKS, batch.priority ?? 'normal', defaultPolicySettings);
 
 /** The message a chunk's completion sends: the first chunk of its chain, carrying the rest. */
 export function nextInChain(msg: ChunkMessage): ChunkMessage | undefined {

@@ -30,12 +30,24 @@ export const catalogModelSchema = z.object({
   created: z.number().int().min(0).default(0),
 });
 
+/** A pool's task count bounds: what its ECS service may scale between. */
+export const poolBoundsSchema = z
+  .object({ min_tasks: z.number().int().min(0), max_tasks: z.number().int().min(0) })
+  .refine((b) => b.min_tasks <= b.max_tasks, 'min_tasks is above max_tasks');
+export type PoolBounds = z.infer<typeof poolBoundsSchema>;
+
 export const poolGroupSchema = z.object({
   /**
    * The OpenAI-compatible engine the group's workers call. Unset: the engine the worker is
    * given (ENGINE_URL: its task's engine container on AWS), else the simulated engine.
    */
   engine_url: z.string().url().optional(),
+  /**
+   * The group's pools' bounds (the CDK app writes its pools' minWorkers and maxWorkers), which
+   * core/policy decides within. Unset: the deployment's SLA_SPOT_* and SLA_DEDICATED_* bounds.
+   */
+  spot: poolBoundsSchema.optional(),
+  dedicated: poolBoundsSchema.optional(),
 });
 
 export const catalogSchema = z
@@ -126,6 +138,15 @@ export const poolGroups = (catalog: Catalog): string[] => [...new Set(catalog.mo
  */
 export const poolGroupOf = (catalog: Catalog, model: string | undefined): string =>
   (model === undefined ? undefined : findModel(catalog, model)?.pool) ?? DEFAULT_POOL_GROUP;
+
+/** The bounds the catalog gives a group's pools, where it gives them. */
+export const poolBoundsOf = (
+  catalog: Catalog,
+  group: string,
+): { spot?: PoolBounds | undefined; dedicated?: PoolBounds | undefined } => ({
+  spot: catalog.pools[group]?.spot,
+  dedicated: catalog.pools[group]?.dedicated,
+});
 
 /** A group's engine URL, when the catalog names one. */
 export const engineUrlOf = (catalog: Catalog, group: string): string | undefined =>

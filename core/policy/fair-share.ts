@@ -26,6 +26,23 @@ export function fairShares(
   return shares;
 }
 
+/**
+ * How many chunk messages a batch of `priority` keeps queued (core/chunks/dispatch.ts), from the
+ * deployment's window for a normal batch: scaled by its priority's weight against normal's (with
+ * the default weights, low keeps half, high twice as many), at least one. A queue's order is the
+ * same for everyone, so a batch's share of the workers' free slots follows how many of its
+ * chunks wait there. 0 (every chunk at once) stays 0.
+ */
+export function priorityWindow(
+  window: number,
+  priority: PolicyBatch['priority'],
+  settings: Pick<PolicySettings, 'priorityWeights'>,
+): number {
+  if (window <= 0) return 0;
+  const w = settings.priorityWeights;
+  return Math.max(1, Math.round((window * w[priority]) / w.normal));
+}
+
 /** A batch with work queued for a pool, as `pickNext` weighs it. */
 export interface Candidate {
   readonly batchId: string;

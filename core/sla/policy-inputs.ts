@@ -1,5 +1,6 @@
 import type { BatchRecord } from '../batches/batch-record.js';
 import type { Limits, SlaSettings } from '../config.js';
+import { catalogOf, type PoolBounds, poolBoundsOf, poolGroupOf } from '../models/catalog.js';
 import {
   defaultPolicySettings,
   interruptionRate,
@@ -44,22 +45,33 @@ export function policySettings(sla: Settings, limits: Pick<Limits, 'CHUNK_MAX_LI
 }
 
 /**
- * Each pool's bounds from the configuration. The tasks surely running are the pool's minimum
- * (kept running when idle); the policy counts a start-up before any more serve, so it may ask for
- * dedicated capacity a little early, never late.
+ * Each pool's bounds from the configuration: the pool group's own, where the model catalog gives
+ * them (core/models/catalog.ts `poolBoundsOf`), else the deployment's SLA_* bounds. The tasks
+ * surely running are the pool's minimum (kept running when idle); the policy counts a start-up
+ * before any more serve, so it may ask for dedicated capacity a little early, never late.
  */
-export function configuredCapacity(sla: Settings): Record<Pool, PoolCapacity> {
-  const pool = (min: number, max: number): PoolCapacity => ({
-    running: Math.min(min, max),
-    pending: 0,
-    min: Math.min(min, max),
-    max,
-  });
+export function configuredCapacity(
+  sla: Settings,
+  group: Partial<Record<Pool, PoolBounds | undefined>> = {},
+): Record<Pool, PoolCapacity> {
+  const pool = (b: PoolBounds | undefined, min: number, max: number): PoolCapacity => {
+    const [lo, hi] = b ? [b.min_tasks, b.max_tasks] : [min, max];
+    return { running: Math.min(lo, hi), pending: 0, min: Math.min(lo, hi), max: hi };
+  };
   return {
-    spot: pool(sla.SLA_SPOT_MIN_TASKS, sla.SLA_SPOT_MAX_TASKS),
-    dedicated: pool(sla.SLA_DEDICATED_MIN_TASKS, sla.SLA_DEDICATED_MAX_TASKS),
+    spot: pool(group.spot, sla.SLA_SPOT_MIN_TASKS, sla.SLA_SPOT_MAX_TASKS),
+    dedicated: pool(group.dedicated, sla.SLA_DEDICATED_MIN_TASKS, sla.SLA_DEDICATED_MAX_TASKS),
   };
 }
+
+/** The configured capacity of the pools that run `model` (its pool group's). */
+export const modelCapacity = (
+  deps: { sla: Settings; limits: Pick<Limits, 'MODEL_CATALOG' | 'MODELS'> },
+  model: string | undefined,
+): Record<Pool, PoolCapacity> => {
+  const catalog = catalogOf(deps.limits);
+  return configuredCapacity(deps.sla, poolBoundsOf(catalog, poolGroupOf(catalog, model || undefined)));
+};
 
 export function configuredPrices(sla: Settings): Prices {
   return {
@@ -115,7 +127,7 @@ export interface Observed {
 
 /** The policy's input for `batches` at `nowMs`, with the configured capacity and prices, or the observed ones. */
 export function policyInput(
-  deps: { sla: Settings; limits: Pick<Limits, 'CHUNK_MAX_LINES'> },
+  deps: { sla: Settings; limits: Pick<Limits, 'CHUNK_MAX_LINES' | 'MODEL_CATALOG' | 'MODELS'> },
   nowMs: number,
   model: string,
   batches: readonly PolicyBatch[],
@@ -136,7 +148,7 @@ export function policyInput(
       settings,
     ),
     prices: configuredPrices(deps.sla),
-    capacity: observed?.capacity ?? configuredCapacity(deps.sla),
+    capacity: observed?.capacity ?? modelCapacity(deps, model),
     settings,
   };
 }

@@ -3,9 +3,16 @@ import type { BatchRecord } from '../batches/batch-record.js';
 import { FINALIZER_LEASE_S } from '../batches/finalize-batch.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
-import { chunkMessage, messageBase, windowedMessages } from '../chunks/dispatch.js';
+import { batchWindow, chunkMessage, messageBase, windowedMessages } from '../chunks/dispatch.js';
 import { toUnixSeconds } from '../clock.js';
-import { catalogOf, DEFAULT_POOL_GROUP, poolGroupOf, poolGroups, poolQueueOf } from '../models/catalog.js';
+import {
+  catalogOf,
+  DEFAULT_POOL_GROUP,
+  poolBoundsOf,
+  poolGroupOf,
+  poolGroups,
+  poolQueueOf,
+} from '../models/catalog.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import { decide, type Pool, pools, type Route } from '../policy/index.js';
 import {
@@ -184,7 +191,7 @@ async function redispatch(
   if (pending.length === 0) return 0;
   await deps.queue.sendAll(
     poolQueueOf(catalogOf(deps.limits), batch.model, routedPool(batch)),
-    windowedMessages(messageBase(batch), pending, deps.limits.DISPATCH_WINDOW_CHUNKS),
+    windowedMessages(messageBase(batch), pending, batchWindow(deps.limits, batch)),
   );
   await deps.batches.update({ tenant: batch.tenant, batchId: batch.id }, { last_chunk_at: nowS });
   return pending.length;
@@ -253,10 +260,11 @@ async function applyPolicy(
   const catalog = catalogOf(deps.limits);
   const desired: Record<string, Record<Pool, number>> = {};
   for (const g of [DEFAULT_POOL_GROUP, ...poolGroups(catalog)]) desired[g] = { spot: 0, dedicated: 0 };
-  const configured = configuredCapacity(deps.sla);
+  const configuredOf = (g: string) => configuredCapacity(deps.sla, poolBoundsOf(catalog, g));
   for (const [model, group] of byModel) {
     const records = group.map((r) => r.batch);
     const poolGroup = poolGroupOf(catalog, model || undefined);
+    const configured = configuredOf(poolGroup);
     // A group's reports are read once a sweep, and not at all with no batch running (the
     // decision is then the pools' minimum).
     if (records.length > 0) report.observed[poolGroup] ??= await observeGroup(deps, poolGroup, nowMs);
@@ -286,8 +294,9 @@ async function applyPolicy(
       if (r) await applyRoute(deps, r, route, report);
     }
   }
-  // Every group's pools have the SLA_* bounds (cdk/lib/environment.ts sets them per deployment).
+  // Each group's pools within their own bounds (the catalog's, else SLA_*: cdk/lib/environment.ts).
   for (const [g, tasks] of Object.entries(desired)) {
+    const configured = configuredOf(g);
     const bounded = { spot: 0, dedicated: 0 };
     for (const pool of pools)
       bounded[pool] = Math.max(configured[pool].min, Math.min(configured[pool].max, tasks[pool]));

@@ -87,9 +87,16 @@ describe('functions', () => {
       expect(new Set(Object.keys(vars))).toEqual(expected);
       expect(vars.LOG_LEVEL).toBe('debug');
       expect(vars.FILE_RETENTION_DAYS).toBe(String(environments.dev.fileRetentionDays));
-      // The one configured model, on the default group: no other group's queues to name.
+      // The one configured model, on the default group: no other group's queues to name; its
+      // pools' bounds, which the policy decides within.
+      const { spot, dedicated } = environments.dev.pools;
       expect(JSON.parse(String(vars.MODEL_CATALOG))).toEqual({
-        pools: {},
+        pools: {
+          default: {
+            spot: { min_tasks: spot.minWorkers, max_tasks: spot.maxWorkers },
+            dedicated: { min_tasks: dedicated.minWorkers, max_tasks: dedicated.maxWorkers },
+          },
+        },
         models: [{ id: environments.dev.engine.model, pool: 'default', owned_by: 'openbatch', created: 0 }],
       });
       for (const t of Object.keys(decl.uses.tables ?? {}) as TableName[])

@@ -342,8 +342,16 @@ describe('api stack', () => {
     (name, decl) => {
       const { vars, role } = lambdaOf(name);
       const sent = queueGrants(api, role).send.filter((q) => q.includes('-large-'));
+      // Each group's own pools' bounds: the policy decides the `large` pools within 0–3 and 0–1.
+      const { spot, dedicated } = environments.dev.pools;
       expect(JSON.parse(String(vars.MODEL_CATALOG))).toEqual({
-        pools: {},
+        pools: {
+          default: {
+            spot: { min_tasks: spot.minWorkers, max_tasks: spot.maxWorkers },
+            dedicated: { min_tasks: dedicated.minWorkers, max_tasks: dedicated.maxWorkers },
+          },
+          large: { spot: { min_tasks: 0, max_tasks: 3 }, dedicated: { min_tasks: 0, max_tasks: 1 } },
+        },
         models: [
           { id: 'qwen-1.5b', pool: 'default', owned_by: 'openbatch', created: 0 },
           { id: 'qwen-7b', pool: 'large', owned_by: 'openbatch', created: 0 },

@@ -116,6 +116,24 @@ describe('scheduleBatch (in-memory ports, fake clock)', () => {
     expect((await deps.batches.get(ref))?.route_pool).toBe(pool);
   });
 
+  it.each([
+    ['low', 1],
+    ['normal', 2],
+    ['high', 4],
+  ] as const)(
+    'keeps a %s-priority batch to its window of %i chunk messages, the rest chained',
+    async (priority, sent) => {
+      const deps = fakeDeps({ CHUNK_MAX_LINES: '2', CHUNK_TAIL_MIN_LINES: '0', DISPATCH_WINDOW_CHUNKS: '2' });
+      const { ref } = await created(deps, jsonlOf(20), { priority });
+      await scheduleBatch(deps, ref);
+      const msgs = deps.queue.take<ChunkMessage>('spot');
+      expect(msgs.map((m) => m.chunk)).toEqual(Array.from({ length: sent }, (_, i) => i));
+      // Every one of the ten chunks is sent once: now, or by its chain.
+      const chained = msgs.flatMap((m) => [m.chunk, ...(m.chain ?? []).map(([c]) => c)]);
+      expect(chained.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    },
+  );
+
   it('resends the pending chunks of a batch whose fan-out was cut short, and is a no-op after', async () => {
     const deps = fakeDeps({ CHUNK_MAX_LINES: '2' });
     const { ref } = await created(deps, jsonlOf(6));

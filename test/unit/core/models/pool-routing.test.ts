@@ -30,6 +30,39 @@ describe('chunks go to their model pool group', () => {
     expect(report.groupDesiredTasks.default).toEqual({ spot: 1, dedicated: 1 });
   });
 
+  it("decides each group's pools within the group's own bounds, the others within SLA_*", async () => {
+    const bounded = JSON.stringify({
+      pools: { gpu: { spot: { min_tasks: 0, max_tasks: 2 }, dedicated: { min_tasks: 0, max_tasks: 3 } } },
+      models: [{ id: 'other' }, { id: 'm', pool: 'gpu' }],
+    });
+    // SLA_*: at least 1 of each, at most 8.
+    const deps = fakeDeps({
+      ...settings,
+      MODEL_CATALOG: bounded,
+      SLA_SPOT_MIN_TASKS: '1',
+      SLA_SPOT_MAX_TASKS: '8',
+      SLA_DEDICATED_MIN_TASKS: '1',
+      SLA_DEDICATED_MAX_TASKS: '8',
+    });
+    const { ref } = await createdBatch(deps, jsonlOf(80), { completion_window: '1h' });
+    expect(await scheduleBatch(deps, ref)).toBe('scheduled');
+    deps.clock.advance((3_600 - 20) * 1000); // 80 requests with 20 s left: every dedicated task it may have
+    const report = await slaSweep(deps);
+    expect(report.escalated).toEqual([{ batchId: ref.batchId, chunks: 2 }]);
+    // Both pools at the group's maximum (the escalated batch's Spot copies still help), not SLA_*'s 8.
+    expect(report.groupDesiredTasks.gpu).toEqual({ spot: 2, dedicated: 3 });
+    // The default group, without bounds of its own, idles at SLA_*'s minimum.
+    expect(report.groupDesiredTasks.default).toEqual({ spot: 1, dedicated: 1 });
+  });
+
+  it('refuses a catalog whose pool bounds are upside down', () => {
+    const upsideDown = JSON.stringify({
+      pools: { gpu: { spot: { min_tasks: 3, max_tasks: 2 } } },
+      models: [{ id: 'm', pool: 'gpu' }],
+    });
+    expect(() => fakeDeps({ MODEL_CATALOG: upsideDown })).toThrow(/min_tasks is above max_tasks/);
+  });
+
   it('fails a model outside the catalog with model_not_found naming the line', async () => {
     const deps = fakeDeps(settings);
     const lines = jsonlOf(3).split('\n');

@@ -4,6 +4,7 @@ import {
   fairShares,
   type PolicyBatch,
   pickNext,
+  priorityWindow,
   defaultPolicySettings as settings,
 } from '../../../../core/policy/index.js';
 
@@ -89,5 +90,22 @@ describe('pickNext', () => {
       served[id] = (served[id] ?? 0) + 2000;
     }
     expect((served.a ?? 0) / ((served.a ?? 0) + (served.b ?? 0))).toBeCloseTo(0.8, 2);
+  });
+});
+
+describe('priorityWindow', () => {
+  it.each([
+    [16, 'low', 8],
+    [16, 'normal', 16],
+    [16, 'high', 32],
+    [1, 'low', 1],
+    [3, 'low', 2],
+    [0, 'high', 0],
+  ] as const)('window %i for a %s batch: %i', (window, priority, expected) => {
+    expect(priorityWindow(window, priority, settings)).toBe(expected);
+  });
+
+  it('follows the weights it is given', () => {
+    expect(priorityWindow(10, 'high', { priorityWeights: { low: 1, normal: 1, high: 3 } })).toBe(30);
   });
 });
