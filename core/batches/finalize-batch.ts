@@ -83,7 +83,7 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
           'output',
           concatParts(
             deps,
-            done.map((c) => c.output_key),
+            done.map((c) => ({ key: c.output_key, bytes: c.output_bytes })),
           ),
           partsBytes(done, 'output'),
         )
@@ -163,39 +163,71 @@ async function writeResultFile(
   return id;
 }
 
-/** Parts requested ahead of the one being copied: their GETs' latency overlaps the copy. */
-const PARTS_AHEAD = 4;
+/** Parts requested ahead of the one being written: their GETs overlap the write. */
+const PARTS_AHEAD = 8;
+/**
+ * Bytes of parts read whole into memory ahead of the write. A response left open only holds its
+ * socket's buffer, so the parts behind the one being written would be read one after the other;
+ * read whole, their GETs run side by side. Well inside the finalizer's memory.
+ */
+export const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+
+/** One chunk's part: its key, and its size when the worker recorded it. */
+interface Part {
+  key: string | undefined;
+  bytes: number | undefined;
+}
+
+type Fetched = { whole: Buffer } | { stream: AsyncIterable<Uint8Array> };
 
 /**
  * The parts' bytes in order, each part's GET sent while the parts before it are still being
- * read: a batch of many chunks pays about one GET's latency, not one per chunk. At most
- * PARTS_AHEAD responses are open, each holding no more than its socket's buffer.
+ * written: a batch of many chunks pays about one GET's latency, not one per chunk. Parts of a
+ * known size are read whole, up to PARTS_AHEAD of them and READ_AHEAD_BYTES together; a part of
+ * unknown size or larger than that is streamed when its turn comes.
  */
-async function* concatParts(
-  deps: Pick<Deps, 'blobs'>,
-  partKeys: readonly (string | undefined)[],
-): AsyncGenerator<Buffer> {
-  const keys = partKeys.filter((k): k is string => k !== undefined);
-  const opened: Promise<AsyncIterable<Uint8Array>>[] = [];
+async function* concatParts(deps: Pick<Deps, 'blobs'>, all: readonly Part[]): AsyncGenerator<Buffer> {
+  const parts = all.filter((p): p is Part & { key: string } => p.key !== undefined);
+  const ahead: { fetched: Promise<Fetched>; bytes: number }[] = [];
+  let held = 0;
   let next = 0;
-  const openMore = () => {
-    while (next < keys.length && opened.length < PARTS_AHEAD) {
-      const body = deps.blobs.stream(keys[next++] as string);
-      body.catch(() => {}); // awaited in turn below; a failure surfaces there
-      opened.push(body);
+  const fetchMore = () => {
+    while (next < parts.length && ahead.length < PARTS_AHEAD) {
+      const part = parts[next] as Part & { key: string };
+      const whole = part.bytes !== undefined && held + part.bytes <= READ_AHEAD_BYTES;
+      // A part to stream waits until it is next: an open response would hold up the reads behind it.
+      if (!whole && ahead.length > 0) return;
+      next += 1;
+      const bytes = whole ? (part.bytes as number) : 0;
+      const fetched: Promise<Fetched> = whole
+        ? deps.blobs.read(part.key).then((b) => ({ whole: b }))
+        : deps.blobs.stream(part.key).then((s) => ({ stream: s }));
+      fetched.catch(() => {}); // awaited in turn below; a failure surfaces there
+      held += bytes;
+      ahead.push({ fetched, bytes });
     }
   };
   try {
-    openMore();
-    while (opened.length > 0) {
-      const body = await (opened.shift() as Promise<AsyncIterable<Uint8Array>>);
-      openMore();
-      for await (const piece of body) yield Buffer.from(piece);
+    fetchMore();
+    while (ahead.length > 0) {
+      const { fetched, bytes } = ahead.shift() as (typeof ahead)[number];
+      const got = await fetched;
+
+      held -= bytes;
+      if ('whole' in got) {
+        fetchMore();
+        yield got.whole;
+      } else {
+        for await (const piece of got.stream) yield Buffer.from(piece);
+        fetchMore();
+      }
     }
   } finally {
-    // Stopped early (a failed upload): the responses opened ahead are closed, not left to time out.
-    for (const body of opened)
-      void body.then((b) => (b as { destroy?: () => void }).destroy?.()).catch(() => {});
+    // Stopped early (a failed upload): a response opened ahead is closed, not left to time out.
+    for (const { fetched } of ahead)
+      void fetched
+        .then((f) => ('stream' in f ? (f.stream as { destroy?: () => void }).destroy?.() : undefined))
+        .catch(() => {});
   }
 }
 
@@ -207,7 +239,7 @@ async function* errorLines(
 ): AsyncGenerator<Buffer> {
   yield* concatParts(
     deps,
-    done.map((c) => c.error_key),
+    done.map((c) => ({ key: c.error_key, bytes: c.error_bytes })),
   );
   for (const c of unfinished) {
     const source = await deps.blobs.stream(inputKey, { start: c.byteStart, end: c.byteEnd });
