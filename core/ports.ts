@@ -5,7 +5,7 @@ import type { ChunkRange } from './chunks/plan-chunks.js';
 import type { PackRecord } from './dedup/answer-index.js';
 import type { QueueTarget } from './models/catalog.js';
 import type { BatchStatus } from './openai/schemas.js';
-import type { TaskReport } from './pools/task-report.js';
+import type { AskedRecord, TaskReport } from './pools/task-report.js';
 import type { UploadPartRecord, UploadRecord } from './uploads/upload-record.js';
 
 /**
@@ -167,6 +167,9 @@ export interface PoolReportRepo {
   put(report: TaskReport): Promise<void>;
   /** The reports of one pool (`<group>#<pool>`) written at or after `sinceS`. */
   recent(pool: string, sinceS: number): Promise<TaskReport[]>;
+  /** What the SLA monitor last asked the pools (`askedKey`) for; those never asked are left out. */
+  asked(pools: readonly string[]): Promise<AskedRecord[]>;
+  putAsked(record: AskedRecord): Promise<void>;
 }
 
 export interface ApiKeyRepo {

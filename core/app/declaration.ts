@@ -362,8 +362,9 @@ export const functions: Readonly<Record<FunctionName, FunctionDeclaration>> = {
     // scheduling: re-drives a batch stuck validating. spot: sends again the pending chunks of a
     // batch whose chain of chunk messages broke (core/chunks/dispatch.ts).
     uses: {
-      // pools: the worker tasks' reports, for measured throughput and running tasks.
-      tables: { batches: 'readWrite', chunks: 'readWrite', pools: 'read' },
+      // pools: the worker tasks' reports, for measured throughput and running tasks, and what it
+      // asked each pool for (core/pools/task-report.ts AskedRecord), for the tasks still starting.
+      tables: { batches: 'readWrite', chunks: 'readWrite', pools: 'readWrite' },
       queues: ['spot', 'dedicated', 'finalizing', 'scheduling'],
     },
   },

@@ -1,4 +1,4 @@
-import { deadlinePressure } from './pressure.js';
+import { deadlinePressure, startupOfMax } from './pressure.js';
 import { taskRate } from './throughput.js';
 import type { PolicyBatch, PolicyInput } from './types.js';
 
@@ -19,7 +19,7 @@ export function admit(candidate: PolicyBatch, input: PolicyInput): Admission {
   const maxTasks = input.capacity.dedicated.max;
   const rate = taskRate('dedicated', input.model, input.measured, settings).requestsPerSecondPerTask;
   const capacityRps = maxTasks * rate;
-  const startupS = input.capacity.dedicated.running >= maxTasks ? 0 : settings.taskStartupSeconds;
+  const startupS = startupOfMax(input.capacity.dedicated, settings.taskStartupSeconds);
   const windowS = (candidate.deadlineMs - input.nowMs) / 1000;
   const pressureOf = (batches: readonly PolicyBatch[]) =>
     deadlinePressure(batches, {

@@ -1,7 +1,7 @@
 import { desiredTasks } from './capacity.js';
 import { type Route, routeBatch } from './escalation.js';
 import { fairShares } from './fair-share.js';
-import { deadlinePressure } from './pressure.js';
+import { deadlinePressure, startupOfMax } from './pressure.js';
 import { spotIsCheaper, spotLossFraction, type TaskRate, taskRate } from './throughput.js';
 import type { PolicyInput, Pool } from './types.js';
 
@@ -39,7 +39,7 @@ export function decide(input: PolicyInput): PolicyDecision {
   const pressure = deadlinePressure(active, {
     nowMs: input.nowMs,
     capacityRequestsPerSecond: capacity.dedicated.max * rates.dedicated.requestsPerSecondPerTask,
-    startupSeconds: capacity.dedicated.running >= capacity.dedicated.max ? 0 : settings.taskStartupSeconds,
+    startupSeconds: startupOfMax(capacity.dedicated, settings.taskStartupSeconds),
     taskRequestsPerSecond: rates.dedicated.requestsPerSecondPerTask,
     chunkRequests: settings.chunkRequests,
   });

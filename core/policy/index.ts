@@ -7,6 +7,6 @@ export { type DesiredTasksInput, desiredTasks } from './capacity.js';
 export { decide, type PolicyDecision } from './decide.js';
 export { nextEscalation, type Route, type RouteContext, type RouteReason, routeBatch } from './escalation.js';
 export { type Candidate, fairShares, pickNext, priorityWindow } from './fair-share.js';
-export { byDeadline, deadlinePressure, type PressureOptions } from './pressure.js';
+export { byDeadline, deadlinePressure, type PressureOptions, startupOfMax } from './pressure.js';
 export { interruptionRate, spotIsCheaper, spotLossFraction, type TaskRate, taskRate } from './throughput.js';
 export * from './types.js';

@@ -1,4 +1,4 @@
-import type { PolicyBatch } from './types.js';
+import type { PolicyBatch, PoolCapacity } from './types.js';
 
 /** Batches in earliest-deadline-first order (ties: created first, then id), those with work left only. */
 export function byDeadline<
@@ -7,6 +7,18 @@ export function byDeadline<
   return batches
     .filter((b) => b.remainingRequests > 0)
     .sort((a, b) => a.deadlineMs - b.deadlineMs || a.createdMs - b.createdMs || a.id.localeCompare(b.id));
+}
+
+/**
+ * Seconds before a pool's largest capacity serves: none when every task it may run is running;
+ * the pending tasks' time left when those make up the rest (they were launched a while ago);
+ * else a whole start-up.
+ */
+export function startupOfMax(capacity: PoolCapacity, taskStartupSeconds: number): number {
+  if (capacity.running >= capacity.max) return 0;
+  if (capacity.running + capacity.pending >= capacity.max)
+    return Math.min(taskStartupSeconds, Math.max(0, capacity.pendingReadySeconds ?? taskStartupSeconds));
+  return taskStartupSeconds;
 }
 
 export interface PressureOptions {

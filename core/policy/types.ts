@@ -46,6 +46,8 @@ export interface PoolCapacity {
   readonly running: number;
   /** Tasks launched and still starting. */
   readonly pending: number;
+  /** Seconds until the pending tasks serve (at most the start-up). @default the start-up */
+  readonly pendingReadySeconds?: number;
   /** Bounds of the pool's task count (the deployment's minWorkers and maxWorkers). */
   readonly min: number;
   readonly max: number;

@@ -24,6 +24,61 @@ export interface TaskReport {
 
 export const poolKey = (group: string, pool: Pool): string => `${group}#${pool}`;
 
+/**
+ * What the SLA monitor last asked a pool for (the `pools` table, under its own partition
+ * `<group>#<pool>#asked`, so a pool's task reports never include it): the desired task count it
+ * published, and when that count last went up. Tasks asked for and not reporting yet are the
+ * ones ECS is still starting (`pendingTasks`).
+ */
+export interface AskedRecord {
+  pool: string;
+  task: 'asked';
+  desired: number;
+  /** When `desired` last went up, unix seconds. */
+  raised_at: number;
+  /** When it was written, unix seconds. */
+  at: number;
+  ttl: number;
+}
+
+export const askedKey = (group: string, pool: Pool): string => `${poolKey(group, pool)}#asked`;
+
+/**
+ * The record after a sweep at `nowS` asked for `desired`; undefined when nothing changed (the
+ * stored one stays). A record older than `freshS` says nothing about now (the SLA monitor
+ * stopped, or the pool had no work): it counts as a count of 0.
+ */
+export function nextAsked(
+  prev: AskedRecord | undefined,
+  key: string,
+  desired: number,
+  nowS: number,
+  freshS: number,
+): AskedRecord | undefined {
+  const fresh = prev !== undefined && nowS - prev.at <= freshS;
+  const before = fresh ? prev.desired : 0;
+  // Rewritten while it changes, and now and then to stay fresh.
+  if (fresh && desired === before && nowS - prev.at < freshS / 2) return undefined;
+  const raisedAt = desired > before ? nowS : fresh ? prev.raised_at : nowS;
+  return { pool: key, task: 'asked', desired, raised_at: raisedAt, at: nowS, ttl: nowS + 86_400 };
+}
+
+/**
+ * Tasks asked for and not running yet, and the seconds until they serve: the start-up less the
+ * time since the count went up. Asked for more than two start-ups ago and still not running,
+ * they are not coming (no capacity to place them): none.
+ */
+export function pendingTasks(
+  asked: AskedRecord | undefined,
+  running: number,
+  nowS: number,
+  startupS: number,
+): { pending: number; readySeconds: number } {
+  const since = asked ? nowS - asked.raised_at : Number.POSITIVE_INFINITY;
+  if (!asked || since > 2 * startupS) return { pending: 0, readySeconds: startupS };
+  return { pending: Math.max(0, asked.desired - running), readySeconds: Math.max(0, startupS - since) };
+}
+
 /** What a pool's recent reports say, for core/policy. */
 export interface PoolObservation {
   /** Requests per busy second per task over the fresh reports, when they hold enough busy time. */
@@ -32,6 +87,9 @@ export interface PoolObservation {
   running: number;
   /** Of those, tasks that had requests at the engine in their last interval. */
   busy: number;
+  /** Tasks asked for and still starting (`pendingTasks`), and the seconds until they serve. */
+  pending?: number;
+  pendingReadySeconds?: number;
 }
 
 /**
@@ -71,9 +129,19 @@ export function measuredFor(
 
 /**
  * A pool's capacity with what its reports say: tasks that report are running (never fewer than
- * the configured minimum, which ECS keeps running), and the busy ones are busy.
+ * the configured minimum, which ECS keeps running), and the busy ones are busy; tasks asked for
+ * and not reporting yet are pending, up to the pool's maximum.
  */
 export function observedCapacity(configured: PoolCapacity, o: PoolObservation): PoolCapacity {
   const running = Math.min(configured.max, Math.max(configured.running, o.running));
-  return { ...configured, running, busy: Math.min(running, Math.max(configured.busy ?? 0, o.busy)) };
+  const pending = Math.min(configured.max - running, Math.max(0, (o.pending ?? 0) - (running - o.running)));
+  return {
+    ...configured,
+    running,
+    pending,
+    ...(pending > 0 && o.pendingReadySeconds !== undefined
+      ? { pendingReadySeconds: o.pendingReadySeconds }
+      : {}),
+    busy: Math.min(running, Math.max(configured.busy ?? 0, o.busy)),
+  };
 }

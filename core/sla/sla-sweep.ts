@@ -16,10 +16,14 @@ import {
 import type { BatchStatus } from '../openai/schemas.js';
 import { decide, type Pool, pools, type Route } from '../policy/index.js';
 import {
+  type AskedRecord,
+  askedKey,
   measuredFor,
+  nextAsked,
   observedCapacity,
   observePool,
   type PoolObservation,
+  pendingTasks,
   poolKey,
 } from '../pools/task-report.js';
 import { configuredCapacity, policyInput, toPolicyBatch } from './policy-inputs.js';
@@ -261,13 +265,20 @@ async function applyPolicy(
   const desired: Record<string, Record<Pool, number>> = {};
   for (const g of [DEFAULT_POOL_GROUP, ...poolGroups(catalog)]) desired[g] = { spot: 0, dedicated: 0 };
   const configuredOf = (g: string) => configuredCapacity(deps.sla, poolBoundsOf(catalog, g));
+  // What the last sweeps asked each pool for: the tasks ECS is still starting (one BatchGet).
+  const nowS = toUnixSeconds(nowMs);
+  const askedKeys = Object.keys(desired).flatMap((g) => pools.map((p) => askedKey(g, p)));
+  const asked = new Map((await deps.pools.asked(askedKeys)).map((r) => [r.pool, r]));
   for (const [model, group] of byModel) {
     const records = group.map((r) => r.batch);
     const poolGroup = poolGroupOf(catalog, model || undefined);
     const configured = configuredOf(poolGroup);
     // A group's reports are read once a sweep, and not at all with no batch running (the
     // decision is then the pools' minimum).
-    if (records.length > 0) report.observed[poolGroup] ??= await observeGroup(deps, poolGroup, nowMs);
+    if (records.length > 0)
+      report.observed[poolGroup] ??= await observeGroup(deps, poolGroup, nowMs, (pool) =>
+        asked.get(askedKey(poolGroup, pool)),
+      );
     const observation = report.observed[poolGroup];
     const decision = decide(
       policyInput(
@@ -301,6 +312,11 @@ async function applyPolicy(
     for (const pool of pools)
       bounded[pool] = Math.max(configured[pool].min, Math.min(configured[pool].max, tasks[pool]));
     report.groupDesiredTasks[g] = bounded;
+    for (const pool of pools) {
+      const key = askedKey(g, pool);
+      const next = nextAsked(asked.get(key), key, bounded[pool], nowS, ASKED_FRESH_S);
+      if (next) await deps.pools.putAsked(next);
+    }
   }
   report.desiredTasks = report.groupDesiredTasks[DEFAULT_POOL_GROUP] ?? { spot: 0, dedicated: 0 };
 }
@@ -308,17 +324,31 @@ async function applyPolicy(
 /** How far back the sweep reads the task reports; each report's own interval decides if it is fresh. */
 const REPORTS_LOOKBACK_S = 900;
 
-/** What the task reports of a pool group's two pools say now (one query per pool). */
+/** An asked count older than this says nothing about now (core/pools/task-report.ts `nextAsked`). */
+const ASKED_FRESH_S = 600;
+
+/**
+ * What the task reports of a pool group's two pools say now (one query per pool), with the
+ * tasks the last sweeps asked for that do not report yet: pending.
+ */
 async function observeGroup(
-  deps: Pick<SweepDeps, 'pools'>,
+  deps: Pick<SweepDeps, 'pools' | 'sla'>,
   group: string,
   nowMs: number,
+  askedOf: (pool: Pool) => AskedRecord | undefined,
 ): Promise<Record<Pool, PoolObservation>> {
   const nowS = toUnixSeconds(nowMs);
   const [spot, dedicated] = await Promise.all(
-    pools.map(async (pool) =>
-      observePool(await deps.pools.recent(poolKey(group, pool), nowS - REPORTS_LOOKBACK_S), nowS),
-    ),
+    pools.map(async (pool) => {
+      const o = observePool(await deps.pools.recent(poolKey(group, pool), nowS - REPORTS_LOOKBACK_S), nowS);
+      const { pending, readySeconds } = pendingTasks(
+        askedOf(pool),
+        o.running,
+        nowS,
+        deps.sla.SLA_TASK_STARTUP_SECONDS,
+      );
+      return pending > 0 ? { ...o, pending, pendingReadySeconds: readySeconds } : o;
+    }),
   );
   return { spot: spot as PoolObservation, dedicated: dedicated as PoolObservation };
 }

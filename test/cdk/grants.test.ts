@@ -109,8 +109,9 @@ const expected: Record<keyof typeof functions, string[]> = {
   slaMonitor: [
     ...indexed(tableWrite, 'batches'),
     ...on(tableWrite, T('chunks')),
-    // The worker tasks' reports: measured throughput and running tasks (core/pools).
-    ...on(tableRead, T('pools')),
+    // The worker tasks' reports (measured throughput and running tasks) and what the SLA monitor
+    // asked each pool for (the tasks still starting): core/pools.
+    ...on(tableWrite, T('pools')),
     ...send('spot'),
     ...send('dedicated'),
     ...send('finalizing'),

@@ -129,9 +129,14 @@ export function policyInput(
 ): PolicyInput {
   const capacity = (pool: Pool) => {
     const live = view.tasks.filter((t) => t.pool === pool && t.state !== 'gone');
+    const starting = live.filter((t) => t.state === 'starting');
     return {
-      running: live.filter((t) => t.state !== 'starting').length,
-      pending: live.filter((t) => t.state === 'starting').length,
+      running: live.length - starting.length,
+      pending: starting.length,
+      // As the SLA monitor sees it: the start-up left of the tasks asked for last.
+      ...(starting.length > 0
+        ? { pendingReadySeconds: Math.max(...starting.map((t) => t.readyS - view.nowS)) }
+        : {}),
       busy: live.filter((t) => t.state === 'busy').length,
       min: view.settings.capacity[pool].min,
       max: view.settings.capacity[pool].max,

@@ -13,7 +13,7 @@ import { createFile } from '../../core/files/files-service.js';
 import { createSequentialIdSource } from '../../core/ids.js';
 import type { QueueTarget } from '../../core/models/catalog.js';
 import type { BatchStatus, CreateBatchBody, FileObject } from '../../core/openai/schemas.js';
-import type { TaskReport } from '../../core/pools/task-report.js';
+import type { AskedRecord, TaskReport } from '../../core/pools/task-report.js';
 import type {
   ApiKeyRepo,
   BatchRepo,
@@ -434,6 +434,16 @@ export class InMemoryPoolReports implements PoolReportRepo {
   }
   async recent(pool: string, sinceS: number): Promise<TaskReport[]> {
     return [...this.reports.values()].filter((r) => r.pool === pool && r.at >= sinceS).map(clone);
+  }
+  readonly askedRecords = new Map<string, AskedRecord>();
+  async asked(pools: readonly string[]): Promise<AskedRecord[]> {
+    return pools.flatMap((p) => {
+      const r = this.askedRecords.get(p);
+      return r ? [clone(r)] : [];
+    });
+  }
+  async putAsked(record: AskedRecord): Promise<void> {
+    this.askedRecords.set(record.pool, clone(record));
   }
 }
 

@@ -7,7 +7,7 @@ describe('bindingsOf', () => {
     expect(bindingsOf(functions.slaMonitor.uses)).toEqual([
       { kind: 'table', logical: 'batches', env: 'BATCHES_TABLE', access: 'readWrite' },
       { kind: 'table', logical: 'chunks', env: 'CHUNKS_TABLE', access: 'readWrite' },
-      { kind: 'table', logical: 'pools', env: 'POOLS_TABLE', access: 'read' },
+      { kind: 'table', logical: 'pools', env: 'POOLS_TABLE', access: 'readWrite' },
       { kind: 'queue', logical: 'spot', env: 'SPOT_QUEUE_URL', access: 'send' },
       { kind: 'queue', logical: 'dedicated', env: 'DEDICATED_QUEUE_URL', access: 'send' },
       { kind: 'queue', logical: 'finalizing', env: 'FINALIZING_QUEUE_URL', access: 'send' },

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { byDeadline, deadlinePressure, type PolicyBatch } from '../../../../core/policy/index.js';
+import {
+  byDeadline,
+  deadlinePressure,
+  type PolicyBatch,
+  type PoolCapacity,
+  startupOfMax,
+} from '../../../../core/policy/index.js';
 
 const NOW = 1_000_000_000;
 const batch = (id: string, remainingRequests: number, deadlineInS: number): PolicyBatch => ({
@@ -66,5 +72,25 @@ describe('byDeadline', () => {
     const c = { ...batch('c', 1, 100), createdMs: 1 };
     const d = batch('d', 1, 50);
     expect(byDeadline([a, b, c, d]).map((x) => x.id)).toEqual(['d', 'c', 'a', 'b']);
+  });
+});
+
+describe('startupOfMax', () => {
+  const pool = (running: number, pending: number, pendingReadySeconds?: number): PoolCapacity => ({
+    running,
+    pending,
+    min: 0,
+    max: 4,
+    ...(pendingReadySeconds !== undefined ? { pendingReadySeconds } : {}),
+  });
+  it.each<[string, PoolCapacity, number]>([
+    ['every task running: none', pool(4, 0), 0],
+    ['none running or starting: a whole start-up', pool(0, 0), 300],
+    ['the rest starting, 40 s to go: 40 s', pool(1, 3, 40), 40],
+    ['the rest starting, time unknown: a whole start-up', pool(1, 3), 300],
+    ['some starting, not all that may run: a whole start-up', pool(1, 2, 40), 300],
+    ['never more than a start-up', pool(0, 4, 900), 300],
+  ])('%s', (_what, capacity, expected) => {
+    expect(startupOfMax(capacity, 300)).toBe(expected);
   });
 });

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AskedRecord,
+  askedKey,
   measuredFor,
+  nextAsked,
   observedCapacity,
   observePool,
+  pendingTasks,
   poolKey,
   type TaskReport,
 } from '../../../../core/pools/task-report.js';
@@ -73,6 +77,65 @@ describe('measuredFor and observedCapacity', () => {
       ...configured,
       running: 4,
       busy: 4,
+    });
+  });
+});
+
+describe('tasks asked for and still starting', () => {
+  const key = askedKey('default', 'dedicated');
+  const asked = (desired: number, raisedAt: number, at = raisedAt): AskedRecord => ({
+    pool: key,
+    task: 'asked',
+    desired,
+    raised_at: raisedAt,
+    at,
+    ttl: at + 86_400,
+  });
+
+  it.each<[string, AskedRecord | undefined, number, { pending: number; readySeconds: number }]>([
+    ['never asked', undefined, 0, { pending: 0, readySeconds: 300 }],
+    ['4 asked 60 s ago, 1 reporting', asked(4, 1_000), 1, { pending: 3, readySeconds: 240 }],
+    ['4 asked, all reporting', asked(4, 1_000), 4, { pending: 0, readySeconds: 240 }],
+    [
+      'asked a start-up ago and more: serving any moment',
+      asked(2, 1_060 - 400),
+      0,
+      { pending: 2, readySeconds: 0 },
+    ],
+    [
+      'asked over two start-ups ago and still not there: not coming',
+      asked(2, 1_060 - 601),
+      0,
+      { pending: 0, readySeconds: 300 },
+    ],
+  ])('%s', (_what, record, running, expected) => {
+    expect(pendingTasks(record, running, 1_060, 300)).toEqual(expected);
+  });
+
+  it('moves raised_at only when the count goes up, and rewrites an unchanged count only to keep it fresh', () => {
+    const first = nextAsked(undefined, key, 3, 1_000, 600);
+    expect(first).toEqual(asked(3, 1_000));
+    expect(nextAsked(first, key, 3, 1_060, 600)).toBeUndefined();
+    expect(nextAsked(first, key, 5, 1_060, 600)).toEqual(asked(5, 1_060));
+    expect(nextAsked(first, key, 2, 1_060, 600)).toEqual(asked(2, 1_000, 1_060));
+    expect(nextAsked(first, key, 3, 1_400, 600)).toEqual(asked(3, 1_000, 1_400));
+    // A stale record (the pool idle a while) counts as 0: asking again is a raise.
+    expect(nextAsked(first, key, 3, 2_000, 600)).toEqual(asked(3, 2_000));
+  });
+
+  it('counts the pending tasks as capacity, within the maximum, with the time they still need', () => {
+    const configured = { running: 0, pending: 0, min: 0, max: 4 };
+    expect(
+      observedCapacity(configured, { running: 1, busy: 1, pending: 5, pendingReadySeconds: 90 }),
+    ).toEqual({ ...configured, running: 1, busy: 1, pending: 3, pendingReadySeconds: 90 });
+    expect(
+      observedCapacity({ ...configured, running: 2, min: 2 }, { running: 0, busy: 0, pending: 3 }),
+    ).toEqual({
+      ...configured,
+      running: 2,
+      min: 2,
+      busy: 0,
+      pending: 1,
     });
   });
 });

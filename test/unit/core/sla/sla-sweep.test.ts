@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FINALIZER_LEASE_S } from '../../../../core/batches/finalize-batch.js';
 import { scheduleBatch } from '../../../../core/batches/schedule-batch.js';
 import { type BatchRef, batchKey, type ChunkMessage } from '../../../../core/chunks/chunk-message.js';
+import { askedKey } from '../../../../core/pools/task-report.js';
 import { slaSweep } from '../../../../core/sla/sla-sweep.js';
 import { createdBatch, type FakeDeps, fakeDeps, jsonlOf, scheduledBatch } from '../../../support/fakes.js';
 
@@ -240,6 +241,42 @@ describe('slaSweep with the pools’ task reports', () => {
     expect(sweep.escalated).toEqual([]);
     expect(sweep.observed.default?.spot).toEqual({ requestsPerSecondPerTask: 100, running: 2, busy: 2 });
     expect(sweep.observed.default?.dedicated).toEqual({ running: 0, busy: 0 });
+  });
+
+  it('counts the dedicated tasks it asked for and that do not report yet as starting, with their time left', async () => {
+    const deps = fakeDeps({
+      ...settings,
+      SLA_DEDICATED_MIN_TASKS: '0',
+      SLA_DEDICATED_MAX_TASKS: '3',
+      SLA_TASK_STARTUP_SECONDS: '300',
+    });
+    await scheduled(deps, 80);
+    // 200 s left, less than a start-up, none running: every dedicated task it may have.
+    deps.clock.advance(HOUR - 200_000);
+    const first = await slaSweep(deps);
+    expect(first.groupDesiredTasks.default?.dedicated).toBe(3);
+    expect(first.observed.default?.dedicated).toEqual({ running: 0, busy: 0 });
+    expect(await deps.pools.asked([askedKey('default', 'dedicated')])).toEqual([
+      expect.objectContaining({ desired: 3, raised_at: Math.floor(deps.clock.now() / 1000) }),
+    ]);
+    // A minute later one of them reports; the other two are still starting, 240 s to go.
+    deps.clock.advance(60_000);
+    await deps.pools.put({
+      pool: 'default#dedicated',
+      task: 'd1',
+      at: Math.floor(deps.clock.now() / 1000),
+      interval_s: 60,
+      answered: 0,
+      busy_ms: 0,
+      ttl: 0,
+    });
+    const second = await slaSweep(deps);
+    expect(second.observed.default?.dedicated).toEqual({
+      running: 1,
+      busy: 0,
+      pending: 2,
+      pendingReadySeconds: 240,
+    });
   });
 
   it('reads no report while no batch runs', async () => {

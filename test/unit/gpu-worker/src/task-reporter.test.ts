@@ -21,6 +21,8 @@ describe('TaskReporter', () => {
         await repo.put(r);
       },
       recent: repo.recent.bind(repo),
+      asked: repo.asked.bind(repo),
+      putAsked: repo.putAsked.bind(repo),
     };
     const reporter = new TaskReporter(
       flaky,
