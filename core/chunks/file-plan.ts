@@ -1,10 +1,12 @@
 import { hash } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import type { Limits } from '../config.js';
 import { isBlank } from '../lines/split-lines.js';
 import { catalogOf, modelIds } from '../models/catalog.js';
 import { isSupportedEndpoint } from '../openai/schemas.js';
-import { type ChunkRange, type PlanRules, planChunks } from './plan-chunks.js';
+import { type ChunkRange, type PlanResult, type PlanRules, planChunks } from './plan-chunks.js';
 
 /**
  * A batch input file's validation, done once when the file is uploaded (its bytes are in the
@@ -156,4 +158,115 @@ export async function planUploadedFile(
   if (!result.ok || result.chunks.length > MAX_PLANNED_CHUNKS) return { plan: undefined, lines };
   const plan = { endpoint, total: result.total, model: result.model, chunks: result.chunks };
   return { plan: encodeFilePlan(plan, limits), lines };
+}
+
+/** The first non-blank line of `head` if it is whole (ends in a newline); `pending` while it is not. */
+function firstWholeLine(head: Buffer): Buffer | 'pending' | undefined {
+  let start = 0;
+  for (;;) {
+    const nl = head.indexOf(0x0a, start);
+    if (nl === -1) return 'pending';
+    const line = head.subarray(start, nl);
+    if (!isBlank(line)) return line;
+    start = nl + 1;
+    if (start >= head.length) return 'pending';
+  }
+}
+
+/**
+ * `planUploadedFile` for a file whose bytes pass by once, in pieces (the Uploads API stitching
+ * its parts into the file): `feed` each piece in order, then `done`. The planner reads beside
+ * the write, through a bounded buffer, so memory holds a piece or two, never the file. It gives
+ * up quietly (no plan, as for a file with errors) when the first line names no supported
+ * endpoint or is longer than a line may be.
+ */
+export class StreamingFilePlanner {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private channel: PassThrough | undefined;
+  private planning: Promise<PlanResult> | undefined;
+  private settled = false;
+  private endpoint: string | undefined;
+  private gaveUp = false;
+  private newlines = 0;
+  private lastByte = 0x0a;
+
+  constructor(private readonly limits: Limits) {}
+
+  async feed(piece: Buffer): Promise<void> {
+    if (piece.length === 0) return;
+    for (let i = piece.indexOf(0x0a); i !== -1; i = piece.indexOf(0x0a, i + 1)) this.newlines += 1;
+    this.lastByte = piece[piece.length - 1] as number;
+    if (this.gaveUp || this.settled) return;
+    if (!this.channel) {
+      this.head.push(piece);
+      this.headBytes += piece.length;
+      const first = firstWholeLine(Buffer.concat(this.head));
+      if (first === 'pending') {
+        if (this.headBytes > this.limits.MAX_LINE_BYTES) this.giveUp();
+        return;
+      }
+      if (!this.start(first)) return;
+      for (const b of this.head.splice(0)) await this.write(b);
+      return;
+    }
+    await this.write(piece);
+  }
+
+  /** The stored plan (undefined without one) and the lines validated. */
+  async done(): Promise<{ plan: string | undefined; lines: number }> {
+    if (!this.channel && !this.gaveUp) {
+      // The whole file came in before a newline: its one line decides.
+      const whole = Buffer.concat(this.head);
+      this.head = [];
+      return planUploadedFile(whole, this.limits);
+    }
+    if (!this.channel || !this.planning || !this.endpoint) return { plan: undefined, lines: 0 };
+    this.channel.end();
+    // A planner that failed (it should not) costs the plan, never the upload.
+    const result = await this.planning.catch(() => undefined);
+    const lines = this.newlines + (this.lastByte === 0x0a ? 0 : 1);
+    if (!result?.ok || result.chunks.length > MAX_PLANNED_CHUNKS) return { plan: undefined, lines };
+    const plan = { endpoint: this.endpoint, total: result.total, model: result.model, chunks: result.chunks };
+    return { plan: encodeFilePlan(plan, this.limits), lines };
+  }
+
+  private start(first: Buffer | undefined): boolean {
+    let url: unknown;
+    try {
+      url = first && (JSON.parse(first.toString('utf8')) as { url?: unknown })?.url;
+    } catch {
+      url = undefined;
+    }
+    if (typeof url !== 'string' || !isSupportedEndpoint(url)) {
+      this.giveUp();
+      return false;
+    }
+    this.endpoint = url;
+    this.channel = new PassThrough();
+    // A planner that stopped early closes the channel; a write racing that is dropped, not thrown.
+    this.channel.on('error', () => {});
+    this.planning = planChunks(this.channel, planRules(this.limits, url));
+    // The planner may stop before the end (too many requests): from then on nothing is written.
+    void this.planning.then(
+      () => {
+        this.settled = true;
+      },
+      () => {
+        this.settled = true;
+      },
+    );
+    return true;
+  }
+
+  private async write(piece: Buffer): Promise<void> {
+    const channel = this.channel as PassThrough;
+    if (this.settled || channel.destroyed || channel.write(piece)) return;
+    await Promise.race([once(channel, 'drain'), this.planning]);
+  }
+
+  private giveUp(): void {
+    this.gaveUp = true;
+    this.head = [];
+  }
 }

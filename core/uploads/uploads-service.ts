@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
+import { StreamingFilePlanner } from '../chunks/file-plan.js';
 import { toUnixSeconds } from '../clock.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { toFileObject } from '../files/files-service.js';
@@ -105,24 +106,31 @@ export async function addUploadPart(
 
 /**
  * `POST /v1/uploads/{id}/complete`: the parts, in the order given, become the upload's File.
- * API parts are stitched here (streamed, hashing on the way); pre-signed parts are already in
- * S3 as one multipart upload, which S3 assembles.
+ * API parts are stitched here (streamed, hashing and validating on the way: the File gets its
+ * plan, core/chunks/file-plan.ts); pre-signed parts are already in S3 as one multipart upload,
+ * which S3 assembles without their bytes passing here, so that File is validated at create.
  */
 export async function completeUpload(
   deps: UploadDeps,
   tenant: string,
   uploadId: string,
   body: CompleteUploadBody,
+  observe: { linesValidated?(lines: number): void } = {},
 ): Promise<UploadObject> {
   const upload = await getUpload(deps, tenant, uploadId);
   if (upload.status === 'completed')
     throw new BadRequestError(`Upload ${uploadId} is already completed.`, null, 'upload_completed');
   assertPending(upload, nowS(deps), 'complete');
 
+  let plan: string | undefined;
   if (upload.s3_upload_id) await completePresigned(deps, upload, upload.s3_upload_id, body.md5);
-  else await completeFromParts(deps, upload, body);
+  else {
+    const planned = await completeFromParts(deps, upload, body);
+    plan = planned.plan;
+    observe.linesValidated?.(planned.lines);
+  }
 
-  const file = fileRecordOf(deps, upload);
+  const file: FileRecord = { ...fileRecordOf(deps, upload), ...(plan ? { plan } : {}) };
   await deps.files.put(file);
   if (!(await deps.uploads.finish(tenant, uploadId, 'completed', nowS(deps)))) {
     // Another request completed or cancelled it meanwhile; answer for what it is now.
@@ -137,7 +145,7 @@ async function completeFromParts(
   deps: UploadDeps,
   upload: UploadRecord,
   body: CompleteUploadBody,
-): Promise<void> {
+): Promise<{ plan: string | undefined; lines: number }> {
   const parts = orderParts(upload, body.part_ids, await deps.uploads.listParts(upload.tenant, upload.id));
   if (upload.bytes > deps.limits.MAX_API_PARTS_TOTAL_BYTES) {
     throw new BadRequestError(
@@ -146,11 +154,13 @@ async function completeFromParts(
     );
   }
   const md5 = createHash('md5');
+  const planner = new StreamingFilePlanner(deps.limits);
   async function* stitched(): AsyncGenerator<Buffer> {
     for (const p of parts) {
       for await (const piece of await deps.blobs.stream(p.s3_key)) {
         const b = Buffer.from(piece);
         md5.update(b);
+        await planner.feed(b);
         yield b;
       }
     }
@@ -162,6 +172,7 @@ async function completeFromParts(
     await deps.blobs.delete(upload.s3_key);
     throw new BadRequestError(`The md5 of the parts in this order is ${digest}, not ${body.md5}.`, 'md5');
   }
+  return planner.done();
 }
 
 async function completePresigned(

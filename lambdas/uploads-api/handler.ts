@@ -1,5 +1,6 @@
 import { getDeps } from '../../core/app/deps.js';
 import { PayloadTooLargeError } from '../../core/errors.js';
+import { emitMetrics } from '../../core/observability/metrics.js';
 import {
   completeUploadBodySchema,
   createUploadBodySchema,
@@ -51,11 +52,18 @@ export const handler = httpApi([
   {
     method: 'POST',
     path: '/v1/uploads/{upload_id}/complete',
-    handler: async (event: HttpEvent) =>
-      json(
-        200,
-        await completeUpload(deps(), ...ref(event), parseWith(completeUploadBodySchema, jsonBody(event))),
-      ),
+    handler: async (event: HttpEvent) => {
+      let lines = 0;
+      const upload = await completeUpload(
+        deps(),
+        ...ref(event),
+        parseWith(completeUploadBodySchema, jsonBody(event)),
+        { linesValidated: (n) => (lines = n) },
+      );
+      // A batch file stitched from API parts is validated on the way (core/chunks/file-plan.ts).
+      if (lines > 0) await emitMetrics({ Function: 'api' }, { LinesValidatedAtUpload: lines });
+      return json(200, upload);
+    },
   },
   {
     method: 'POST',

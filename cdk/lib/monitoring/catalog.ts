@@ -70,7 +70,8 @@ export const schedulerMetrics = stage('scheduler', { dimensions: { Function: 'sc
     // (core/chunks/file-plan.ts): graphed beside the scheduler's own.
     name: 'LinesValidatedAtUpload',
     dimensions: { Function: 'api' },
-    description: 'Lines of batch files validated at upload, by POST /v1/files (per second on the graphs)',
+    description:
+      'Lines of batch files validated at upload: POST /v1/files, and Uploads completed from API parts (per second on the graphs)',
   },
   { name: 'ChunksPlanned', description: 'Chunks cut and sent to a pool queue' },
   {

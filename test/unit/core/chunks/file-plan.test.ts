@@ -3,6 +3,7 @@ import {
   MAX_PLANNED_CHUNKS,
   planRules,
   planUploadedFile,
+  StreamingFilePlanner,
   usableFilePlan,
 } from '../../../../core/chunks/file-plan.js';
 import { planChunks } from '../../../../core/chunks/plan-chunks.js';
@@ -93,5 +94,47 @@ describe('file plans made at upload (core/chunks/file-plan.ts)', () => {
     ['another shape', JSON.stringify({ v: 2, chunks: [] })],
   ])('reads %s as no plan', (_what, stored) => {
     expect(usableFilePlan(stored, CHAT, limitsOf())).toBeUndefined();
+  });
+});
+
+describe('StreamingFilePlanner (a file that passes by once, in pieces)', () => {
+  /** Feeds `content` in pieces of `size` bytes. */
+  const streamed = async (content: Buffer, size: number, limits = limitsOf()) => {
+    const planner = new StreamingFilePlanner(limits);
+    for (let i = 0; i < content.length; i += size) await planner.feed(content.subarray(i, i + size));
+    return planner.done();
+  };
+
+  it.each([1, 7, 64, 100_000])('plans as the whole file would, fed %i bytes at a time', async (size) => {
+    const content = Buffer.from(`\n${jsonlOf(25)}\n`);
+    expect(await streamed(content, size)).toEqual(await planUploadedFile(content, limitsOf()));
+    expect((await streamed(content, size)).plan).toBeDefined();
+  });
+
+  it('plans a one-line file without a newline', async () => {
+    const content = Buffer.from(line('only'));
+    expect(await streamed(content, 5)).toEqual(await planUploadedFile(content, limitsOf()));
+  });
+
+  it.each([
+    ['an error on a later line', `${jsonlOf(3)}\nnot json\n`, 4],
+    ['a first line for an unsupported endpoint', `${line('a', { url: '/v1/images' })}\n${line('b')}\n`, 0],
+  ])('keeps no plan for %s', async (_what, content, lines) => {
+    expect(await streamed(Buffer.from(content), 9)).toEqual({ plan: undefined, lines });
+  });
+
+  it('does not hang when the planner stops early (more requests than a batch may hold)', async () => {
+    const limits = limitsOf({ MAX_REQUESTS_PER_BATCH: '5' });
+    // Pieces far beyond the channel's buffer after the planner has stopped reading.
+    const content = Buffer.from(`${jsonlOf(5_000)}\n`);
+    expect((await streamed(content, 1_000, limits)).plan).toBeUndefined();
+  });
+
+  it('gives up on a first line longer than a line may be, holding no more of it', async () => {
+    const limits = limitsOf({ MAX_LINE_BYTES: '100' });
+    expect(await streamed(Buffer.from(`${'x'.repeat(500)}\n${line('a')}\n`), 50, limits)).toEqual({
+      plan: undefined,
+      lines: 0,
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { planUploadedFile } from '../../../../core/chunks/file-plan.js';
 import { NotFoundError } from '../../../../core/errors.js';
 import {
   addUploadPart,
@@ -10,7 +11,7 @@ import {
   partUrls,
   uploadStatus,
 } from '../../../../core/uploads/uploads-service.js';
-import { fakeDeps } from '../../../support/fakes.js';
+import { fakeDeps, jsonlOf } from '../../../support/fakes.js';
 
 const tenant = 'acme';
 const create = (deps: ReturnType<typeof fakeDeps>, bytes: number, extra = {}) =>
@@ -47,6 +48,36 @@ describe('uploads through API parts', () => {
     const file = await deps.files.get(tenant, done.file?.id ?? '');
     expect(deps.blobs.text(file?.s3_key ?? '')).toBe('helloworld\n');
     expect([...deps.blobs.objects.keys()].filter((k) => k.includes('/uploads/'))).toEqual([]);
+  });
+
+  it('validates a batch file stitched from API parts on the way: its File gets the plan a direct upload would', async () => {
+    const deps = fakeDeps({ CHUNK_MAX_LINES: '4' });
+    const text = `${jsonlOf(10)}\n`;
+    const cut = text.indexOf('\n', 300) + 5; // a part boundary inside a line
+    const up = await create(deps, text.length);
+    const a = await addUploadPart(deps, tenant, up.id, Buffer.from(text.slice(0, cut)));
+    const b = await addUploadPart(deps, tenant, up.id, Buffer.from(text.slice(cut)));
+    let lines = 0;
+    const done = await completeUpload(
+      deps,
+      tenant,
+      up.id,
+      { part_ids: [a.id, b.id] },
+      { linesValidated: (n) => (lines = n) },
+    );
+    const file = await deps.files.get(tenant, done.file?.id ?? '');
+    expect(file?.plan).toBe((await planUploadedFile(Buffer.from(text), deps.limits)).plan);
+    expect(file?.plan).toBeDefined();
+    expect(lines).toBe(10);
+  });
+
+  it('stitches a file with a bad line into a File without a plan: its batches report the line at create', async () => {
+    const deps = fakeDeps();
+    const text = `${jsonlOf(2)}\nnot json\n`;
+    const up = await create(deps, text.length);
+    const a = await addUploadPart(deps, tenant, up.id, Buffer.from(text));
+    const done = await completeUpload(deps, tenant, up.id, { part_ids: [a.id] });
+    expect((await deps.files.get(tenant, done.file?.id ?? ''))?.plan).toBeUndefined();
   });
 
   it('refuses a wrong md5 and keeps the upload pending for a corrected completion', async () => {
