@@ -131,6 +131,13 @@ describe('finalizeBatch (in-memory ports, fake clock)', () => {
     expect((await deps.batches.get(ref))?.status).toBe('completed');
   });
 
+  /** The custom ids of the batch's output file, in file order. */
+  async function outputIds(deps: FakeDeps, ref: BatchRef): Promise<string[]> {
+    const batch = await deps.batches.get(ref);
+    const output = await deps.files.get(tenant, batch?.output_file_id ?? '');
+    return ids(deps.blobs.text(output?.s3_key ?? ''));
+  }
+
   /** Each part's read held up, earlier parts the longest; the most reads in flight at once. */
   function slowReads(deps: FakeDeps): { most: number; streamed: string[] } {
     const seen = { most: 0, streamed: [] as string[] };
@@ -160,11 +167,7 @@ describe('finalizeBatch (in-memory ports, fake clock)', () => {
     for (const m of msgs) await run(deps, m);
     const seen = slowReads(deps);
     expect(await finalizeBatch(deps, ref)).toBe('finalized');
-    const batch = await deps.batches.get(ref);
-    const output = await deps.files.get(tenant, batch?.output_file_id ?? '');
-    expect(ids(deps.blobs.text(output?.s3_key ?? ''))).toEqual(
-      Array.from({ length: 24 }, (_, i) => `req-${i}`),
-    );
+    expect(await outputIds(deps, ref)).toEqual(Array.from({ length: 24 }, (_, i) => `req-${i}`));
     // Parts of a recorded size are read whole, eight at a time: none is streamed.
     expect(seen.most).toBe(8);
     expect(seen.streamed).toEqual([]);
@@ -179,11 +182,7 @@ describe('finalizeBatch (in-memory ports, fake clock)', () => {
     if (stored) delete stored.output_bytes;
     const seen = slowReads(deps);
     expect(await finalizeBatch(deps, ref)).toBe('finalized');
-    const batch = await deps.batches.get(ref);
-    const output = await deps.files.get(tenant, batch?.output_file_id ?? '');
-    expect(ids(deps.blobs.text(output?.s3_key ?? ''))).toEqual(
-      Array.from({ length: 12 }, (_, i) => `req-${i}`),
-    );
+    expect(await outputIds(deps, ref)).toEqual(Array.from({ length: 12 }, (_, i) => `req-${i}`));
     expect(seen.streamed).toEqual([stored?.output_key]);
   });
 
