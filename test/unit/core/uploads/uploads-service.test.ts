@@ -8,6 +8,7 @@ import {
   completeUpload,
   createUpload,
   expireUploads,
+  PLAN_WHILE_STITCHING_MAX_BYTES,
   partUrls,
   uploadStatus,
 } from '../../../../core/uploads/uploads-service.js';
@@ -69,6 +70,30 @@ describe('uploads through API parts', () => {
     expect(file?.plan).toBe((await planUploadedFile(Buffer.from(text), deps.limits)).plan);
     expect(file?.plan).toBeDefined();
     expect(lines).toBe(10);
+  });
+
+  it('validates no stitched file above PLAN_WHILE_STITCHING_MAX_BYTES: the completion stays within the gateway timeout', async () => {
+    const deps = fakeDeps();
+    // A clean file (unique ids), just over the bound.
+    const text = `${jsonlOf(Math.ceil(PLAN_WHILE_STITCHING_MAX_BYTES / 100))}\n`;
+    expect(text.length).toBeGreaterThan(PLAN_WHILE_STITCHING_MAX_BYTES);
+    // Objects read back in one piece (the fake's 7-byte pieces would take half a minute here).
+    deps.blobs.stream = async (key) =>
+      (async function* () {
+        yield deps.blobs.objects.get(key) ?? Buffer.alloc(0);
+      })();
+    const up = await create(deps, text.length);
+    const a = await addUploadPart(deps, tenant, up.id, Buffer.from(text));
+    let lines = -1;
+    const done = await completeUpload(
+      deps,
+      tenant,
+      up.id,
+      { part_ids: [a.id] },
+      { linesValidated: (n) => (lines = n) },
+    );
+    expect((await deps.files.get(tenant, done.file?.id ?? ''))?.plan).toBeUndefined();
+    expect(lines).toBe(0);
   });
 
   it('stitches a file with a bad line into a File without a plan: its batches report the line at create', async () => {
