@@ -53,8 +53,9 @@ export async function partialOutput(deps: PartialDeps, ref: BatchRef, fromChunk 
     chosen.map((c) =>
       read(() =>
         deps.blobs.read(c.output_key as string).catch((err: unknown) => {
-          // The finalizer removes the parts once it has written the output file.
-          if ((err as Error).name === 'NoSuchKey') return undefined;
+          // The finalizer removes the parts once it has written the output file. S3 says so
+          // with a 403 to a caller that may not list the bucket (this API may not).
+          if (['NoSuchKey', 'AccessDenied'].includes((err as Error).name)) return undefined;
           throw err;
         }),
       ),

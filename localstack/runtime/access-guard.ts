@@ -53,6 +53,10 @@ export function permissionsOf(
 
 const describe = (n: Need) => `${n.action} on ${n.kind} ${n.resource}`;
 
+/** Reads of one object, and the emulator's names for "no such object". */
+const OBJECT_READS = new Set(['GetObject', 'HeadObject']);
+const MISSING = new Set(['NoSuchKey', 'NotFound']);
+
 /**
  * SDK middleware that refuses any call the permissions do not cover, before it leaves the
  * process: the local runtime is never more forgiving than IAM on AWS.
@@ -76,7 +80,19 @@ export function accessGuard(principal: string, permissions: readonly Permission[
               `${principal} is not authorized to perform ${missing.map(describe).join(', ')} (not in its declaration's uses, core/app/declaration.ts)`,
             );
           }
-          return next(args);
+          if (service !== 'S3' || !OBJECT_READS.has(command.replace(/Command$/, ''))) return next(args);
+          try {
+            return await next(args);
+          } catch (err) {
+            // S3 tells a caller that an object does not exist (404) only if it may list the
+            // bucket; otherwise it answers 403 AccessDenied. The emulator always says 404.
+            const bucket = String((args.input as { Bucket?: unknown }).Bucket);
+            if (MISSING.has((err as Error).name) && !allowed.has(`bucket|${bucket}|s3:ListBucket`))
+              throw new AccessDenied(
+                `${principal}: ${command} of a missing object, answered as S3 answers a caller without s3:ListBucket on ${bucket}`,
+              );
+            throw err;
+          }
         },
         { step: 'initialize', name: 'openbatchAccessGuard', priority: 'high' },
       );

@@ -1,5 +1,5 @@
 import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { CallCounter, createAwsClients } from '../../../core/adapters/aws-clients.js';
@@ -37,6 +37,23 @@ function guarded(principal: string, permissions: ReturnType<typeof permissionsOf
     }),
   ]);
   return clients;
+}
+
+/** Clients whose allowed calls find no such object (the emulator's 404, NoSuchKey). */
+function guardedMissing(principal: string, permissions: ReturnType<typeof permissionsOf>) {
+  return createAwsClients({ AWS_REGION: 'us-east-1' }, new CallCounter(), [
+    accessGuard(principal, permissions),
+    () => ({
+      applyToStack: (stack) => {
+        stack.add(
+          () => async () => {
+            throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+          },
+          { step: 'build', name: 'stubMissing' },
+        );
+      },
+    }),
+  ]);
 }
 
 describe('the local IAM check', () => {
@@ -96,5 +113,20 @@ describe('the local IAM check', () => {
     // The finalizer sends to no pool queue: another group's is as closed to it as the default's.
     const finalizer = guarded('finalizer', permissionsOf(functions.finalizer.uses, groups));
     await expect(send(finalizer, 'http://sqs/q/p-gpu-spot')).rejects.toThrow('sqs:SendMessage');
+  });
+
+  it('answers a read of a missing object as S3 does: 404 only to a caller that may list the bucket, else 403', async () => {
+    // The scheduler may list the files bucket (it deletes prefixes): S3 tells it the key is missing.
+    const scheduler = guardedMissing('scheduler', permissionsOf(functions.scheduler.uses, env));
+    await expect(scheduler.s3.send(new GetObjectCommand({ Bucket: 'p-files', Key: 'gone' }))).rejects.toThrow(
+      'The specified key does not exist.',
+    );
+    // A worker may not: S3 answers 403 AccessDenied, and so does the local runtime.
+    const worker = guardedMissing('worker', permissionsOf(workerUses, env));
+    const read = worker.s3.send(new GetObjectCommand({ Bucket: 'p-files', Key: 'gone' }));
+    await expect(read).rejects.toThrow(AccessDenied);
+    await expect(worker.s3.send(new HeadObjectCommand({ Bucket: 'p-files', Key: 'gone' }))).rejects.toThrow(
+      'answered as S3 answers a caller without s3:ListBucket on p-files',
+    );
   });
 });
