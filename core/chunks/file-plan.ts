@@ -111,32 +111,6 @@ export function usableFilePlan(
   };
 }
 
-/** The endpoint the file's first request names, if it names a supported one. */
-function firstEndpoint(content: Buffer): string | undefined {
-  let start = 0;
-  while (start < content.length) {
-    const nl = content.indexOf(0x0a, start);
-    const end = nl === -1 ? content.length : nl;
-    const line = content.subarray(start, end);
-    start = end + 1;
-    if (isBlank(line)) continue;
-    try {
-      const url = (JSON.parse(line.toString('utf8')) as { url?: unknown })?.url;
-      return typeof url === 'string' && isSupportedEndpoint(url) ? url : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
-/** Lines in a file's bytes (a last line without a newline counts). */
-function lineCount(content: Buffer): number {
-  let n = 0;
-  for (let i = content.indexOf(0x0a); i !== -1; i = content.indexOf(0x0a, i + 1)) n += 1;
-  return content.length > 0 && content[content.length - 1] !== 0x0a ? n + 1 : n;
-}
-
 /**
  * Validates an uploaded batch file whole, for the endpoint its first request names, and plans
  * its chunks. `plan`: the stored plan, or undefined when the file has errors (its batches report
@@ -147,36 +121,32 @@ export async function planUploadedFile(
   content: Buffer,
   limits: Limits,
 ): Promise<{ plan: string | undefined; lines: number }> {
-  const endpoint = firstEndpoint(content);
-  if (!endpoint) return { plan: undefined, lines: 0 };
-  const result = await planChunks(
-    (async function* () {
-      yield content;
-    })(),
-    planRules(limits, endpoint),
-  );
-  const lines = lineCount(content);
-  if (!result.ok || result.chunks.length > MAX_PLANNED_CHUNKS) return { plan: undefined, lines };
-  const plan = { endpoint, total: result.total, model: result.model, chunks: result.chunks };
-  return { plan: encodeFilePlan(plan, limits), lines };
-}
-
-/** The first non-blank line of `head` if it is whole (ends in a newline); `pending` while it is not. */
-function firstWholeLine(head: Buffer): Buffer | 'pending' | undefined {
-  let start = 0;
-  for (;;) {
-    const nl = head.indexOf(0x0a, start);
-    if (nl === -1) return 'pending';
-    const line = head.subarray(start, nl);
-    if (!isBlank(line)) return line;
-    start = nl + 1;
-    if (start >= head.length) return 'pending';
-  }
+  const planner = new StreamingFilePlanner(limits);
+  await planner.feed(content);
+  return planner.done();
 }
 
 /**
- * `planUploadedFile` for a file whose bytes pass by once, in pieces (the Uploads API stitching
- * its parts into the file): `feed` each piece in order, then `done`. The planner reads beside
+ * The first non-blank line of `head`: `pending` while it has not ended yet; at the end of the
+ * file (`atEnd`) a last line without a newline counts, and undefined means there is none.
+ */
+function firstLine(head: Buffer, atEnd: boolean): Buffer | 'pending' | undefined {
+  let start = 0;
+  while (start < head.length) {
+    const nl = head.indexOf(0x0a, start);
+    if (nl === -1 && !atEnd) return 'pending';
+    const end = nl === -1 ? head.length : nl;
+    const line = head.subarray(start, end);
+    if (!isBlank(line)) return line;
+    start = end + 1;
+  }
+  return atEnd ? undefined : 'pending';
+}
+
+/**
+ * Plans a file whose bytes pass by once, in pieces (the Uploads API stitching its parts into the
+ * file; `planUploadedFile` feeds a file in memory as one piece): `feed` each piece in order, then
+ * `done`. The planner reads beside
  * the write, through a bounded buffer, so memory holds a piece or two, never the file. It gives
  * up quietly (no plan, as for a file with errors) when the first line names no supported
  * endpoint or is longer than a line may be.
@@ -202,7 +172,7 @@ export class StreamingFilePlanner {
     if (!this.channel) {
       this.head.push(piece);
       this.headBytes += piece.length;
-      const first = firstWholeLine(Buffer.concat(this.head));
+      const first = firstLine(Buffer.concat(this.head), false);
       if (first === 'pending') {
         if (this.headBytes > this.limits.MAX_LINE_BYTES) this.giveUp();
         return;
@@ -217,10 +187,9 @@ export class StreamingFilePlanner {
   /** The stored plan (undefined without one) and the lines validated. */
   async done(): Promise<{ plan: string | undefined; lines: number }> {
     if (!this.channel && !this.gaveUp) {
-      // The whole file came in before a newline: its one line decides.
-      const whole = Buffer.concat(this.head);
-      this.head = [];
-      return planUploadedFile(whole, this.limits);
+      // The file ended before a newline did: its last line, unterminated, is the first request.
+      const first = firstLine(Buffer.concat(this.head), true);
+      if (first !== 'pending' && this.start(first)) for (const b of this.head.splice(0)) await this.write(b);
     }
     if (!this.channel || !this.planning || !this.endpoint) return { plan: undefined, lines: 0 };
     this.channel.end();
