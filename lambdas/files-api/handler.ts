@@ -8,7 +8,6 @@ import {
   listFiles,
   toFileObject,
 } from '../../core/files/files-service.js';
-import { emitMetrics } from '../../core/observability/metrics.js';
 import { listFilesQuerySchema } from '../../core/openai/schemas.js';
 import {
   download,
@@ -21,6 +20,7 @@ import {
   tenantOf,
 } from '../shared/http.js';
 import { parseMultipartUpload } from '../shared/multipart.js';
+import { countingValidatedLines } from '../shared/upload-validation.js';
 
 export const handler = httpApi([
   {
@@ -29,10 +29,10 @@ export const handler = httpApi([
     handler: async (event: HttpEvent) => {
       const deps = getDeps('filesApi');
       const upload = await parseMultipartUpload(event, deps.limits.MAX_API_UPLOAD_BYTES);
-      let lines = 0;
-      const file = await createFile(deps, tenantOf(event), upload, { linesValidated: (n) => (lines = n) });
       // A batch file's lines are validated here, at upload (core/chunks/file-plan.ts).
-      if (lines > 0) await emitMetrics({ Function: 'api' }, { LinesValidatedAtUpload: lines });
+      const file = await countingValidatedLines((observe) =>
+        createFile(deps, tenantOf(event), upload, observe),
+      );
       return json(200, file);
     },
   },

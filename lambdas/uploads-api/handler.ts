@@ -1,6 +1,5 @@
 import { getDeps } from '../../core/app/deps.js';
 import { PayloadTooLargeError } from '../../core/errors.js';
-import { emitMetrics } from '../../core/observability/metrics.js';
 import {
   completeUploadBodySchema,
   createUploadBodySchema,
@@ -16,6 +15,7 @@ import {
 } from '../../core/uploads/uploads-service.js';
 import { type HttpEvent, httpApi, json, jsonBody, parseWith, pathId, tenantOf } from '../shared/http.js';
 import { parseMultipartForm } from '../shared/multipart.js';
+import { countingValidatedLines } from '../shared/upload-validation.js';
 
 const deps = () => getDeps('uploadsApi');
 const ref = (event: HttpEvent) => [tenantOf(event), pathId(event, 'upload_id')] as const;
@@ -53,15 +53,10 @@ export const handler = httpApi([
     method: 'POST',
     path: '/v1/uploads/{upload_id}/complete',
     handler: async (event: HttpEvent) => {
-      let lines = 0;
-      const upload = await completeUpload(
-        deps(),
-        ...ref(event),
-        parseWith(completeUploadBodySchema, jsonBody(event)),
-        { linesValidated: (n) => (lines = n) },
-      );
       // A batch file stitched from API parts is validated on the way (core/chunks/file-plan.ts).
-      if (lines > 0) await emitMetrics({ Function: 'api' }, { LinesValidatedAtUpload: lines });
+      const upload = await countingValidatedLines((observe) =>
+        completeUpload(deps(), ...ref(event), parseWith(completeUploadBodySchema, jsonBody(event)), observe),
+      );
       return json(200, upload);
     },
   },
