@@ -19,6 +19,19 @@ import { attachment } from '../files/attachment.js';
 import type { BlobStorePort } from '../ports.js';
 import { nameOf, type ResourceName } from './resource-name.js';
 
+/** S3's names for "no such object" (GetObject: NoSuchKey; HeadObject: NotFound), said only to a caller that may list the bucket. */
+export const OBJECT_NOT_FOUND = new Set(['NoSuchKey', 'NotFound']);
+
+/**
+ * Whether a read failed because the object is not there: S3 answers 404 to a caller with
+ * `s3:ListBucket` on the bucket, 403 `AccessDenied` to one without (the local runtime's access
+ * guard answers the same way).
+ */
+export const isMissingObject = (err: unknown): boolean => {
+  const name = (err as Error | undefined)?.name ?? '';
+  return OBJECT_NOT_FOUND.has(name) || name === 'AccessDenied';
+};
+
 /**
  * The largest object written as one streamed PutObject when its length is known (S3 takes up
  * to 5 GB): above it, a multipart upload sends parts side by side and retries one part, not all.
@@ -65,7 +78,7 @@ export class BlobStore implements BlobStorePort {
       return out.ContentLength;
     } catch (err) {
       // A HEAD's 404 has no body: the SDK names it NotFound, not NoSuchKey.
-      if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return undefined;
+      if (OBJECT_NOT_FOUND.has((err as Error).name)) return undefined;
       throw err;
     }
   }

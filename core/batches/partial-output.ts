@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { isMissingObject } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRef } from '../chunks/chunk-message.js';
 import { ConflictError } from '../errors.js';
@@ -53,9 +54,8 @@ export async function partialOutput(deps: PartialDeps, ref: BatchRef, fromChunk 
     chosen.map((c) =>
       read(() =>
         deps.blobs.read(c.output_key as string).catch((err: unknown) => {
-          // The finalizer removes the parts once it has written the output file. S3 says so
-          // with a 403 to a caller that may not list the bucket (this API may not).
-          if (['NoSuchKey', 'AccessDenied'].includes((err as Error).name)) return undefined;
+          // The finalizer removes the parts once it has written the output file.
+          if (isMissingObject(err)) return undefined;
           throw err;
         }),
       ),

@@ -1,4 +1,4 @@
-import { keys } from '../adapters/blob-store.js';
+import { isMissingObject, keys } from '../adapters/blob-store.js';
 import type { Deps } from '../app/deps.js';
 import type { BatchRecord } from '../batches/batch-record.js';
 import { createBatch, getBatchRecord } from '../batches/batches-service.js';
@@ -37,8 +37,6 @@ async function load(deps: ReadDeps, ref: BatchRef): Promise<{ batch: BatchRecord
   return { batch, chunks };
 }
 
-const UNREADABLE = new Set(['NoSuchKey', 'NotFound', 'AccessDenied']);
-
 /**
  * Runs `read` on the batch as it is now. A batch that ended meanwhile has had its parts
  * deleted (the finalizer removes them once the final files are written): read again from the
@@ -53,13 +51,13 @@ async function withBatch<T>(
   try {
     return await read(first.batch, first.chunks);
   } catch (err) {
-    if (!UNREADABLE.has((err as Error).name)) throw err;
+    if (!isMissingObject(err)) throw err;
     const again = await load(deps, ref);
     if (!isTerminal(first.batch.status) && again.batch.status !== first.batch.status) {
       try {
         return await read(again.batch, again.chunks);
       } catch (err2) {
-        if (!UNREADABLE.has((err2 as Error).name)) throw err2;
+        if (!isMissingObject(err2)) throw err2;
       }
     }
     throw new NotFoundError(

@@ -1,4 +1,5 @@
 import { addClientMiddleware, type ClientMiddleware } from '../../core/adapters/aws-clients.js';
+import { OBJECT_NOT_FOUND } from '../../core/adapters/blob-store.js';
 import {
   actionsOf,
   bindingsOf,
@@ -53,9 +54,8 @@ export function permissionsOf(
 
 const describe = (n: Need) => `${n.action} on ${n.kind} ${n.resource}`;
 
-/** Reads of one object, and the emulator's names for "no such object". */
+/** Reads of one object. */
 const OBJECT_READS = new Set(['GetObject', 'HeadObject']);
-const MISSING = new Set(['NoSuchKey', 'NotFound']);
 
 /**
  * SDK middleware that refuses any call the permissions do not cover, before it leaves the
@@ -87,7 +87,7 @@ export function accessGuard(principal: string, permissions: readonly Permission[
             // S3 tells a caller that an object does not exist (404) only if it may list the
             // bucket; otherwise it answers 403 AccessDenied. The emulator always says 404.
             const bucket = String((args.input as { Bucket?: unknown }).Bucket);
-            if (MISSING.has((err as Error).name) && !allowed.has(`bucket|${bucket}|s3:ListBucket`))
+            if (OBJECT_NOT_FOUND.has((err as Error).name) && !allowed.has(`bucket|${bucket}|s3:ListBucket`))
               throw new AccessDenied(
                 `${principal}: ${command} of a missing object, answered as S3 answers a caller without s3:ListBucket on ${bucket}`,
               );
