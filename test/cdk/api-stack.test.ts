@@ -20,7 +20,7 @@ import {
   tables,
   unauthorizedBody,
 } from '../../core/app/declaration.js';
-import { cdkContext, onlyResource, resourcesOf, root, synth } from './support.js';
+import { catalogBounds, cdkContext, onlyResource, resourcesOf, root, synth } from './support.js';
 
 const dev = synth({ env: 'dev' });
 const staging = synth({ env: 'staging' });
@@ -89,14 +89,8 @@ describe('functions', () => {
       expect(vars.FILE_RETENTION_DAYS).toBe(String(environments.dev.fileRetentionDays));
       // The one configured model, on the default group: no other group's queues to name; its
       // pools' bounds, which the policy decides within.
-      const { spot, dedicated } = environments.dev.pools;
       expect(JSON.parse(String(vars.MODEL_CATALOG))).toEqual({
-        pools: {
-          default: {
-            spot: { min_tasks: spot.minWorkers, max_tasks: spot.maxWorkers },
-            dedicated: { min_tasks: dedicated.minWorkers, max_tasks: dedicated.maxWorkers },
-          },
-        },
+        pools: { default: catalogBounds(environments.dev.pools) },
         models: [{ id: environments.dev.engine.model, pool: 'default', owned_by: 'openbatch', created: 0 }],
       });
       for (const t of Object.keys(decl.uses.tables ?? {}) as TableName[])

@@ -10,7 +10,7 @@ import {
 } from '../../cdk/config.js';
 import { policyEnvironment } from '../../cdk/lib/environment.js';
 import { functions, queues, sendsToPoolQueues } from '../../core/app/declaration.js';
-import { configWith, resourcesOf, synth } from './support.js';
+import { catalogBounds, configWith, resourcesOf, synth } from './support.js';
 
 /**
  * Per-model worker pools (cdk/config.ts `models`, docs/deploy.md "Models and pools"): a second
@@ -343,13 +343,9 @@ describe('api stack', () => {
       const { vars, role } = lambdaOf(name);
       const sent = queueGrants(api, role).send.filter((q) => q.includes('-large-'));
       // Each group's own pools' bounds: the policy decides the `large` pools within 0–3 and 0–1.
-      const { spot, dedicated } = environments.dev.pools;
       expect(JSON.parse(String(vars.MODEL_CATALOG))).toEqual({
         pools: {
-          default: {
-            spot: { min_tasks: spot.minWorkers, max_tasks: spot.maxWorkers },
-            dedicated: { min_tasks: dedicated.minWorkers, max_tasks: dedicated.maxWorkers },
-          },
+          default: catalogBounds(environments.dev.pools),
           large: { spot: { min_tasks: 0, max_tasks: 3 }, dedicated: { min_tasks: 0, max_tasks: 1 } },
         },
         models: [

@@ -114,3 +114,9 @@ export function refsIn(value: unknown): string[] {
   walk(value);
   return out;
 }
+
+/** A pool group's pools as the model catalog hands their bounds to core/policy, written out by hand. */
+export const catalogBounds = (pools: EnvironmentConfig['pools']) => ({
+  spot: { min_tasks: pools.spot.minWorkers, max_tasks: pools.spot.maxWorkers },
+  dedicated: { min_tasks: pools.dedicated.minWorkers, max_tasks: pools.dedicated.maxWorkers },
+});
