@@ -74,28 +74,21 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
   const expired = unfinished.reduce((n, c) => n + c.requests, 0);
 
   const ending = batch;
+  const outputParts = partsOf(done, 'output');
+  const errorParts = partsOf(done, 'error');
   // The two files are written side by side: neither waits for the other's round trips.
   const [outputFileId, errorFileId] = await Promise.all([
     completed > 0
-      ? writeResultFile(
-          deps,
-          ending,
-          'output',
-          concatParts(
-            deps,
-            done.map((c) => ({ key: c.output_key, bytes: c.output_bytes })),
-          ),
-          partsBytes(done, 'output'),
-        )
+      ? writeResultFile(deps, ending, 'output', concatParts(deps, outputParts), lengthOf(outputParts))
       : undefined,
     failedInChunks + expired > 0
       ? writeResultFile(
           deps,
           ending,
           'error',
-          errorLines(deps, done, unfinished, ending.input_key),
+          errorLines(deps, errorParts, unfinished, ending.input_key),
           // Expired lines are made here: their length is known once written.
-          unfinished.length === 0 ? partsBytes(done, 'error') : undefined,
+          unfinished.length === 0 ? lengthOf(errorParts) : undefined,
         )
       : undefined,
   ]);
@@ -120,20 +113,22 @@ export async function finalizeBatch(deps: FinalizerDeps, ref: BatchRef): Promise
   return 'finalized';
 }
 
-/**
- * The length of the done chunks' `kind` parts together, from the sizes their workers recorded;
- * undefined when a part's size is not recorded.
- */
-function partsBytes(done: readonly ChunkRecord[], kind: 'output' | 'error'): number | undefined {
-  let bytes = 0;
-  for (const c of done) {
-    if (!(kind === 'output' ? c.output_key : c.error_key)) continue;
-    const size = kind === 'output' ? c.output_bytes : c.error_bytes;
-    if (size === undefined) return undefined;
-    bytes += size;
-  }
-  return bytes;
+/** One chunk's part: its key, and its size when the worker recorded it. */
+interface Part {
+  key: string;
+  bytes: number | undefined;
 }
+
+/** The done chunks' `kind` parts, in chunk order (a chunk without such lines has none). */
+const partsOf = (done: readonly ChunkRecord[], kind: 'output' | 'error'): Part[] =>
+  done.flatMap((c) => {
+    const key = kind === 'output' ? c.output_key : c.error_key;
+    return key ? [{ key, bytes: kind === 'output' ? c.output_bytes : c.error_bytes }] : [];
+  });
+
+/** The parts' length together, from the sizes their workers recorded; undefined if one is not. */
+const lengthOf = (parts: readonly Part[]): number | undefined =>
+  parts.every((p) => p.bytes !== undefined) ? parts.reduce((n, p) => n + (p.bytes as number), 0) : undefined;
 
 async function writeResultFile(
   deps: FinalizerDeps,
@@ -146,7 +141,6 @@ async function writeResultFile(
   const s3Key = keys.file(batch.tenant, id);
   // Of a known length, the parts are written as they are read (core/adapters/blob-store.ts).
   const bytes = await deps.blobs.upload(s3Key, content, 'application/jsonl', knownBytes);
-
   const createdAt = toUnixSeconds(deps.clock.now());
   const record: FileRecord = {
     tenant: batch.tenant,
@@ -170,13 +164,7 @@ const PARTS_AHEAD = 8;
  * socket's buffer, so the parts behind the one being written would be read one after the other;
  * read whole, their GETs run side by side. Well inside the finalizer's memory.
  */
-export const READ_AHEAD_BYTES = 32 * 1024 * 1024;
-
-/** One chunk's part: its key, and its size when the worker recorded it. */
-interface Part {
-  key: string | undefined;
-  bytes: number | undefined;
-}
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 type Fetched = { whole: Buffer } | { stream: AsyncIterable<Uint8Array> };
 
@@ -186,14 +174,13 @@ type Fetched = { whole: Buffer } | { stream: AsyncIterable<Uint8Array> };
  * known size are read whole, up to PARTS_AHEAD of them and READ_AHEAD_BYTES together; a part of
  * unknown size or larger than that is streamed when its turn comes.
  */
-async function* concatParts(deps: Pick<Deps, 'blobs'>, all: readonly Part[]): AsyncGenerator<Buffer> {
-  const parts = all.filter((p): p is Part & { key: string } => p.key !== undefined);
+async function* concatParts(deps: Pick<Deps, 'blobs'>, parts: readonly Part[]): AsyncGenerator<Buffer> {
   const ahead: { fetched: Promise<Fetched>; bytes: number }[] = [];
   let held = 0;
   let next = 0;
   const fetchMore = () => {
     while (next < parts.length && ahead.length < PARTS_AHEAD) {
-      const part = parts[next] as Part & { key: string };
+      const part = parts[next] as Part;
       const whole = part.bytes !== undefined && held + part.bytes <= READ_AHEAD_BYTES;
       // A part to stream waits until it is next: an open response would hold up the reads behind it.
       if (!whole && ahead.length > 0) return;
@@ -233,14 +220,11 @@ async function* concatParts(deps: Pick<Deps, 'blobs'>, all: readonly Part[]): As
 
 async function* errorLines(
   deps: Pick<Deps, 'blobs' | 'ids'>,
-  done: readonly ChunkRecord[],
+  errorParts: readonly Part[],
   unfinished: readonly ChunkRecord[],
   inputKey: string,
 ): AsyncGenerator<Buffer> {
-  yield* concatParts(
-    deps,
-    done.map((c) => ({ key: c.error_key, bytes: c.error_bytes })),
-  );
+  yield* concatParts(deps, errorParts);
   for (const c of unfinished) {
     const source = await deps.blobs.stream(inputKey, { start: c.byteStart, end: c.byteEnd });
     const out: string[] = [];
