@@ -64,14 +64,15 @@ export function configuredCapacity(
   };
 }
 
+type CapacityDeps = { sla: Settings; limits: Pick<Limits, 'MODEL_CATALOG' | 'MODELS'> };
+
+/** The configured capacity of a pool group's pools. */
+export const groupCapacity = (deps: CapacityDeps, group: string): Record<Pool, PoolCapacity> =>
+  configuredCapacity(deps.sla, poolBoundsOf(catalogOf(deps.limits), group));
+
 /** The configured capacity of the pools that run `model` (its pool group's). */
-export const modelCapacity = (
-  deps: { sla: Settings; limits: Pick<Limits, 'MODEL_CATALOG' | 'MODELS'> },
-  model: string | undefined,
-): Record<Pool, PoolCapacity> => {
-  const catalog = catalogOf(deps.limits);
-  return configuredCapacity(deps.sla, poolBoundsOf(catalog, poolGroupOf(catalog, model || undefined)));
-};
+export const modelCapacity = (deps: CapacityDeps, model: string | undefined): Record<Pool, PoolCapacity> =>
+  groupCapacity(deps, poolGroupOf(catalogOf(deps.limits), model || undefined));
 
 export function configuredPrices(sla: Settings): Prices {
   return {

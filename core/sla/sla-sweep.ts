@@ -5,14 +5,7 @@ import type { BatchRef } from '../chunks/chunk-message.js';
 import { allChunksDone, type ChunkRecord } from '../chunks/chunk-record.js';
 import { batchWindow, chunkMessage, messageBase, windowedMessages } from '../chunks/dispatch.js';
 import { toUnixSeconds } from '../clock.js';
-import {
-  catalogOf,
-  DEFAULT_POOL_GROUP,
-  poolBoundsOf,
-  poolGroupOf,
-  poolGroups,
-  poolQueueOf,
-} from '../models/catalog.js';
+import { catalogOf, DEFAULT_POOL_GROUP, poolGroupOf, poolGroups, poolQueueOf } from '../models/catalog.js';
 import type { BatchStatus } from '../openai/schemas.js';
 import { decide, type Pool, pools, type Route } from '../policy/index.js';
 import {
@@ -26,7 +19,7 @@ import {
   pendingTasks,
   poolKey,
 } from '../pools/task-report.js';
-import { configuredCapacity, policyInput, toPolicyBatch } from './policy-inputs.js';
+import { groupCapacity, policyInput, toPolicyBatch } from './policy-inputs.js';
 
 type SweepDeps = Pick<Deps, 'batches' | 'queue' | 'clock' | 'sla' | 'limits' | 'pools'>;
 
@@ -264,7 +257,6 @@ async function applyPolicy(
   const catalog = catalogOf(deps.limits);
   const desired: Record<string, Record<Pool, number>> = {};
   for (const g of [DEFAULT_POOL_GROUP, ...poolGroups(catalog)]) desired[g] = { spot: 0, dedicated: 0 };
-  const configuredOf = (g: string) => configuredCapacity(deps.sla, poolBoundsOf(catalog, g));
   // What the last sweeps asked each pool for: the tasks ECS is still starting (one BatchGet).
   const nowS = toUnixSeconds(nowMs);
   const askedKeys = Object.keys(desired).flatMap((g) => pools.map((p) => askedKey(g, p)));
@@ -272,7 +264,7 @@ async function applyPolicy(
   for (const [model, group] of byModel) {
     const records = group.map((r) => r.batch);
     const poolGroup = poolGroupOf(catalog, model || undefined);
-    const configured = configuredOf(poolGroup);
+    const configured = groupCapacity(deps, poolGroup);
     // A group's reports are read once a sweep, and not at all with no batch running (the
     // decision is then the pools' minimum).
     if (records.length > 0)
@@ -307,7 +299,7 @@ async function applyPolicy(
   }
   // Each group's pools within their own bounds (the catalog's, else SLA_*: cdk/lib/environment.ts).
   for (const [g, tasks] of Object.entries(desired)) {
-    const configured = configuredOf(g);
+    const configured = groupCapacity(deps, g);
     const bounded = { spot: 0, dedicated: 0 };
     for (const pool of pools)
       bounded[pool] = Math.max(configured[pool].min, Math.min(configured[pool].max, tasks[pool]));
